@@ -1,0 +1,37 @@
+"""survival-invest: follow municipal employment investments with survival curves.
+
+Register spells in, Kaplan-Meier curves for a target and an intervention group,
+the area between them as saved full-time persons and kroner, out.
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from survival_invest.errors import InputError, SurvivalInvestError, SurvivalInvestWarning
+from survival_invest.estimate import (
+    AreaBetween,
+    Estimate,
+    SurvivalCurve,
+    SurvivalCurves,
+    area_between,
+    kaplan_meier,
+    kaplan_meier_by,
+)
+
+try:
+    __version__ = version("survival-invest")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0+unknown"
+
+__all__ = [
+    "AreaBetween",
+    "Estimate",
+    "InputError",
+    "SurvivalCurve",
+    "SurvivalCurves",
+    "SurvivalInvestError",
+    "SurvivalInvestWarning",
+    "area_between",
+    "kaplan_meier",
+    "kaplan_meier_by",
+    "__version__",
+]

@@ -1,0 +1,20 @@
+"""Estimation core: Kaplan-Meier kernel, curve objects, RMST and the area between curves."""
+
+from survival_invest.estimate.curves import (
+    SurvivalCurve,
+    SurvivalCurves,
+    area_between,
+    kaplan_meier,
+    kaplan_meier_by,
+)
+from survival_invest.estimate.estimates import AreaBetween, Estimate
+
+__all__ = [
+    "AreaBetween",
+    "Estimate",
+    "SurvivalCurve",
+    "SurvivalCurves",
+    "area_between",
+    "kaplan_meier",
+    "kaplan_meier_by",
+]

@@ -34,9 +34,14 @@ import numpy as np
 
 __all__ = ["Counts", "count_on_grid", "km_arrays", "DENSE_CELL_BUDGET"]
 
-#: Largest number of (group, time) cells laid out densely; above it the
-#: padded per-group layout is used.
+#: Largest number of (group, time) cells laid out densely (or 4 cells per
+#: subject, whichever is larger); above it the padded per-group layout is used.
 DENSE_CELL_BUDGET = 1 << 24
+
+
+def use_dense(cells: int, n_subjects: int) -> bool:
+    """Whether a dense grid of ``cells`` (group, time) cells is affordable for ``n_subjects``."""
+    return cells <= max(DENSE_CELL_BUDGET, 4 * n_subjects)
 
 
 @dataclass(frozen=True)
@@ -126,7 +131,7 @@ def count_on_grid(
     if max_duration is None:
         max_duration = durations.max().item()
     time_row: np.ndarray | None  # shared grid times, if the grid is shared
-    if durations.dtype.kind in "iu" and n_groups * (int(max_duration) + 1) <= max(DENSE_CELL_BUDGET, 4 * n):
+    if durations.dtype.kind in "iu" and use_dense(n_groups * (int(max_duration) + 1), n):
         length = int(max_duration) + 1
         col = durations
         time_row = np.arange(length, dtype=np.float64)
@@ -134,7 +139,7 @@ def count_on_grid(
         uniq, col = np.unique(durations, return_inverse=True)
         length = uniq.shape[0]
         time_row = uniq.astype(np.float64)
-        if n_groups * length > max(DENSE_CELL_BUDGET, 4 * n):
+        if n_groups > 1 and not use_dense(n_groups * length, n):
             return _count_padded(uniq.astype(np.float64), col, events, codes, n_groups, entry, weights)
 
     flat = col if codes is None else codes * length + col

@@ -47,11 +47,17 @@ def as_1d(name: str, values: object) -> np.ndarray:
         bad = np.isnan(converted) & ~pd.isna(pd.Series(arr)).to_numpy()
         if bad.any():
             pos = int(np.argmax(bad))
-            raise InputError(f"{name} must be numeric; position {pos} holds {arr[pos]!r}.")
+            raise InputError(f"{name} must be numeric; position {pos} holds {_show(arr, pos)}.")
         arr = converted
     elif arr.dtype.kind not in "biuf":
         raise InputError(f"{name} must be numeric; got dtype {arr.dtype}.")
     return arr
+
+
+def _show(arr: np.ndarray, pos: int) -> str:
+    """repr of one element as a plain Python value (``-2``, not ``np.int64(-2)``)."""
+    value = arr[pos]
+    return repr(value.item() if isinstance(value, np.generic) else value)
 
 
 def _first(mask: np.ndarray) -> int:
@@ -62,10 +68,10 @@ def _check_finite_nonneg(name: str, arr: np.ndarray, *, allow_negative: bool = F
     if arr.dtype.kind == "f":
         if not np.isfinite(arr).all():
             pos = _first(~np.isfinite(arr))
-            raise InputError(f"{name} must be finite numbers; position {pos} holds {arr[pos]!r}.")
+            raise InputError(f"{name} must be finite numbers; position {pos} holds {_show(arr, pos)}.")
     if not allow_negative and arr.dtype.kind in "if" and arr.size and arr.min() < 0:
         pos = _first(arr < 0)
-        raise InputError(f"{name} must be non-negative; position {pos} holds {arr[pos]!r}.")
+        raise InputError(f"{name} must be non-negative; position {pos} holds {_show(arr, pos)}.")
 
 
 @dataclass(frozen=True)
@@ -131,10 +137,10 @@ def check_survival_input(
     if e.dtype.kind != "b":
         if e.dtype.kind == "f" and not np.isfinite(e).all():
             pos = _first(~np.isfinite(e))
-            raise InputError(f"events must be 0 or 1; position {pos} holds {e[pos]!r}.")
+            raise InputError(f"events must be 0 or 1; position {pos} holds {_show(e, pos)}.")
         if e.min() < 0 or e.max() > 1 or (e.dtype.kind == "f" and not ((e == 0) | (e == 1)).all()):
             pos = _first((e != 0) & (e != 1))
-            raise InputError(f"events must be 0 or 1; position {pos} holds {e[pos]!r}.")
+            raise InputError(f"events must be 0 or 1; position {pos} holds {_show(e, pos)}.")
         if e.dtype.kind == "f":
             e = e.astype(np.int8)
 
@@ -149,14 +155,14 @@ def check_survival_input(
         if late.any():
             pos = _first(late)
             raise InputError(
-                f"entry must not be after the duration; position {pos} has entry {a[pos]!r} > duration {d[pos]!r}."
+                f"entry must not be after the duration; position {pos} has entry {_show(a, pos)} > duration {_show(d, pos)}."
             )
         at_entry = (e != 0) & (a == d)
         if at_entry.any():
             pos = _first(at_entry)
             raise InputError(
                 f"an event cannot happen at the entry time (a subject is at risk only after entry); "
-                f"position {pos} has entry = duration = {d[pos]!r} with an event."
+                f"position {pos} has entry = duration = {_show(d, pos)} with an event."
             )
 
     w = None

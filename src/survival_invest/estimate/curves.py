@@ -39,7 +39,7 @@ def _check_taus(taus: object, func: str) -> np.ndarray:
         raise InputError(f"The 'tau' parameter of {func} must be a number or a 1-D list of numbers. Got {taus!r}.")
     if bad.any():
         pos = int(np.argmax(bad))
-        raise InputError(f"The 'tau' parameter of {func} must be finite and >= 0; position {pos} holds {arr[pos]!r}.")
+        raise InputError(f"The 'tau' parameter of {func} must be finite and >= 0; position {pos} holds {arr[pos].item()!r}.")
     return arr
 
 

@@ -78,12 +78,12 @@ def _at_risk_table(ax: Any, curves: Sequence["SurvivalCurve"], times: Sequence[f
     ticks = ticks[(ticks >= lo) & (ticks <= hi)]
     trans = ax.get_xaxis_transform()
     weighted = any(c.weighted for c in curves)
-    ax.text(lo, -0.16, "Weighted number at risk" if weighted else "Number at risk", transform=trans,
+    ax.text(0.0, -0.16, "Weighted number at risk" if weighted else "Number at risk", transform=ax.transAxes,
             ha="left", va="top", fontsize="small", fontweight="bold")
     for k, curve in enumerate(curves):
         counts = curve.at_risk_at(ticks).to_numpy()
         y = -0.24 - 0.07 * k
-        ax.text(lo, y, (curve.label or f"curve {k + 1}") + ":", transform=trans, ha="right", va="top",
+        ax.text(-0.03, y, curve.label or f"curve {k + 1}", transform=ax.transAxes, ha="right", va="top",
                 fontsize="small")
         for x, n in zip(ticks, counts):
             ax.text(x, y, f"{n:,.0f}", transform=trans, ha="center", va="top", fontsize="small")

@@ -142,9 +142,16 @@ def count_on_grid(
         if n_groups > 1 and not use_dense(n_groups * length, n):
             return _count_padded(uniq.astype(np.float64), col, events, codes, n_groups, entry, weights)
 
-    flat = col if codes is None else codes * length + col
     # one bincount gives events and censorings: key = 2 * cell + event
-    pair = _bincount2d(flat * 2 + events, n_groups, 2 * length, weights).reshape(n_groups, length, 2)
+    if codes is None:
+        key = col * 2  # a new array: the caller's durations are never modified
+    else:
+        key = codes * length
+        key += col
+        key *= 2
+    key += events
+    pair = _bincount2d(key, n_groups, 2 * length, weights).reshape(n_groups, length, 2)
+    del key
     censored = pair[:, :, 0].astype(np.float64)
     events_c = pair[:, :, 1].astype(np.float64)
     removed = events_c + censored

@@ -10,7 +10,8 @@ import pytest
 from scipy.integrate import trapezoid
 
 import survival_invest as si
-from survival_invest.synthetic import geometric_two_groups, main, true_rmst_geometric, write_demo_data
+from survival_invest.synthetic import geometric_two_groups, true_rmst_geometric, write_demo_data
+from survival_invest.synthetic.cli import main
 
 BUNDLED = Path(__file__).parents[1] / "data" / "synthetic"
 

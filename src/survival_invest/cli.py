@@ -10,12 +10,11 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Sequence
 
+from survival_invest._atomic import write_bytes
 from survival_invest.errors import SurvivalInvestError
 
 log = logging.getLogger(__name__)
@@ -23,17 +22,6 @@ log = logging.getLogger(__name__)
 
 class DataFileError(SurvivalInvestError, ValueError):
     """A data file named on the command line is missing or malformed."""
-
-
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _cmd_curves(args: argparse.Namespace) -> int:
@@ -73,7 +61,7 @@ def _cmd_curves(args: argparse.Namespace) -> int:
     for ext in ("png", "svg"):
         buf = io.BytesIO()
         fig.savefig(buf, format=ext, dpi=120, bbox_inches="tight")
-        _atomic_write_bytes(args.out / f"curves.{ext}", buf.getvalue())
+        write_bytes(args.out / f"curves.{ext}", buf.getvalue())
     plt.close(fig)
     summary = {
         "tau": args.tau,
@@ -85,7 +73,7 @@ def _cmd_curves(args: argparse.Namespace) -> int:
         "rmst_comparison": area.comparison.to_dict() if area.comparison else None,
         "rmst_intervention": area.intervention.to_dict() if area.intervention else None,
     }
-    _atomic_write_bytes(args.out / "area.json", (json.dumps(summary, indent=2) + "\n").encode())
+    write_bytes(args.out / "area.json", (json.dumps(summary, indent=2) + "\n").encode())
     print(f"Area between curves to {args.tau:g} periods: {area.value:.3f} periods saved per participant "
           f"(95 % CI {area.lower:.3f} to {area.upper:.3f}).")
     print(f"Wrote {args.out / 'curves.png'}, {args.out / 'curves.svg'} and {args.out / 'area.json'}")

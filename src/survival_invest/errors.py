@@ -11,6 +11,8 @@ from __future__ import annotations
 __all__ = [
     "SurvivalInvestError",
     "InputError",
+    "ExtractError",
+    "CohortError",
     "SurvivalInvestWarning",
 ]
 
@@ -24,6 +26,19 @@ class InputError(SurvivalInvestError, ValueError):
 
     The message names the argument, the first offending position and its value.
     """
+
+
+class ExtractError(SurvivalInvestError, ValueError):
+    """A register extract, membership file or code table is malformed.
+
+    The message names the file, the column, the row number(s) (1-based data
+    rows, header excluded, as a spreadsheet user counts them after the header)
+    and the offending value, and says what was expected.
+    """
+
+
+class CohortError(SurvivalInvestError, ValueError):
+    """A cohort cannot be built as asked (e.g. an empty group for a case)."""
 
 
 class SurvivalInvestWarning(UserWarning):

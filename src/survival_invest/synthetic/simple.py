@@ -19,15 +19,14 @@ administratively after ``follow_up - entry_month`` periods (independent of T).
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from survival_invest._atomic import write_text
 
 __all__ = ["GeometricTruth", "geometric_two_groups", "true_rmst_geometric", "write_demo_data"]
 
@@ -111,17 +110,6 @@ def geometric_two_groups(
     return frame, GeometricTruth(p_comparison, p_intervention)
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_demo_data(out: Path, seed: int = 20200101) -> list[Path]:
     """Write the bundled two-group demo cohort and its truth to ``out``.
 
@@ -132,7 +120,7 @@ def write_demo_data(out: Path, seed: int = 20200101) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     frame, truth = geometric_two_groups(300, 60, seed=seed)
     csv = out / "two_groups.csv"
-    _atomic_write_text(csv, frame.to_csv(index=False, lineterminator="\n"))
+    write_text(csv, frame.to_csv(index=False, lineterminator="\n"))
     meta = {
         "generator": "survival_invest.synthetic.geometric_two_groups",
         "seed": seed,
@@ -147,20 +135,5 @@ def write_demo_data(out: Path, seed: int = 20200101) -> list[Path]:
         "true_area_36": truth.area(36),
     }
     js = out / "two_groups_truth.json"
-    _atomic_write_text(js, json.dumps(meta, indent=2, sort_keys=True) + "\n")
+    write_text(js, json.dumps(meta, indent=2, sort_keys=True) + "\n")
     return [csv, js]
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m survival_invest.synthetic --out DIR --seed N``: regenerate the demo data."""
-    parser = argparse.ArgumentParser(prog="python -m survival_invest.synthetic", description=main.__doc__)
-    parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--seed", type=int, default=20200101)
-    args = parser.parse_args(argv)
-    for path in write_demo_data(args.out, args.seed):
-        print(path)
-    return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())

@@ -1,0 +1,568 @@
+"""Memberships + spells -> per-person entry, duration, exit and censoring of one case.
+
+The duration clock (DOMAIN.md, "The estimation, precisely")
+-----------------------------------------------------------
+* ``t`` = periods since entry; the entry period is ``t = 0``.
+* A period is *on support* when the person has a ``support``-class code in it
+  (for months rolled up from weeks: see ``month_rule``). A benefit switch is not
+  an exit: only the on/off status matters.
+* **Exit** (the event) is the first ``t >= 0`` that starts a run of
+  ``durable_exit`` consecutive periods off support; the exit is dated at the
+  first of them, so ``duration = t_exit`` and the person counted as still on
+  support at ``0 .. t_exit - 1``.
+* **Censoring** at the data cut-off ``as_of - data_lag`` (the last complete
+  period) and at the first ``censor``-class code (death, emigration, pension,
+  early retirement) at ``t_c``: follow-up then ends at ``t_c - 1``. A censored
+  person's duration is the last period known to be on support before the
+  unconfirmed end (``T > duration``).
+* A person censored at entry (censor code at ``t = 0``) or followed too briefly
+  to classify a durable exit is excluded and counted.
+
+Comparison groups (``comparison``)
+----------------------------------
+* ``"non_participants"`` (default): target-group members of the case who are
+  not in its intervention group, each from their own target entry period.
+* ``"target_all"``: every target-group member, participants included (as the
+  municipal notes do), from the target entry period; participants without a
+  target row enter the comparison group at their intervention entry period.
+
+The intervention group is every intervention member from the intervention entry
+period. Persons with no row at all in the spells extract are excluded from
+both groups and counted (most likely an id mismatch, not a self-supporting
+person).
+
+Everything is vectorised: members and spell rows are joined by a ragged
+``searchsorted`` expansion over (person, period) keys and each person's exit is
+found from gaps between consecutive on-support periods; there is no Python loop
+over persons or rows.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from survival_invest.errors import CohortError, ExtractError
+from survival_invest.io.periods import Frequency, parse_as_of, period_label, week_to_month, weeks_in_month
+from survival_invest.io.readers import (
+    Spells,
+    _rows_text,
+    default_classification,
+    memberships_from_frame,
+    spells_from_frame,
+)
+
+__all__ = ["Cohort", "build_cohort", "COMPARISONS", "CURVES", "MONTH_RULES"]
+
+log = logging.getLogger(__name__)
+
+COMPARISONS = ("non_participants", "target_all")
+CURVES = ("first_exit", "occupancy")
+MONTH_RULES = ("any", "majority", "all")
+WEEKS_PER_MONTH = 52.0 / 12.0
+
+
+@dataclass(frozen=True)
+class Cohort:
+    """The persons of one case on the duration clock.
+
+    Attributes
+    ----------
+    case_id : str
+    persons : DataFrame
+        One row per person and group: ``person_id, group`` ("comparison" /
+        "intervention"), ``entry_period`` (label), ``entry`` (period number),
+        ``duration`` (periods), ``event`` (1 = exit), ``censor_reason`` ("" for
+        an exit, "cut_off", or "code <c>: <label>"), ``prior_weeks`` (weeks on
+        support before entry since the last 52-week break within 3 years),
+        ``followed`` (periods observed from entry, ``0 .. followed - 1``),
+        ``benefit`` and ``benefit_group`` at entry.
+    status : DataFrame
+        Compact person-period status for occupancy and expected-minus-observed
+        savings: one row per person (``member``, the row of ``persons``) and
+        observed period ``t`` on support, with ``share`` = share of the period on
+        support (1 for monthly data, weeks on support / weeks in the month for
+        weekly data rolled up). Periods not listed are off support.
+    summary : DataFrame
+        Counts by item (rows) and group (columns ``comparison, intervention,
+        all``): memberships, persons, person-periods, events, censorings by
+        reason, exclusions by reason, and extract rows not used by reason.
+    frequency, cutoff, as_of, data_lag, durable_exit, comparison, curve
+        The settings the cohort was built with (``cutoff`` = ``as_of - data_lag``
+        as a period number).
+    """
+
+    case_id: str
+    persons: pd.DataFrame
+    status: pd.DataFrame
+    summary: pd.DataFrame
+    frequency: Frequency
+    cutoff: int
+    as_of: int
+    data_lag: int
+    durable_exit: int
+    comparison: str
+    curve: str
+
+    @property
+    def cutoff_label(self) -> str:
+        return str(period_label(self.cutoff, self.frequency))
+
+    def curves(self, **kwargs: object):
+        """First-exit Kaplan-Meier curves of both groups (``kaplan_meier_by`` on ``persons``)."""
+        from survival_invest.estimate import kaplan_meier_by
+
+        p = self.persons
+        return kaplan_meier_by(p["duration"], p["event"], p["group"], **kwargs)  # type: ignore[arg-type]
+
+    def occupancy(self) -> pd.DataFrame:
+        """Occupancy curve: share on support at ``t`` among those still followed at ``t``.
+
+        Returns
+        -------
+        DataFrame with ``group, t, followed, on_support, share``: ``followed`` =
+        persons observed at ``t`` (``followed > t``), ``on_support`` = sum of
+        their on-support shares at ``t``; ``share = on_support / followed``.
+        Counts every period on support, returns after an exit included.
+        """
+        p = self.persons
+        groups = np.array(["comparison", "intervention"])
+        g = (p["group"].to_numpy() == "intervention").astype(np.int64)
+        length = int(p["followed"].max())
+        # followed at t: persons with followed > t  -> reverse cumulative count
+        ends = np.bincount(g * length + (p["followed"].to_numpy() - 1), minlength=2 * length).reshape(2, length)
+        followed = np.cumsum(ends[:, ::-1], axis=1)[:, ::-1]
+        sm = self.status["member"].to_numpy()
+        on = np.bincount(
+            g[sm] * length + self.status["t"].to_numpy(), weights=self.status["share"].to_numpy(), minlength=2 * length
+        ).reshape(2, length)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = np.where(followed > 0, on / np.maximum(followed, 1), np.nan)
+        out = pd.DataFrame(
+            {
+                "group": np.repeat(groups, length),
+                "t": np.tile(np.arange(length), 2),
+                "followed": followed.reshape(-1),
+                "on_support": on.reshape(-1),
+                "share": share.reshape(-1),
+            }
+        )
+        return out[out["followed"] > 0].reset_index(drop=True)
+
+
+def _classify(spells: Spells, classification: pd.DataFrame) -> pd.DataFrame:
+    """Attach ``class`` and ``benefit_group`` to every spell row; unknown codes are an error."""
+    frame = spells.frame
+    table = classification.set_index("code")
+    cls = frame["benefit"].map(table["class"])
+    unknown = cls.isna()
+    if unknown.any():
+        counts = frame.loc[unknown, "benefit"].value_counts()
+        listed = ", ".join(f"'{c}' ({n} rows)" for c, n in counts.head(10).items())
+        more = f" and {len(counts) - 10} more codes" if len(counts) > 10 else ""
+        src = classification.attrs.get("source", "the classification")
+        raise ExtractError(
+            f"{spells.source}: column 'benefit': {len(counts)} code{'s' if len(counts) > 1 else ''} not in "
+            f"{src}: {listed}{more}; add them to the classification with a class of "
+            "support, self_support or censor."
+        )
+    out = frame[["person_id", "period", "benefit"]].copy()
+    out["class"] = cls.astype("string")
+    out["benefit_group"] = frame["benefit"].map(table["benefit_group"]).astype("string")
+    out["label"] = frame["benefit"].map(table["label"]).astype("string")
+    return out
+
+
+def _to_frequency(rows: pd.DataFrame, source_freq: Frequency, freq: Frequency, month_rule: str) -> pd.DataFrame:
+    """Per person-period status: ``on`` (bool), ``share``, ``support_weeks``, ``censor``, first codes.
+
+    Weeks roll up to the month of their Thursday. ``share`` = weeks on support
+    / weeks in the month, so full-time persons stay exact; the month is *on
+    support* for the exit clock when ``month_rule`` holds: ``any`` week on
+    support (default: an exit needs a whole calendar month without benefit, as
+    jobindsats.dk counts spells), a ``majority`` (share >= 0.5), or ``all`` weeks.
+    A month with a censor week is a censor month.
+    """
+    support = (rows["class"] == "support").to_numpy()
+    censor = (rows["class"] == "censor").to_numpy()
+    if source_freq == freq:
+        out = rows[["person_id", "period", "benefit", "benefit_group", "label"]].copy()
+        out["on"] = support
+        out["share"] = support.astype(np.float64)
+        out["support_weeks"] = support * (1.0 if freq == "week" else WEEKS_PER_MONTH)
+        out["censor"] = censor
+        return out
+    if source_freq == "month" and freq == "week":
+        raise CohortError(
+            "memberships are weekly but the spells extract is monthly; weekly entry periods need weekly spells."
+        )
+    month = week_to_month(rows["period"].to_numpy())
+    tmp = pd.DataFrame(
+        {
+            "person_id": rows["person_id"].to_numpy(),
+            "period": month,
+            "support": support.astype(np.int64),
+            "censor": censor,
+            # the code shown for a month: its first support week's code, else its first code
+            "support_code": rows["benefit"].where(support),
+            "support_group": rows["benefit_group"].where(support),
+            "benefit": rows["benefit"],
+            "benefit_group": rows["benefit_group"],
+            "label": rows["label"].where(censor),
+        }
+    )
+    agg = tmp.groupby(["person_id", "period"], sort=True, observed=True).agg(
+        support_weeks=("support", "sum"),
+        censor=("censor", "any"),
+        support_code=("support_code", "first"),
+        support_group=("support_group", "first"),
+        benefit=("benefit", "first"),
+        benefit_group=("benefit_group", "first"),
+        label=("label", "first"),
+    )
+    agg = agg.reset_index()
+    agg["benefit"] = agg["support_code"].fillna(agg["benefit"])
+    agg["benefit_group"] = agg["support_group"].fillna(agg["benefit_group"])
+    wim = weeks_in_month(agg["period"].to_numpy())
+    agg["share"] = agg["support_weeks"].to_numpy() / wim
+    if month_rule == "any":
+        agg["on"] = agg["support_weeks"].to_numpy() > 0
+    elif month_rule == "majority":
+        agg["on"] = agg["share"].to_numpy() >= 0.5
+    else:
+        agg["on"] = agg["support_weeks"].to_numpy() >= wim
+    agg["support_weeks"] = agg["support_weeks"].astype(np.float64)
+    return agg[["person_id", "period", "benefit", "benefit_group", "label", "on", "share", "support_weeks", "censor"]]
+
+
+def _ragged_join(
+    row_person: np.ndarray, row_period: np.ndarray, m_person: np.ndarray, lo: np.ndarray, hi: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """For each member, the spell rows of its person with ``lo <= period <= hi``.
+
+    Spell rows must be sorted by (person, period). Returns (member index, row
+    index) pairs, sorted by member then period. One global ``searchsorted`` on
+    combined integer keys, then a ragged ``arange`` expansion.
+    """
+    base = int(min(row_period.min(initial=0), lo.min(initial=0))) - 1
+    span = int(max(row_period.max(initial=0), hi.max(initial=0))) - base + 2
+    keys = row_person.astype(np.int64) * span + (row_period - base)
+    start = np.searchsorted(keys, m_person.astype(np.int64) * span + (lo - base), side="left")
+    stop = np.searchsorted(keys, m_person.astype(np.int64) * span + (hi - base), side="right")
+    counts = np.maximum(stop - start, 0)
+    total = int(counts.sum())
+    member = np.repeat(np.arange(m_person.shape[0]), counts)
+    offsets = np.cumsum(counts) - counts
+    row = np.arange(total) - np.repeat(offsets - start, counts)
+    return member, row
+
+
+def _first_per_member(member: np.ndarray, mask: np.ndarray, values: np.ndarray, n: int, fill: float) -> np.ndarray:
+    """First ``values`` per member among rows where ``mask`` (rows sorted by member)."""
+    out = np.full(n, fill, dtype=np.float64)
+    m = member[mask]
+    if m.size:
+        uniq, first = np.unique(m, return_index=True)
+        out[uniq] = values[mask][first]
+    return out
+
+
+def _last_per_member(member: np.ndarray, mask: np.ndarray, values: np.ndarray, n: int, fill: float) -> np.ndarray:
+    out = np.full(n, fill, dtype=np.float64)
+    m = member[mask]
+    if m.size:
+        rev = m[::-1]
+        uniq, first = np.unique(rev, return_index=True)
+        out[uniq] = values[mask][::-1][first]
+    return out
+
+
+def _members(memberships: pd.DataFrame, case_id: str, comparison: str) -> tuple[pd.DataFrame, dict[str, int]]:
+    """The case's comparison and intervention members with their entry periods."""
+    src = memberships.attrs.get("source", "memberships")
+    case = memberships[memberships["case_id"] == str(case_id)]
+    if case.empty:
+        cases = sorted(memberships["case_id"].unique().tolist())
+        raise CohortError(f"case {case_id!r}: no memberships in {src}; cases present: {cases[:20]}.")
+    inter = case[case["group"] == "intervention"]
+    target = case[case["group"] == "target"]
+    participant = target["person_id"].isin(inter["person_id"]).to_numpy()
+    notes = {"target_rows_of_participants": int(participant.sum())}
+    if comparison == "non_participants":
+        comp = target[~participant]
+        notes["participants_left_out_of_comparison"] = int(participant.sum())
+    else:
+        missing = inter[~inter["person_id"].isin(target["person_id"])]
+        comp = pd.concat([target, missing], ignore_index=True)
+        notes["participants_added_to_comparison_at_intervention_entry"] = int(len(missing))
+    for name, frame in (("comparison", comp), ("intervention", inter)):
+        if frame.empty:
+            raise CohortError(
+                f"case {case_id!r}: the {name} group is empty (comparison rule {comparison!r}); "
+                f"check the 'group' column of {src}."
+            )
+    out = pd.concat(
+        [comp.assign(group="comparison"), inter.assign(group="intervention")], ignore_index=True
+    )[["person_id", "group", "entry_period", "row"]]
+    return out, notes
+
+
+def build_cohort(
+    spells: Spells | pd.DataFrame,
+    memberships: pd.DataFrame,
+    *,
+    case_id: str,
+    as_of: str | int,
+    data_lag: int = 0,
+    durable_exit: int = 1,
+    classification: pd.DataFrame | None = None,
+    comparison: Literal["non_participants", "target_all"] = "non_participants",
+    curve: Literal["first_exit", "occupancy"] = "first_exit",
+    month_rule: Literal["any", "majority", "all"] = "any",
+) -> Cohort:
+    """Build the cohort of one case: per person entry, duration, exit and censoring.
+
+    Parameters
+    ----------
+    spells : Spells or DataFrame
+        From :func:`survival_invest.read_spells` (or a long DataFrame).
+    memberships : DataFrame
+        From :func:`survival_invest.read_memberships`; its frequency is the
+        analysis frequency (weekly spells are rolled up to months for monthly
+        memberships).
+    case_id : str
+    as_of : str or int
+        The run's as-of period (``YYYY-MM`` or ``YYYY-Www``, or a period number).
+    data_lag : int
+        Periods of data lag; the cut-off (last complete period) is ``as_of - data_lag``.
+    durable_exit : int
+        Consecutive periods off support needed for an exit (1 = any period off).
+    classification : DataFrame, optional
+        ``code, class`` table; default the shipped DREAM list.
+    comparison : {"non_participants", "target_all"}
+        See the module docstring for the entry rules.
+    curve : {"first_exit", "occupancy"}
+        The case's curve definition (recorded; both are available on the cohort).
+    month_rule : {"any", "majority", "all"}
+        When weekly data make a month "on support" (see ``_to_frequency``).
+
+    Returns
+    -------
+    Cohort
+
+    Raises
+    ------
+    ExtractError
+        Unknown codes (listed with row counts), entry periods after the cut-off
+        (memberships rows named).
+    CohortError
+        Unknown case, empty group, bad settings.
+    """
+    if comparison not in COMPARISONS:
+        raise CohortError(f"comparison must be one of {list(COMPARISONS)}; got {comparison!r}.")
+    if curve not in CURVES:
+        raise CohortError(f"curve must be one of {list(CURVES)}; got {curve!r}.")
+    if month_rule not in MONTH_RULES:
+        raise CohortError(f"month_rule must be one of {list(MONTH_RULES)}; got {month_rule!r}.")
+    if not isinstance(durable_exit, (int, np.integer)) or durable_exit < 1:
+        raise CohortError(f"durable_exit must be a whole number of periods >= 1; got {durable_exit!r}.")
+    if not isinstance(data_lag, (int, np.integer)) or data_lag < 0:
+        raise CohortError(f"data_lag must be a whole number of periods >= 0; got {data_lag!r}.")
+    if isinstance(spells, pd.DataFrame):
+        spells = spells_from_frame(spells)
+    if "row" not in memberships.columns or "frequency" not in memberships.attrs:
+        memberships = memberships_from_frame(memberships)
+    freq: Frequency = memberships.attrs["frequency"]
+    classification = default_classification() if classification is None else classification
+    try:
+        as_of_p = parse_as_of(as_of, freq)
+    except ValueError as exc:
+        raise CohortError(f"as_of: {exc}") from exc
+    cutoff = as_of_p - int(data_lag)
+    k = int(durable_exit)
+    msrc = memberships.attrs.get("source", "memberships")
+
+    members, notes = _members(memberships, str(case_id), comparison)
+    late = members["entry_period"].to_numpy() > cutoff
+    if late.any():
+        bad_rows = members["row"].to_numpy()[late]
+        mask = np.zeros(int(memberships["row"].max()), dtype=bool)
+        mask[bad_rows - 1] = True
+        first = members.loc[late, "entry_period"].iloc[0]
+        raise ExtractError(
+            f"{msrc}: column 'entry_period', {_rows_text(mask)} (case {case_id!r}): entry "
+            f"{period_label(int(first), freq)} is after the data cut-off {period_label(cutoff, freq)} "
+            f"(as-of {period_label(as_of_p, freq)} minus a lag of {data_lag}); remove those rows or run a later month."
+        )
+
+    rows = _to_frequency(_classify(spells, classification), spells.frequency, freq, month_rule)
+    # person codes shared by spells and members; spells sorted by (person, period)
+    cats = pd.Index(pd.unique(rows["person_id"]))
+    row_person = cats.get_indexer(rows["person_id"])
+    order = np.lexsort((rows["period"].to_numpy(), row_person))
+    rows = rows.iloc[order].reset_index(drop=True)
+    row_person = row_person[order]
+    m_person = cats.get_indexer(members["person_id"])
+    no_spells = m_person < 0
+
+    lookback = 36 if freq == "month" else 156
+    reset = 12 if freq == "month" else 52
+    entry = members["entry_period"].to_numpy().astype(np.int64)
+    n_m = len(members)
+    member, ridx = _ragged_join(
+        row_person, rows["period"].to_numpy(), np.where(no_spells, -1, m_person), entry - lookback, np.full(n_m, cutoff)
+    )
+    keep = ~no_spells[member]
+    member, ridx = member[keep], ridx[keep]
+    t = rows["period"].to_numpy()[ridx] - entry[member]
+    on = rows["on"].to_numpy()[ridx]
+    censor = rows["censor"].to_numpy()[ridx]
+
+    # follow-up end: cut-off, or the period before the first censor code at t >= 0
+    t_c = _first_per_member(member, censor & (t >= 0), t.astype(np.float64), n_m, np.inf)
+    obs_end = np.minimum(cutoff - entry, t_c - 1).astype(np.float64)
+    in_follow = (t >= 0) & (t <= obs_end[member])
+    sel = in_follow & on
+    f_member, f_t = member[sel], t[sel]
+    # gaps between consecutive on-support periods
+    prev_t = np.empty_like(f_t)
+    if f_t.size:
+        prev_t[1:] = f_t[:-1]
+        prev_t[0] = -1
+        new_member = np.ones(f_t.shape[0], dtype=bool)
+        new_member[1:] = f_member[1:] != f_member[:-1]
+        prev_t[new_member] = -1
+    gap = f_t - prev_t - 1
+    cand = gap >= k
+    exit_mid = _first_per_member(f_member, cand, (prev_t + 1).astype(np.float64), n_m, np.inf)
+    last_on = _last_per_member(f_member, np.ones(f_t.shape[0], dtype=bool), f_t.astype(np.float64), n_m, -1.0)
+    exit_end = np.where(obs_end - last_on >= k, last_on + 1, np.inf)
+    exit_t = np.minimum(exit_mid, exit_end)
+    event = np.isfinite(exit_t)
+    duration = np.where(event, exit_t, last_on)
+
+    censored_at_entry = ~no_spells & (t_c == 0)
+    too_short = ~no_spells & ~censored_at_entry & ~event & (duration < 0)
+    excluded = no_spells | censored_at_entry | too_short
+
+    # censoring reason
+    code_label = _first_per_member(member, censor & (t >= 0), ridx.astype(np.float64), n_m, -1).astype(np.int64)
+    by_code = ~event & np.isfinite(t_c) & (t_c <= cutoff - entry)
+    reason = np.where(event, "", "cut_off").astype(object)
+    if by_code.any():
+        lab = rows["label"].to_numpy()[code_label[by_code]]
+        code = rows["benefit"].to_numpy()[code_label[by_code]]
+        reason[by_code] = "code " + pd.Series(code).astype(str).to_numpy() + ": " + pd.Series(lab).fillna("").astype(str).to_numpy()
+
+    # prior weeks on support before entry, restarting after a 52-week break within 3 years
+    pr = on & (t < 0)
+    p_member, p_t = member[pr], t[pr]
+    p_weeks = rows["support_weeks"].to_numpy()[ridx[pr]]
+    p_prev = np.empty_like(p_t)
+    if p_t.size:
+        p_prev[1:] = p_t[:-1]
+        p_prev[0] = -lookback - 1
+        first_of = np.ones(p_t.shape[0], dtype=bool)
+        first_of[1:] = p_member[1:] != p_member[:-1]
+        p_prev[first_of] = -lookback - 1
+    brk = (p_t - p_prev - 1) >= reset
+    seg = pd.Series(brk.astype(np.int64)).groupby(p_member).cumsum().to_numpy() if p_t.size else brk.astype(np.int64)
+    seg_max = pd.Series(seg).groupby(p_member).transform("max").to_numpy() if p_t.size else seg
+    counted = seg == seg_max
+    prior = np.bincount(p_member[counted], weights=p_weeks[counted], minlength=n_m)
+    last_prior = _last_per_member(p_member, np.ones(p_t.shape[0], dtype=bool), p_t.astype(np.float64), n_m, -np.inf)
+    prior[(-last_prior - 1) >= reset] = 0.0  # a 52-week break just before entry resets the count
+
+    # benefit at entry: the on-support code at the latest t <= 0
+    b_idx = _last_per_member(member, on & (t <= 0), ridx.astype(np.float64), n_m, -1).astype(np.int64)
+    has_b = b_idx >= 0
+    benefit = np.where(has_b, rows["benefit"].to_numpy()[np.maximum(b_idx, 0)], pd.NA)
+    benefit_group = np.where(has_b, rows["benefit_group"].to_numpy()[np.maximum(b_idx, 0)], pd.NA)
+
+    followed = (obs_end + 1).astype(np.int64)
+    keep_m = ~excluded
+    persons = pd.DataFrame(
+        {
+            "person_id": members["person_id"].to_numpy(),
+            "group": members["group"].to_numpy(),
+            "entry_period": period_label(entry, freq),
+            "entry": entry,
+            "duration": duration.astype(np.int64),
+            "event": event.astype(np.int8),
+            "censor_reason": reason,
+            "prior_weeks": prior,
+            "followed": followed,
+            "benefit": benefit,
+            "benefit_group": benefit_group,
+        }
+    )[keep_m].reset_index(drop=True)
+    persons["censor_reason"] = persons["censor_reason"].astype("string")
+    persons["benefit"] = persons["benefit"].astype("string")
+    persons["benefit_group"] = persons["benefit_group"].astype("string")
+    new_index = np.cumsum(keep_m) - 1
+    st_sel = in_follow & on & keep_m[member]
+    status = pd.DataFrame(
+        {
+            "member": new_index[member[st_sel]],
+            "t": t[st_sel].astype(np.int64),
+            "share": rows["share"].to_numpy()[ridx[st_sel]],
+        }
+    )
+
+    summary = _summary(members, persons, status, no_spells, censored_at_entry, too_short, notes, spells, rows, cutoff)
+    log.info("case %s: %d persons, cut-off %s", case_id, len(persons), period_label(cutoff, freq))
+    return Cohort(
+        str(case_id), persons, status, summary, freq, cutoff, as_of_p, int(data_lag), k, comparison, curve
+    )
+
+
+def _summary(
+    members: pd.DataFrame,
+    persons: pd.DataFrame,
+    status: pd.DataFrame,
+    no_spells: np.ndarray,
+    censored_at_entry: np.ndarray,
+    too_short: np.ndarray,
+    notes: dict[str, int],
+    spells: Spells,
+    rows: pd.DataFrame,
+    cutoff: int,
+) -> pd.DataFrame:
+    """Counts per group; nothing leaves the cohort without a line here."""
+    groups = ["comparison", "intervention"]
+    mg = members["group"].to_numpy()
+    pg = persons["group"].to_numpy()
+    sg = pg[status["member"].to_numpy()] if len(status) else np.array([], dtype=object)
+    items: dict[str, list[float]] = {}
+
+    def per_group(values_by_group) -> list[float]:
+        vals = [float(values_by_group(g)) for g in groups]
+        return vals + [sum(vals)]
+
+    items["memberships"] = per_group(lambda g: (mg == g).sum())
+    items["excluded_no_spell_data"] = per_group(lambda g: (no_spells & (mg == g)).sum())
+    items["excluded_censored_at_entry"] = per_group(lambda g: (censored_at_entry & (mg == g)).sum())
+    items["excluded_too_short_for_durable_exit"] = per_group(lambda g: (too_short & (mg == g)).sum())
+    items["persons"] = per_group(lambda g: (pg == g).sum())
+    items["off_support_at_entry"] = per_group(
+        lambda g: ((persons["duration"] == 0) & (persons["event"] == 1) & (pg == g)).sum()
+    )
+    items["person_periods_on_support"] = per_group(lambda g: status["share"].to_numpy()[sg == g].sum())
+    items["person_periods_followed"] = per_group(lambda g: persons["followed"].to_numpy()[pg == g].sum())
+    items["events"] = per_group(lambda g: persons["event"].to_numpy()[pg == g].sum())
+    cr = persons["censor_reason"].fillna("").to_numpy()
+    items["censored_cut_off"] = per_group(lambda g: ((cr == "cut_off") & (pg == g)).sum())
+    items["censored_code"] = per_group(lambda g: ((pd.Series(cr).str.startswith("code ").to_numpy()) & (pg == g)).sum())
+    out = pd.DataFrame.from_dict(items, orient="index", columns=groups + ["all"])
+    extra = {f"memberships_note_{k}": v for k, v in notes.items()}
+    for reason, n in zip(spells.excluded["reason"], spells.excluded["rows"]):
+        extra[f"extract_rows_removed_{reason}"] = n
+    extra["extract_rows_after_cut_off"] = int((rows["period"].to_numpy() > cutoff).sum())
+    add = pd.DataFrame({"comparison": np.nan, "intervention": np.nan, "all": list(extra.values())}, index=list(extra))
+    out = pd.concat([out, add])
+    out.index.name = "item"
+    return out

@@ -1,0 +1,144 @@
+"""Period labels <-> integer period numbers, vectorised.
+
+Months are numbered ``year * 12 + month - 1`` and ISO weeks by the number of
+weeks since the Monday 1970-01-05, so consecutive periods differ by exactly 1 and
+durations are plain integer differences.
+
+Labels: months ``YYYY-MM``; ISO weeks ``YYYY-Www`` (ISO year and week, as
+``%G-W%V``); DREAM week columns ``y_YYWW`` (two-digit ISO year, 20YY).
+
+Rule for rolling weeks up to months: an ISO week belongs to the calendar month
+of its Thursday (the day that also decides its ISO year), so every week belongs
+to exactly one month and a month has 4 or 5 weeks.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "Frequency",
+    "parse_periods",
+    "month_label",
+    "week_label",
+    "period_label",
+    "week_to_month",
+    "weeks_in_month",
+    "parse_as_of",
+]
+
+Frequency = Literal["month", "week"]
+
+_EPOCH_MONDAY = np.datetime64("1970-01-05", "D")  # a Monday
+_MONTH_RE = r"^\s*(\d{4})-(\d{1,2})\s*$"
+_WEEK_RE = r"^\s*(\d{4})-W(\d{1,2})\s*$"
+
+
+def _iso_week_monday(year: np.ndarray, week: np.ndarray) -> np.ndarray:
+    """Monday of ISO week (year, week) as datetime64[D]; NaT-free for valid input."""
+    # ISO week 1 contains January 4th; its Monday is Jan 4 minus its weekday.
+    jan4 = (year - 1970).astype("datetime64[Y]").astype("datetime64[D]") + 3
+    weekday = (jan4 - _EPOCH_MONDAY).astype(np.int64) % 7  # 0 = Monday
+    return jan4 - weekday + (week - 1) * 7
+
+
+def _weeks_in_iso_year(year: np.ndarray) -> np.ndarray:
+    """52 or 53: a year has week 53 iff Dec 28 falls in week 53."""
+    monday_next = _iso_week_monday(year + 1, np.ones_like(year))
+    monday_this = _iso_week_monday(year, np.ones_like(year))
+    return ((monday_next - monday_this).astype(np.int64) // 7).astype(np.int64)
+
+
+def parse_periods(labels: pd.Series, frequency: Frequency | Literal["auto"] = "auto") -> tuple[np.ndarray, Frequency, np.ndarray]:
+    """Parse period labels into integer period numbers.
+
+    Parameters
+    ----------
+    labels : Series of str
+        ``YYYY-MM`` (months) or ``YYYY-Www`` (ISO weeks).
+    frequency : {"auto", "month", "week"}
+        ``auto`` decides from the first non-missing label.
+
+    Returns
+    -------
+    (periods, frequency, bad)
+        ``periods`` int64 (undefined where ``bad``), the frequency, and a boolean
+        mask of labels that could not be parsed (wrong shape, month 13, week 54,
+        week 53 in a 52-week year, missing). The caller reports ``bad`` rows.
+    """
+    s = labels.astype("string")
+    if frequency == "auto":
+        first = s.dropna()
+        frequency = "week" if len(first) and "W" in str(first.iloc[0]).upper() else "month"
+    if frequency == "month":
+        parts = s.str.extract(_MONTH_RE)
+        year = pd.to_numeric(parts[0], errors="coerce").to_numpy(dtype=float)
+        month = pd.to_numeric(parts[1], errors="coerce").to_numpy(dtype=float)
+        bad = np.isnan(year) | np.isnan(month) | (month < 1) | (month > 12)
+        periods = np.where(bad, 0, np.nan_to_num(year) * 12 + np.nan_to_num(month) - 1).astype(np.int64)
+        return periods, "month", bad
+    parts = s.str.upper().str.extract(_WEEK_RE)
+    year = pd.to_numeric(parts[0], errors="coerce").to_numpy(dtype=float)
+    week = pd.to_numeric(parts[1], errors="coerce").to_numpy(dtype=float)
+    bad = np.isnan(year) | np.isnan(week)
+    y = np.where(bad, 2000, np.nan_to_num(year)).astype(np.int64)
+    w = np.where(bad, 1, np.nan_to_num(week)).astype(np.int64)
+    bad |= (w < 1) | (w > _weeks_in_iso_year(y))
+    monday = _iso_week_monday(y, np.where(bad, 1, w))
+    periods = ((monday - _EPOCH_MONDAY).astype(np.int64) // 7).astype(np.int64)
+    return periods, "week", bad
+
+
+def month_label(period: np.ndarray | int) -> np.ndarray | str:
+    """``YYYY-MM`` label(s) of month number(s)."""
+    p = np.asarray(period, dtype=np.int64)
+    out = np.char.add(np.char.add((p // 12).astype(str), "-"), np.char.zfill((p % 12 + 1).astype(str), 2))
+    return str(out) if out.ndim == 0 else out
+
+
+def week_label(period: np.ndarray | int) -> np.ndarray | str:
+    """``YYYY-Www`` ISO label(s) of week number(s)."""
+    p = np.asarray(period, dtype=np.int64)
+    monday = _EPOCH_MONDAY + p * 7
+    idx = pd.DatetimeIndex(np.atleast_1d(monday).astype("datetime64[ns]"))
+    iso = idx.isocalendar()
+    out = (iso["year"].astype(str) + "-W" + iso["week"].astype(str).str.zfill(2)).to_numpy(dtype=str)
+    return str(out[0]) if p.ndim == 0 else out
+
+
+def period_label(period: np.ndarray | int, frequency: Frequency) -> np.ndarray | str:
+    """Label of period number(s) at the given frequency."""
+    return month_label(period) if frequency == "month" else week_label(period)
+
+
+def week_to_month(week: np.ndarray) -> np.ndarray:
+    """Month number of each ISO week number: the month of the week's Thursday."""
+    thursday = _EPOCH_MONDAY + np.asarray(week, dtype=np.int64) * 7 + 3
+    ym = thursday.astype("datetime64[M]").astype(np.int64)  # months since 1970-01
+    return ym + 1970 * 12
+
+
+def weeks_in_month(month: np.ndarray) -> np.ndarray:
+    """Number of ISO weeks whose Thursday lies in each month (4 or 5)."""
+    m = np.asarray(month, dtype=np.int64) - 1970 * 12
+    first = m.astype("datetime64[M]").astype("datetime64[D]")
+    nxt = (m + 1).astype("datetime64[M]").astype("datetime64[D]")
+    # Thursdays in [first, nxt): count days d with (d - epoch_monday) % 7 == 3
+    def thursdays_before(day: np.ndarray) -> np.ndarray:
+        k = (day - _EPOCH_MONDAY).astype(np.int64)
+        return (k - 3 + 6) // 7  # number of Thursdays in [epoch, day) for day after epoch; offsets cancel
+    return thursdays_before(nxt) - thursdays_before(first)
+
+
+def parse_as_of(value: str | int, frequency: Frequency) -> int:
+    """Parse a single ``YYYY-MM`` / ``YYYY-Www`` label (or pass an int through)."""
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    periods, freq, bad = parse_periods(pd.Series([value]), frequency)
+    if bad[0]:
+        expected = "YYYY-MM" if freq == "month" else "YYYY-Www"
+        raise ValueError(f"cannot read period {value!r}: expected {expected}")
+    return int(periods[0])

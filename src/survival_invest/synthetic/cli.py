@@ -1,0 +1,49 @@
+"""Regenerate the bundled synthetic data (``make synthetic``), byte-identically for a seed."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from survival_invest.synthetic.extracts import NORDDJURS_CASES, dream_wide, simulate_portfolio
+from survival_invest._atomic import write_text
+from survival_invest.synthetic.simple import write_demo_data
+
+__all__ = ["write_portfolio", "main"]
+
+
+def write_portfolio(out: Path, *, seed: int = 20200101, as_of: str = "2022-06", data_lag: int = 2) -> list[Path]:
+    """Write the Norddjurs-shaped synthetic portfolio to ``out``.
+
+    Files: ``spells_monthly.csv`` (long, monthly), ``dream_weekly.csv`` (wide
+    DREAM, weekly), ``memberships.csv``, ``truth.json`` (settings and per-case
+    true RMST and areas) and ``truth_curves.csv`` (true S(t)).
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    spells, members, truth = simulate_portfolio(NORDDJURS_CASES, as_of=as_of, data_lag=data_lag, seed=seed)
+    files = {
+        "spells_monthly.csv": spells.to_csv(index=False, lineterminator="\n"),
+        "dream_weekly.csv": dream_wide(spells).to_csv(index=False, lineterminator="\n"),
+        "memberships.csv": members.to_csv(index=False, lineterminator="\n"),
+        "truth_curves.csv": truth.curves(48).to_csv(index=False, lineterminator="\n", float_format="%.12g"),
+    }
+    meta = truth.to_dict()
+    meta["effects"] = truth.effects().round(12).to_dict(orient="records")
+    files["truth.json"] = json.dumps(meta, indent=2, sort_keys=True) + "\n"
+    paths = []
+    for name, text in files.items():
+        write_text(out / name, text)
+        paths.append(out / name)
+    return paths
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m survival_invest.synthetic --out DIR --seed N``: regenerate the bundled data."""
+    parser = argparse.ArgumentParser(prog="python -m survival_invest.synthetic", description=main.__doc__)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--seed", type=int, default=20200101)
+    args = parser.parse_args(argv)
+    for path in write_demo_data(args.out, args.seed) + write_portfolio(args.out, seed=args.seed):
+        print(path)
+    return 0

@@ -6,7 +6,14 @@ the area between them as saved full-time persons and kroner, out.
 
 from importlib.metadata import PackageNotFoundError, version
 
-from survival_invest.errors import InputError, SurvivalInvestError, SurvivalInvestWarning
+from survival_invest.cohort import Cohort, build_cohort
+from survival_invest.errors import (
+    CohortError,
+    ExtractError,
+    InputError,
+    SurvivalInvestError,
+    SurvivalInvestWarning,
+)
 from survival_invest.estimate import (
     AreaBetween,
     Estimate,
@@ -16,6 +23,7 @@ from survival_invest.estimate import (
     kaplan_meier,
     kaplan_meier_by,
 )
+from survival_invest.io import Spells, read_classification, read_memberships, read_spells
 
 try:
     __version__ = version("survival-invest")
@@ -24,8 +32,16 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 
 __all__ = [
     "AreaBetween",
+    "Cohort",
+    "CohortError",
     "Estimate",
+    "ExtractError",
     "InputError",
+    "Spells",
+    "build_cohort",
+    "read_classification",
+    "read_memberships",
+    "read_spells",
     "SurvivalCurve",
     "SurvivalCurves",
     "SurvivalInvestError",

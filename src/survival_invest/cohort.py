@@ -47,7 +47,7 @@ import numpy as np
 import pandas as pd
 
 from survival_invest.errors import CohortError, ExtractError
-from survival_invest.io.periods import Frequency, parse_as_of, period_label, week_to_month, weeks_in_month
+from survival_invest.io.periods import Frequency, parse_as_of, period_label
 from survival_invest.io.readers import (
     Spells,
     _rows_text,
@@ -55,6 +55,7 @@ from survival_invest.io.readers import (
     memberships_from_frame,
     spells_from_frame,
 )
+from survival_invest.status import MONTH_RULES, Status, spell_status
 
 __all__ = ["Cohort", "build_cohort", "COMPARISONS", "CURVES", "MONTH_RULES"]
 
@@ -62,8 +63,6 @@ log = logging.getLogger(__name__)
 
 COMPARISONS = ("non_participants", "target_all")
 CURVES = ("first_exit", "occupancy")
-MONTH_RULES = ("any", "majority", "all")
-WEEKS_PER_MONTH = 52.0 / 12.0
 
 
 @dataclass(frozen=True)
@@ -152,91 +151,6 @@ class Cohort:
             }
         )
         return out[out["followed"] > 0].reset_index(drop=True)
-
-
-def _classify(spells: Spells, classification: pd.DataFrame) -> pd.DataFrame:
-    """Attach ``class`` and ``benefit_group`` to every spell row; unknown codes are an error."""
-    frame = spells.frame
-    table = classification.set_index("code")
-    cls = frame["benefit"].map(table["class"])
-    unknown = cls.isna()
-    if unknown.any():
-        counts = frame.loc[unknown, "benefit"].value_counts()
-        listed = ", ".join(f"'{c}' ({n} rows)" for c, n in counts.head(10).items())
-        more = f" and {len(counts) - 10} more codes" if len(counts) > 10 else ""
-        src = classification.attrs.get("source", "the classification")
-        raise ExtractError(
-            f"{spells.source}: column 'benefit': {len(counts)} code{'s' if len(counts) > 1 else ''} not in "
-            f"{src}: {listed}{more}; add them to the classification with a class of "
-            "support, self_support or censor."
-        )
-    out = frame[["person_id", "period", "benefit"]].copy()
-    out["class"] = cls.astype("string")
-    out["benefit_group"] = frame["benefit"].map(table["benefit_group"]).astype("string")
-    out["label"] = frame["benefit"].map(table["label"]).astype("string")
-    return out
-
-
-def _to_frequency(rows: pd.DataFrame, source_freq: Frequency, freq: Frequency, month_rule: str) -> pd.DataFrame:
-    """Per person-period status: ``on`` (bool), ``share``, ``support_weeks``, ``censor``, first codes.
-
-    Weeks roll up to the month of their Thursday. ``share`` = weeks on support
-    / weeks in the month, so full-time persons stay exact; the month is *on
-    support* for the exit clock when ``month_rule`` holds: ``any`` week on
-    support (default: an exit needs a whole calendar month without benefit, as
-    jobindsats.dk counts spells), a ``majority`` (share >= 0.5), or ``all`` weeks.
-    A month with a censor week is a censor month.
-    """
-    support = (rows["class"] == "support").to_numpy()
-    censor = (rows["class"] == "censor").to_numpy()
-    if source_freq == freq:
-        out = rows[["person_id", "period", "benefit", "benefit_group", "label"]].copy()
-        out["on"] = support
-        out["share"] = support.astype(np.float64)
-        out["support_weeks"] = support * (1.0 if freq == "week" else WEEKS_PER_MONTH)
-        out["censor"] = censor
-        return out
-    if source_freq == "month" and freq == "week":
-        raise CohortError(
-            "memberships are weekly but the spells extract is monthly; weekly entry periods need weekly spells."
-        )
-    month = week_to_month(rows["period"].to_numpy())
-    tmp = pd.DataFrame(
-        {
-            "person_id": rows["person_id"].to_numpy(),
-            "period": month,
-            "support": support.astype(np.int64),
-            "censor": censor,
-            # the code shown for a month: its first support week's code, else its first code
-            "support_code": rows["benefit"].where(support),
-            "support_group": rows["benefit_group"].where(support),
-            "benefit": rows["benefit"],
-            "benefit_group": rows["benefit_group"],
-            "label": rows["label"].where(censor),
-        }
-    )
-    agg = tmp.groupby(["person_id", "period"], sort=True, observed=True).agg(
-        support_weeks=("support", "sum"),
-        censor=("censor", "any"),
-        support_code=("support_code", "first"),
-        support_group=("support_group", "first"),
-        benefit=("benefit", "first"),
-        benefit_group=("benefit_group", "first"),
-        label=("label", "first"),
-    )
-    agg = agg.reset_index()
-    agg["benefit"] = agg["support_code"].fillna(agg["benefit"])
-    agg["benefit_group"] = agg["support_group"].fillna(agg["benefit_group"])
-    wim = weeks_in_month(agg["period"].to_numpy())
-    agg["share"] = agg["support_weeks"].to_numpy() / wim
-    if month_rule == "any":
-        agg["on"] = agg["support_weeks"].to_numpy() > 0
-    elif month_rule == "majority":
-        agg["on"] = agg["share"].to_numpy() >= 0.5
-    else:
-        agg["on"] = agg["support_weeks"].to_numpy() >= wim
-    agg["support_weeks"] = agg["support_weeks"].astype(np.float64)
-    return agg[["person_id", "period", "benefit", "benefit_group", "label", "on", "share", "support_weeks", "censor"]]
 
 
 def _ragged_join(
@@ -348,7 +262,7 @@ def build_cohort(
     curve : {"first_exit", "occupancy"}
         The case's curve definition (recorded; both are available on the cohort).
     month_rule : {"any", "majority", "all"}
-        When weekly data make a month "on support" (see ``_to_frequency``).
+        When weekly data make a month "on support" (see :func:`survival_invest.status.spell_status`).
 
     Returns
     -------
@@ -399,28 +313,21 @@ def build_cohort(
             f"(as-of {period_label(as_of_p, freq)} minus a lag of {data_lag}); remove those rows or run a later month."
         )
 
-    rows = _to_frequency(_classify(spells, classification), spells.frequency, freq, month_rule)
-    # person codes shared by spells and members; spells sorted by (person, period)
-    cats = pd.Index(pd.unique(rows["person_id"]))
-    row_person = cats.get_indexer(rows["person_id"])
-    order = np.lexsort((rows["period"].to_numpy(), row_person))
-    rows = rows.iloc[order].reset_index(drop=True)
-    row_person = row_person[order]
-    m_person = cats.get_indexer(members["person_id"])
+    st = spell_status(spells, classification, freq, month_rule)
+    m_ids = members["person_id"]
+    if st.persons.dtype.kind in "iuf":
+        m_ids = pd.to_numeric(m_ids, errors="coerce")
+    m_person = st.persons.get_indexer(m_ids)
     no_spells = m_person < 0
 
     lookback = 36 if freq == "month" else 156
     reset = 12 if freq == "month" else 52
     entry = members["entry_period"].to_numpy().astype(np.int64)
     n_m = len(members)
-    member, ridx = _ragged_join(
-        row_person, rows["period"].to_numpy(), np.where(no_spells, -1, m_person), entry - lookback, np.full(n_m, cutoff)
-    )
-    keep = ~no_spells[member]
-    member, ridx = member[keep], ridx[keep]
-    t = rows["period"].to_numpy()[ridx] - entry[member]
-    on = rows["on"].to_numpy()[ridx]
-    censor = rows["censor"].to_numpy()[ridx]
+    member, ridx = _ragged_join(st.person, st.period, m_person, entry - lookback, np.full(n_m, cutoff))
+    t = st.period[ridx] - entry[member]
+    on = st.on[ridx]
+    censor = st.censor[ridx]
 
     # follow-up end: cut-off, or the period before the first censor code at t >= 0
     t_c = _first_per_member(member, censor & (t >= 0), t.astype(np.float64), n_m, np.inf)
@@ -454,14 +361,14 @@ def build_cohort(
     by_code = ~event & np.isfinite(t_c) & (t_c <= cutoff - entry)
     reason = np.where(event, "", "cut_off").astype(object)
     if by_code.any():
-        lab = rows["label"].to_numpy()[code_label[by_code]]
-        code = rows["benefit"].to_numpy()[code_label[by_code]]
-        reason[by_code] = "code " + pd.Series(code).astype(str).to_numpy() + ": " + pd.Series(lab).fillna("").astype(str).to_numpy()
+        c = st.code[code_label[by_code]]
+        lab = pd.Series(st.code_label[c]).fillna("").astype(str).to_numpy()
+        reason[by_code] = "code " + st.codes[c].astype(str) + ": " + lab
 
     # prior weeks on support before entry, restarting after a 52-week break within 3 years
     pr = on & (t < 0)
     p_member, p_t = member[pr], t[pr]
-    p_weeks = rows["support_weeks"].to_numpy()[ridx[pr]]
+    p_weeks = st.weeks_at(ridx[pr])
     p_prev = np.empty_like(p_t)
     if p_t.size:
         p_prev[1:] = p_t[:-1]
@@ -480,8 +387,9 @@ def build_cohort(
     # benefit at entry: the on-support code at the latest t <= 0
     b_idx = _last_per_member(member, on & (t <= 0), ridx.astype(np.float64), n_m, -1).astype(np.int64)
     has_b = b_idx >= 0
-    benefit = np.where(has_b, rows["benefit"].to_numpy()[np.maximum(b_idx, 0)], pd.NA)
-    benefit_group = np.where(has_b, rows["benefit_group"].to_numpy()[np.maximum(b_idx, 0)], pd.NA)
+    b_code = st.code[np.maximum(b_idx, 0)]
+    benefit = np.where(has_b, st.codes[b_code], pd.NA)
+    benefit_group = np.where(has_b, st.code_group[b_code], pd.NA)
 
     followed = (obs_end + 1).astype(np.int64)
     keep_m = ~excluded
@@ -509,11 +417,11 @@ def build_cohort(
         {
             "member": new_index[member[st_sel]],
             "t": t[st_sel].astype(np.int64),
-            "share": rows["share"].to_numpy()[ridx[st_sel]],
+            "share": st.share_at(ridx[st_sel]),
         }
     )
 
-    summary = _summary(members, persons, status, no_spells, censored_at_entry, too_short, notes, spells, rows, cutoff)
+    summary = _summary(members, persons, status, no_spells, censored_at_entry, too_short, notes, spells, st, cutoff)
     log.info("case %s: %d persons, cut-off %s", case_id, len(persons), period_label(cutoff, freq))
     return Cohort(
         str(case_id), persons, status, summary, freq, cutoff, as_of_p, int(data_lag), k, comparison, curve
@@ -529,7 +437,7 @@ def _summary(
     too_short: np.ndarray,
     notes: dict[str, int],
     spells: Spells,
-    rows: pd.DataFrame,
+    st: Status,
     cutoff: int,
 ) -> pd.DataFrame:
     """Counts per group; nothing leaves the cohort without a line here."""
@@ -561,7 +469,7 @@ def _summary(
     extra = {f"memberships_note_{k}": v for k, v in notes.items()}
     for reason, n in zip(spells.excluded["reason"], spells.excluded["rows"]):
         extra[f"extract_rows_removed_{reason}"] = n
-    extra["extract_rows_after_cut_off"] = int((rows["period"].to_numpy() > cutoff).sum())
+    extra["extract_periods_after_cut_off"] = int((st.period > cutoff).sum())
     add = pd.DataFrame({"comparison": np.nan, "intervention": np.nan, "all": list(extra.values())}, index=list(extra))
     out = pd.concat([out, add])
     out.index.name = "item"

@@ -175,24 +175,58 @@ def _ragged_join(
     return member, row
 
 
-def _first_per_member(member: np.ndarray, mask: np.ndarray, values: np.ndarray, n: int, fill: float) -> np.ndarray:
-    """First ``values`` per member among rows where ``mask`` (rows sorted by member)."""
-    out = np.full(n, fill, dtype=np.float64)
-    m = member[mask]
-    if m.size:
-        uniq, first = np.unique(m, return_index=True)
-        out[uniq] = values[mask][first]
+def _run_starts(m: np.ndarray) -> np.ndarray:
+    """Positions where a sorted member array starts a new run."""
+    if m.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    start = np.empty(m.shape[0], dtype=bool)
+    start[0] = True
+    np.not_equal(m[1:], m[:-1], out=start[1:])
+    return np.flatnonzero(start)
+
+
+#: "No such period" for integer period arithmetic (far beyond any real duration).
+NEVER = np.int64(1) << 40
+
+
+def _first_per_member(member: np.ndarray, mask: np.ndarray | None, values: np.ndarray, n: int, fill: int) -> np.ndarray:
+    """First ``values`` per member among rows where ``mask`` (rows sorted by member; O(rows), no sort)."""
+    out = np.full(n, fill, dtype=np.int64)
+    m = member if mask is None else member[mask]
+    v = values if mask is None else values[mask]
+    first = _run_starts(m)
+    out[m[first]] = v[first]
     return out
 
 
-def _last_per_member(member: np.ndarray, mask: np.ndarray, values: np.ndarray, n: int, fill: float) -> np.ndarray:
-    out = np.full(n, fill, dtype=np.float64)
-    m = member[mask]
+def _last_per_member(member: np.ndarray, mask: np.ndarray | None, values: np.ndarray, n: int, fill: int) -> np.ndarray:
+    """Last ``values`` per member among rows where ``mask`` (rows sorted by member)."""
+    out = np.full(n, fill, dtype=np.int64)
+    m = member if mask is None else member[mask]
     if m.size:
-        rev = m[::-1]
-        uniq, first = np.unique(rev, return_index=True)
-        out[uniq] = values[mask][::-1][first]
+        v = values if mask is None else values[mask]
+        last = np.append(_run_starts(m)[1:] - 1, m.shape[0] - 1)
+        out[m[last]] = v[last]
     return out
+
+
+def _previous_within(member: np.ndarray, t: np.ndarray, first: int) -> np.ndarray:
+    """The previous row's ``t`` within the same member, ``first`` at a member's first row."""
+    prev = np.empty_like(t)
+    if t.size:
+        prev[1:] = t[:-1]
+        prev[_run_starts(member)] = first
+    return prev
+
+
+def _cumsum_within(member: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Cumulative sum of integer ``x`` restarting at each member (rows sorted by member; exact for integers)."""
+    c = np.cumsum(x)
+    if c.size == 0:
+        return c
+    starts = _run_starts(member)
+    base = np.repeat(c[starts] - x[starts], np.diff(np.append(starts, c.shape[0])))
+    return c - base
 
 
 def _members(memberships: pd.DataFrame, case_id: str, comparison: str) -> tuple[pd.DataFrame, dict[str, int]]:
@@ -330,26 +364,19 @@ def build_cohort(
     censor = st.censor[ridx]
 
     # follow-up end: cut-off, or the period before the first censor code at t >= 0
-    t_c = _first_per_member(member, censor & (t >= 0), t.astype(np.float64), n_m, np.inf)
-    obs_end = np.minimum(cutoff - entry, t_c - 1).astype(np.float64)
+    t_c = _first_per_member(member, censor & (t >= 0), t, n_m, NEVER)
+    obs_end = np.minimum(cutoff - entry, t_c - 1)
     in_follow = (t >= 0) & (t <= obs_end[member])
     sel = in_follow & on
     f_member, f_t = member[sel], t[sel]
-    # gaps between consecutive on-support periods
-    prev_t = np.empty_like(f_t)
-    if f_t.size:
-        prev_t[1:] = f_t[:-1]
-        prev_t[0] = -1
-        new_member = np.ones(f_t.shape[0], dtype=bool)
-        new_member[1:] = f_member[1:] != f_member[:-1]
-        prev_t[new_member] = -1
-    gap = f_t - prev_t - 1
-    cand = gap >= k
-    exit_mid = _first_per_member(f_member, cand, (prev_t + 1).astype(np.float64), n_m, np.inf)
-    last_on = _last_per_member(f_member, np.ones(f_t.shape[0], dtype=bool), f_t.astype(np.float64), n_m, -1.0)
-    exit_end = np.where(obs_end - last_on >= k, last_on + 1, np.inf)
+    # gaps between consecutive on-support periods (the first gap starts at t = -1)
+    prev_t = _previous_within(f_member, f_t, -1)
+    cand = (f_t - prev_t - 1) >= k
+    exit_mid = _first_per_member(f_member, cand, prev_t + 1, n_m, NEVER)
+    last_on = _last_per_member(f_member, None, f_t, n_m, -1)
+    exit_end = np.where(obs_end - last_on >= k, last_on + 1, NEVER)
     exit_t = np.minimum(exit_mid, exit_end)
-    event = np.isfinite(exit_t)
+    event = exit_t < NEVER
     duration = np.where(event, exit_t, last_on)
 
     censored_at_entry = ~no_spells & (t_c == 0)
@@ -357,11 +384,11 @@ def build_cohort(
     excluded = no_spells | censored_at_entry | too_short
 
     # censoring reason
-    code_label = _first_per_member(member, censor & (t >= 0), ridx.astype(np.float64), n_m, -1).astype(np.int64)
-    by_code = ~event & np.isfinite(t_c) & (t_c <= cutoff - entry)
+    code_row = _first_per_member(member, censor & (t >= 0), ridx, n_m, -1)
+    by_code = ~event & (t_c < NEVER) & (t_c <= cutoff - entry)
     reason = np.where(event, "", "cut_off").astype(object)
     if by_code.any():
-        c = st.code[code_label[by_code]]
+        c = st.code[code_row[by_code]]
         lab = pd.Series(st.code_label[c]).fillna("").astype(str).to_numpy()
         reason[by_code] = "code " + st.codes[c].astype(str) + ": " + lab
 
@@ -369,23 +396,17 @@ def build_cohort(
     pr = on & (t < 0)
     p_member, p_t = member[pr], t[pr]
     p_weeks = st.weeks_at(ridx[pr])
-    p_prev = np.empty_like(p_t)
-    if p_t.size:
-        p_prev[1:] = p_t[:-1]
-        p_prev[0] = -lookback - 1
-        first_of = np.ones(p_t.shape[0], dtype=bool)
-        first_of[1:] = p_member[1:] != p_member[:-1]
-        p_prev[first_of] = -lookback - 1
+    p_prev = _previous_within(p_member, p_t, -lookback - 1)
     brk = (p_t - p_prev - 1) >= reset
-    seg = pd.Series(brk.astype(np.int64)).groupby(p_member).cumsum().to_numpy() if p_t.size else brk.astype(np.int64)
-    seg_max = pd.Series(seg).groupby(p_member).transform("max").to_numpy() if p_t.size else seg
-    counted = seg == seg_max
+    seg = _cumsum_within(p_member, brk.astype(np.int64))
+    seg_last = _last_per_member(p_member, None, seg, n_m, 0)
+    counted = seg == seg_last[p_member]  # segments only grow, so the last is the max
     prior = np.bincount(p_member[counted], weights=p_weeks[counted], minlength=n_m)
-    last_prior = _last_per_member(p_member, np.ones(p_t.shape[0], dtype=bool), p_t.astype(np.float64), n_m, -np.inf)
+    last_prior = _last_per_member(p_member, None, p_t, n_m, -NEVER)
     prior[(-last_prior - 1) >= reset] = 0.0  # a 52-week break just before entry resets the count
 
     # benefit at entry: the on-support code at the latest t <= 0
-    b_idx = _last_per_member(member, on & (t <= 0), ridx.astype(np.float64), n_m, -1).astype(np.int64)
+    b_idx = _last_per_member(member, on & (t <= 0), ridx, n_m, -1)
     has_b = b_idx >= 0
     b_code = st.code[np.maximum(b_idx, 0)]
     benefit = np.where(has_b, st.codes[b_code], pd.NA)
@@ -421,7 +442,9 @@ def build_cohort(
         }
     )
 
-    summary = _summary(members, persons, status, no_spells, censored_at_entry, too_short, notes, spells, st, cutoff)
+    summary = _summary(
+        members, persons, status, no_spells, censored_at_entry, too_short, by_code[keep_m], notes, spells, st, cutoff
+    )
     log.info("case %s: %d persons, cut-off %s", case_id, len(persons), period_label(cutoff, freq))
     return Cohort(
         str(case_id), persons, status, summary, freq, cutoff, as_of_p, int(data_lag), k, comparison, curve
@@ -435,6 +458,7 @@ def _summary(
     no_spells: np.ndarray,
     censored_at_entry: np.ndarray,
     too_short: np.ndarray,
+    by_code: np.ndarray,
     notes: dict[str, int],
     spells: Spells,
     st: Status,
@@ -444,7 +468,8 @@ def _summary(
     groups = ["comparison", "intervention"]
     mg = members["group"].to_numpy()
     pg = persons["group"].to_numpy()
-    sg = pg[status["member"].to_numpy()] if len(status) else np.array([], dtype=object)
+    p_int = (pg == "intervention").astype(np.int64)
+    on_by_group = np.bincount(p_int[status["member"].to_numpy()], weights=status["share"].to_numpy(), minlength=2)
     items: dict[str, list[float]] = {}
 
     def per_group(values_by_group) -> list[float]:
@@ -459,12 +484,12 @@ def _summary(
     items["off_support_at_entry"] = per_group(
         lambda g: ((persons["duration"] == 0) & (persons["event"] == 1) & (pg == g)).sum()
     )
-    items["person_periods_on_support"] = per_group(lambda g: status["share"].to_numpy()[sg == g].sum())
+    items["person_periods_on_support"] = per_group(lambda g: on_by_group[groups.index(g)])
     items["person_periods_followed"] = per_group(lambda g: persons["followed"].to_numpy()[pg == g].sum())
     items["events"] = per_group(lambda g: persons["event"].to_numpy()[pg == g].sum())
-    cr = persons["censor_reason"].fillna("").to_numpy()
-    items["censored_cut_off"] = per_group(lambda g: ((cr == "cut_off") & (pg == g)).sum())
-    items["censored_code"] = per_group(lambda g: ((pd.Series(cr).str.startswith("code ").to_numpy()) & (pg == g)).sum())
+    ev = persons["event"].to_numpy() == 1
+    items["censored_cut_off"] = per_group(lambda g: (~ev & ~by_code & (pg == g)).sum())
+    items["censored_code"] = per_group(lambda g: (by_code & (pg == g)).sum())
     out = pd.DataFrame.from_dict(items, orient="index", columns=groups + ["all"])
     extra = {f"memberships_note_{k}": v for k, v in notes.items()}
     for reason, n in zip(spells.excluded["reason"], spells.excluded["rows"]):

@@ -42,7 +42,7 @@ import pandas as pd
 
 from survival_invest.io.periods import month_label, parse_as_of, week_to_month
 
-__all__ = ["CaseSpec", "PortfolioTruth", "simulate_portfolio", "dream_wide", "NORDDJURS_CASES"]
+__all__ = ["CaseSpec", "PortfolioTruth", "simulate_portfolio", "simulate_large", "dream_wide", "NORDDJURS_CASES"]
 
 SUPPORT_CODES = ("130", "131", "133", "135", "137")  # kontanthjaelp (jobparat) variants
 SELF_SUPPORT_CODES = ("651", "771")  # SU, fleksjob
@@ -143,33 +143,24 @@ class PortfolioTruth:
         }
 
 
-def simulate_portfolio(
-    cases: tuple[CaseSpec, ...] = NORDDJURS_CASES,
+def _simulate_codes(
+    cases: tuple[CaseSpec, ...],
+    end: int,
+    rng: np.random.Generator,
     *,
-    as_of: str = "2022-06",
-    data_lag: int = 2,
-    seed: int = 0,
-    p_return: float = 0.05,
-    p_releave: float = 0.15,
-    p_switch: float = 0.05,
-    p_self_code: float = 0.2,
-    p_censor: float = 0.002,
-    prior_max: int = 30,
-) -> tuple[pd.DataFrame, pd.DataFrame, PortfolioTruth]:
-    """Simulate a portfolio and return (monthly long spells, memberships, truth).
+    p_return: float,
+    p_releave: float,
+    p_switch: float,
+    p_self_code: float,
+    p_censor: float,
+    prior_max: int,
+) -> dict[str, np.ndarray]:
+    """Simulate every person's monthly code up to month ``end`` (see the module docstring).
 
-    Returns
-    -------
-    spells : DataFrame
-        ``person_id, period`` (``YYYY-MM``), ``benefit``, ``amount_kr``; one row
-        per person-month with a code, up to the extract end ``as_of - data_lag``.
-    memberships : DataFrame
-        ``person_id, case_id, group, entry_period``: every person a ``target``
-        row; participants also an ``intervention`` row with the same entry.
-    truth : PortfolioTruth
+    Returns arrays: ``pid`` (str ids), ``case_id``, ``participant``, ``entry``,
+    ``months`` (calendar month numbers) and ``code`` (persons x months, int8
+    positions in ``CODE_TABLE``, 0 = no row).
     """
-    rng = np.random.default_rng(seed)
-    end = parse_as_of(as_of, "month") - data_lag
     ids, case_of, is_int, entry, spec_idx = [], [], [], [], []
     for k, c in enumerate(cases):
         n = c.n_target
@@ -192,7 +183,7 @@ def simulate_portfolio(
     first = int((e - prior).min())
     months = np.arange(first, end + 1)
 
-    # per-person hazard by duration (vectorised over persons; a small loop over cases builds the table)
+    # hazard table by case, group and duration (a loop over the few cases only)
     t_max = int(end - e.min()) + 1
     table = np.zeros((len(cases), 2, t_max + 1))
     for k, c in enumerate(cases):
@@ -236,7 +227,42 @@ def simulate_portfolio(
         code[:, j] = col
         alive &= ~censor_now
         state_on &= alive
+    return {"pid": pid, "case_id": case_id, "participant": participant, "entry": e, "months": months, "code": code}
 
+
+def simulate_portfolio(
+    cases: tuple[CaseSpec, ...] = NORDDJURS_CASES,
+    *,
+    as_of: str = "2022-06",
+    data_lag: int = 2,
+    seed: int = 0,
+    p_return: float = 0.05,
+    p_releave: float = 0.15,
+    p_switch: float = 0.05,
+    p_self_code: float = 0.2,
+    p_censor: float = 0.002,
+    prior_max: int = 30,
+) -> tuple[pd.DataFrame, pd.DataFrame, PortfolioTruth]:
+    """Simulate a portfolio and return (monthly long spells, memberships, truth).
+
+    Returns
+    -------
+    spells : DataFrame
+        ``person_id, period`` (``YYYY-MM``), ``benefit``, ``amount_kr``; one row
+        per person-month with a code, up to the extract end ``as_of - data_lag``.
+    memberships : DataFrame
+        ``person_id, case_id, group, entry_period``: every person a ``target``
+        row; participants also an ``intervention`` row with the same entry.
+    truth : PortfolioTruth
+    """
+    params = dict(
+        p_return=p_return, p_releave=p_releave, p_switch=p_switch, p_self_code=p_self_code, p_censor=p_censor,
+        prior_max=prior_max,
+    )
+    rng = np.random.default_rng(seed)
+    end = parse_as_of(as_of, "month") - data_lag
+    sim = _simulate_codes(tuple(cases), end, rng, **params)
+    code, months, pid = sim["code"], sim["months"], sim["pid"]
     rows, cols = np.nonzero(code)
     values = code[rows, cols]
     spells = pd.DataFrame(
@@ -246,17 +272,47 @@ def simulate_portfolio(
             "benefit": np.asarray(CODE_TABLE, dtype=object)[values],
         }
     )
-    support = values <= n_sup
-    spells["amount_kr"] = np.where(support, 12000.0, 0.0)
-    target = pd.DataFrame({"person_id": pid, "case_id": case_id, "group": "target", "entry_period": month_label(e)})
-    inter = target[participant].assign(group="intervention")
-    memberships = pd.concat([target, inter], ignore_index=True)
-    params = dict(
-        p_return=p_return, p_releave=p_releave, p_switch=p_switch, p_self_code=p_self_code, p_censor=p_censor,
-        prior_max=prior_max,
+    spells["amount_kr"] = np.where(values <= len(SUPPORT_CODES), 12000.0, 0.0)
+    target = pd.DataFrame(
+        {"person_id": pid, "case_id": sim["case_id"], "group": "target", "entry_period": month_label(sim["entry"])}
     )
+    inter = target[sim["participant"]].assign(group="intervention")
+    memberships = pd.concat([target, inter], ignore_index=True)
     truth = PortfolioTruth(tuple(cases), as_of, data_lag, seed, params)
     return spells, memberships, truth
+
+
+def simulate_large(
+    n_persons: int, *, n_intervention: int | None = None, as_of: str = "2024-06", seed: int = 0, prior_max: int = 24
+):
+    """A large single-case extract as compact arrays, for benchmarks (no string periods).
+
+    Returns ``(spells, memberships)``: a :class:`~survival_invest.io.readers.Spells`
+    with ``int64`` person ids, integer month numbers and a categorical benefit
+    code, already sorted by (person, period), and a memberships DataFrame ready
+    for :func:`survival_invest.build_cohort`.
+    """
+    from survival_invest.io.readers import Spells, memberships_from_frame
+
+    n_int = n_persons // 5 if n_intervention is None else n_intervention
+    case = CaseSpec("1", n_persons, n_int, entry_start="2020-01", entry_months=24)
+    rng = np.random.default_rng(seed)
+    end = parse_as_of(as_of, "month")
+    sim = _simulate_codes(
+        (case,), end, rng, p_return=0.05, p_releave=0.15, p_switch=0.05, p_self_code=0.2, p_censor=0.002,
+        prior_max=prior_max,
+    )
+    code, months = sim["code"], sim["months"]
+    rows, cols = np.nonzero(code)
+    benefit = pd.Categorical.from_codes(code[rows, cols].astype(np.int16) - 1, categories=list(CODE_TABLE[1:]))
+    frame = pd.DataFrame({"person_id": rows.astype(np.int64), "period": months[cols].astype(np.int64), "benefit": benefit})
+    del rows, cols
+    spells = Spells(frame, "month", "<simulate_large>")
+    pid = np.arange(code.shape[0], dtype=np.int64)
+    target = pd.DataFrame({"person_id": pid, "case_id": "1", "group": "target", "entry_period": month_label(sim["entry"])})
+    members = pd.concat([target, target[sim["participant"]].assign(group="intervention")], ignore_index=True)
+    members = memberships_from_frame(members.astype({"person_id": str}))
+    return spells, members
 
 
 def dream_wide(spells: pd.DataFrame) -> pd.DataFrame:

@@ -46,6 +46,11 @@ def _rows_text(mask: np.ndarray) -> str:
     return f"row{'s' if len(idx) > 1 else ''} {head}{more}"
 
 
+def _show(value: object) -> str:
+    """repr of a cell as a plain Python value (``24251``, not ``np.int64(24251)``)."""
+    return repr(value.item() if isinstance(value, np.generic) else value)
+
+
 def _read_table(path: str | Path, *, what: str) -> pd.DataFrame:
     """Read a CSV or Parquet file with every column as it is stored (CSV: as strings)."""
     p = Path(path)
@@ -92,7 +97,7 @@ def _parse_period_column(frame: pd.DataFrame, column: str, source: str, frequenc
         first = frame[column].iloc[int(np.argmax(bad))]
         expected = "YYYY-MM (months)" if freq == "month" else "YYYY-Www (ISO weeks)"
         raise ExtractError(
-            f"{source}: column '{column}', {_rows_text(bad)}: cannot read period {first!r}; "
+            f"{source}: column '{column}', {_rows_text(bad)}: cannot read period {_show(first)}; "
             f"expected {expected} like all rows of the file."
         )
     return periods, freq
@@ -172,7 +177,7 @@ def spells_from_frame(frame: pd.DataFrame, *, source: str = "<DataFrame>", frequ
             bad = num.isna() & frame[col].notna()
             if bad.any():
                 first = frame[col][bad].iloc[0]
-                raise ExtractError(f"{source}: column '{col}', {_rows_text(bad.to_numpy())}: {first!r} is not a number.")
+                raise ExtractError(f"{source}: column '{col}', {_rows_text(bad.to_numpy())}: {_show(first)} is not a number.")
             out[col] = num.astype(float)
     key = ["person_id", "period"]
     dup_any = out.duplicated(key, keep=False).to_numpy()
@@ -310,7 +315,7 @@ def memberships_from_frame(frame: pd.DataFrame, *, source: str = "<DataFrame>", 
     if bad.any():
         first = frame["group"].iloc[int(np.argmax(bad))]
         raise ExtractError(
-            f"{source}: column 'group', {_rows_text(bad)}: {first!r} is not a group; expected 'target' or 'intervention'."
+            f"{source}: column 'group', {_rows_text(bad)}: {_show(first)} is not a group; expected 'target' or 'intervention'."
         )
     periods, freq = _parse_period_column(frame, "entry_period", source, frequency)
     out["entry_period"] = periods
@@ -346,7 +351,7 @@ def classification_from_frame(frame: pd.DataFrame, *, source: str = "<DataFrame>
     if bad.any():
         first = frame["class"].iloc[int(np.argmax(bad))]
         raise ExtractError(
-            f"{source}: column 'class', {_rows_text(bad)}: {first!r} is not a class; expected one of {list(CLASSES)}."
+            f"{source}: column 'class', {_rows_text(bad)}: {_show(first)} is not a class; expected one of {list(CLASSES)}."
         )
     dup = out["code"].duplicated(keep=False).to_numpy()
     if dup.any():

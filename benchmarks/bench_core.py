@@ -27,10 +27,19 @@ durations (almost all distinct). Generation is seeded and not timed. Each group
 is a contiguous half of the full arrays, so the per-group inputs are views of
 the very arrays ``kaplan_meier_by`` gets: every library sees the same memory.
 
-Timing: median of repeated calls (``--repeats``; half as many at N >= 10^7, and a
-cell stops adding repeats once it has spent ``--budget`` seconds), garbage
-collector run before and disabled during each call. Every method is warmed up
-once on a tiny data set first (imports, first-call caches).
+Timing: median of up to ``--repeats`` calls per cell; the first call of a cell
+is an untimed warm-up unless it takes more than ``--budget``/4 s, and a cell
+stops repeating once it has spent ``--budget`` seconds, so the slow libraries
+at 10^7 get fewer repeats (often one). The garbage collector runs before and
+is disabled during each call. Every method is also warmed up once on a tiny
+data set first (imports, first-call caches). The timing process re-executes
+itself with ``MALLOC_MMAP_MAX_=0`` and a huge ``MALLOC_TRIM_THRESHOLD_`` (glibc
+keeps freed memory instead of returning it to the OS) and touches
+``--prefault-gib`` GiB once: on this VM, memory handed back to the OS is
+reported to the host after ~2 s (virtio-balloon free page reporting) and
+costs ~3.5 s/GB to touch again, which swung the 10^7 timings by up to 2x
+depending on what ran before. Every library runs under the same setting;
+``--default-malloc`` turns it off.
 
 Peak memory: each (case, N, method) call is run once in a fresh subprocess
 (this script with ``--_child``) that imports the library, regenerates the same
@@ -79,7 +88,7 @@ TAU = 36.0
 ALPHA = 0.05
 Z = NormalDist().inv_cdf(1.0 - ALPHA / 2.0)
 ADMIN_CENSOR = 60
-METHODS = ("package", "package_by", "lifelines", "sksurv", "bare_ref")
+METHODS = ("package", "package_by", "lifelines", "sksurv", "bare_ref", "unique_only")
 SLOW = ("lifelines", "sksurv")
 
 # --------------------------------------------------------------------------- data
@@ -226,7 +235,15 @@ def run_bare_ref(data: Data) -> dict:
     return _ref_finish(figs)
 
 
+def run_unique_only(data: Data) -> dict:
+    """Float case only: just ``np.unique(d, return_inverse=True)`` of each group (the sort the float path needs)."""
+    for d, _ in data.groups():
+        np.unique(d, return_inverse=True)
+    return {}
+
+
 RUNNERS = {
+    "unique_only": run_unique_only,
     "package": run_package,
     "package_by": run_package_by,
     "lifelines": run_lifelines,
@@ -250,11 +267,20 @@ def import_method(method: str) -> None:
 
 
 def time_method(method: str, data: Data, repeats: int, budget: float) -> tuple[float, int, dict]:
+    """Median wall time of up to ``repeats`` calls.
+
+    The first call of a cell is an untimed warm-up (the first touch of fresh
+    memory at a new size is much slower on this VM than a repeat), unless it
+    takes more than ``budget / 4`` seconds: then it is kept as a sample, so the
+    slow libraries at 10^7 are timed once rather than paying for a warm-up.
+    Repeats stop once the cell has spent ``budget`` seconds.
+    """
     fn = RUNNERS[method]
     times: list[float] = []
     result: dict = {}
     spent = 0.0
-    for _ in range(repeats):
+    calls = 0
+    while len(times) < repeats and (spent <= budget or not times):
         gc.collect()
         gc.disable()
         try:
@@ -263,11 +289,19 @@ def time_method(method: str, data: Data, repeats: int, budget: float) -> tuple[f
             dt = time.perf_counter() - t0
         finally:
             gc.enable()
-        times.append(dt)
+        calls += 1
         spent += dt
-        if spent > budget:
-            break
+        if calls == 1 and dt <= budget / 4:
+            continue  # warm-up
+        times.append(dt)
     return float(np.median(times)), len(times), result
+
+
+def prefault(gib: float) -> None:
+    """Touch and free ``gib`` GiB once, so that no timing pays for the VM's first touch of guest memory."""
+    if gib > 0:
+        a = np.ones(int(gib * 2**30) // 8)
+        del a
 
 
 # ------------------------------------------------------------------ memory
@@ -311,7 +345,8 @@ def child_main(case: str, n: int, method: str, seed: int) -> None:
 
 def measure_memory(case: str, n: int, method: str, seed: int) -> tuple[float, str]:
     cmd = [sys.executable, os.path.abspath(__file__), "--_child", case, str(n), method, str(seed)]
-    p = subprocess.run(cmd, capture_output=True, text=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}  # default allocator
+    p = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if p.returncode != 0:
         sys.stderr.write(p.stderr)
         return math.nan, "error"
@@ -359,7 +394,8 @@ def build_table(rows: list[Row]) -> tuple[list[str], list[list[str]]]:
         pkg = by_key.get((r.case, r.n, "package"))
         vs_ref = r.seconds / ref.seconds if ref and r.method != "bare_ref" else math.nan
         vs_pkg = r.seconds / pkg.seconds if pkg and r.method not in ("package",) else math.nan
-        mem = "-" if math.isnan(r.peak_mb) else f"{r.peak_mb:,.0f} MB" + ("*" if r.mem_how == "ru_maxrss" else "")
+        mem = "-" if math.isnan(r.peak_mb) else (f"{r.peak_mb:,.0f} MB" if r.peak_mb >= 10 else f"{r.peak_mb:.1f} MB")
+        mem += "*" if r.mem_how == "ru_maxrss" else ""
         body.append([r.case, fmt_n(r.n), r.method, fmt_time(r.seconds), str(r.repeats), mem,
                      fmt_ratio(vs_ref), fmt_ratio(vs_pkg)])
     return head, body
@@ -409,6 +445,8 @@ def agreement(rows: list[Row]) -> list[str]:
             o = by_key.get((case, n, other))
             if o and o.result:
                 what = "RMST" if keys[0] == "rmst0" else ("SE" if keys[0] == "se0" else "all figures")
+                if other == "package_by":
+                    what = "all figures"
                 if other == "bare_ref" and keys[0] == "delta":
                     what = "Delta, SE, CI"
                 upd(f"package vs {other:<10s} {what} ({case})", pkg, o.result, keys)
@@ -443,8 +481,13 @@ def targets(rows: list[Row]) -> list[str]:
                 what = "bare bincount ref" if case == "int" else "np.unique ref"
                 out.append(f"[{verdict(q <= lim)}] {pm:10s} {case:5s} N={fmt_n(n):5s} within {lim}x of "
                            f"{what}: {q:.2f}x")
+            uo = by_key.get((case, n, "unique_only"))
+            if uo and uo.seconds > 0:
+                q = r.seconds / uo.seconds
+                out.append(f"[{verdict(q <= 2.0)}] {pm:10s} {case:5s} N={fmt_n(n):5s} within 2.0x of "
+                           f"np.unique(return_inverse) alone: {q:.2f}x")
             ll = by_key.get((case, n, "lifelines"))
-            if ll and n >= 10**6 and case == "int":
+            if ll and n >= 10**6:
                 q = ll.seconds / r.seconds
                 out.append(f"[{verdict(q >= 10)}] {pm:10s} {case:5s} N={fmt_n(n):5s} >= 10x faster than "
                            f"lifelines: {q:.1f}x")
@@ -505,6 +548,7 @@ def profile_main(n: int, seed: int, case: str) -> None:
     run_package(make_data(case, 64, seed))
     data = make_data(case, n, seed)
     for name, fn in (("package", run_package), ("package_by", run_package_by)):
+        fn(data)  # warm-up (first touch of memory at this size)
         t0 = time.perf_counter()
         fn(data)
         print(f"\n=== {name}: {case} durations, N = {fmt_n(n)}; untraced call {fmt_time(time.perf_counter() - t0)}")
@@ -538,13 +582,18 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sizes", default="1e5,1e6,1e7", help="total N (both groups), integer durations")
     ap.add_argument("--float-sizes", default="1e6,1e7", help="total N for float durations ('' to skip)")
-    ap.add_argument("--repeats", type=int, default=5, help="repeats per cell (half as many at N >= 10^7)")
+    ap.add_argument("--repeats", type=int, default=5, help="max timed repeats per cell (slow cells get fewer, see --budget)")
     ap.add_argument("--budget", type=float, default=8.0, help="stop repeating a cell after this many seconds")
-    ap.add_argument("--methods", default=",".join(METHODS))
+    ap.add_argument("--methods", default=",".join(METHODS), help="comma-separated subset of " + ",".join(METHODS))
+    ap.add_argument("--prefault-gib", type=float, default=3.0,
+                    help="touch and free this much memory before timing (VM first-touch cost; 0 = off)")
+    ap.add_argument("--default-malloc", action="store_true",
+                    help="time with glibc's default allocator settings (noisy on this VM, see README)")
     ap.add_argument("--no-memory", action="store_true", help="skip the subprocess peak-memory runs")
     ap.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     ap.add_argument("--seed", type=int, default=20261124)
-    ap.add_argument("--profile", action="store_true", help="profile the package at the largest --sizes and exit")
+    ap.add_argument("--profile", nargs="?", const="int", choices=("int", "float"),
+                    help="profile the package (cProfile + line timing) at the largest --sizes and exit")
     ap.add_argument("--_child", nargs=4, help=argparse.SUPPRESS)
     args = ap.parse_args()
 
@@ -552,8 +601,17 @@ def main() -> None:
         case, n, method, seed = args._child
         child_main(case, int(n), method, int(seed))
         return
+    if not args.default_malloc and os.environ.get("MALLOC_MMAP_MAX_") != "0":
+        # Re-run this process with glibc's malloc keeping freed memory (see README, "Allocator"):
+        # on this VM, memory returned to the OS is handed back to the host after ~2 s
+        # (virtio-balloon free page reporting) and costs ~3.5 s/GB to touch again, which
+        # made 10^7 timings swing by 2x depending on what ran before. All libraries run
+        # under the same setting; the memory children use the default allocator.
+        env = dict(os.environ, MALLOC_MMAP_MAX_="0", MALLOC_TRIM_THRESHOLD_=str(1 << 62), MALLOC_TOP_PAD_="0")
+        sys.stdout.flush()
+        os.execve(sys.executable, [sys.executable, os.path.abspath(__file__), *sys.argv[1:]], env)
     if args.profile:
-        profile_main(max(parse_sizes(args.sizes)), args.seed, "int")
+        profile_main(max(parse_sizes(args.sizes)), args.seed, args.profile)
         return
 
     warnings.simplefilter("ignore")
@@ -566,6 +624,7 @@ def main() -> None:
 
     print(f"# python {platform.python_version()}, numpy {np.__version__}, survival_invest "
           f"{survival_invest.__version__}, {os.cpu_count()} cpus; tau = {TAU:g}; seed {args.seed}", flush=True)
+    prefault(args.prefault_gib)
     for m in methods:  # warm-up: imports and first-call caches, both cases
         import_method(m)
         RUNNERS[m](make_data("int", 1000, args.seed))
@@ -575,8 +634,10 @@ def main() -> None:
     t_start = time.perf_counter()
     for case, n in cases:
         data = make_data(case, n, args.seed)
-        rep = args.repeats if n < 10**7 else max(1, args.repeats // 2)
+        rep = args.repeats  # the per-cell --budget gives the slow cells (10^7) fewer repeats
         for m in methods:
+            if m == "unique_only" and case != "float":
+                continue
             sec, k, res = time_method(m, data, rep, args.budget)
             rows.append(Row(case, n, m, sec, k, result=res))
             print(f"  timed {case:5s} N={fmt_n(n):5s} {m:10s} {fmt_time(sec):>10s} x{k}", file=sys.stderr, flush=True)
@@ -584,6 +645,8 @@ def main() -> None:
         gc.collect()
     if not args.no_memory:
         for r in rows:
+            if r.method == "unique_only":
+                continue
             r.peak_mb, r.mem_how = measure_memory(r.case, r.n, r.method, args.seed)
             print(f"  memory {r.case:5s} N={fmt_n(r.n):5s} {r.method:10s} {r.peak_mb:10.1f} MB",
                   file=sys.stderr, flush=True)

@@ -208,3 +208,19 @@ def test_ratio_and_p_value_of_area() -> None:
     assert a.ratio.lower < a.ratio.value < a.ratio.upper
     assert a.p_value < 1e-6
     assert a.lower < a.value < a.upper
+
+
+def test_by_group_integer_labels_with_gaps_and_zero_weight_groups() -> None:
+    d = np.array([1, 2, 3, 4, 5, 6])
+    e = np.array([1, 0, 1, 1, 0, 1])
+    g = np.array([7, 2, 7, 2, 7, 2])
+    curves = si.kaplan_meier_by(d, e, g)
+    assert curves.labels.tolist() == [2, 7]
+    pd.testing.assert_frame_equal(curves[7].table, si.kaplan_meier(d[g == 7], e[g == 7]).table)
+    w = np.array([0.0, 1, 0, 1, 0, 1])  # group 7 exists but has only zero weights
+    weighted = si.kaplan_meier_by(d, e, g, weights=w)
+    assert weighted.labels.tolist() == [2, 7]
+    assert weighted[7].table.empty
+    b = si.kaplan_meier_by(d, e, g == 7)
+    assert b.labels.tolist() == [False, True]
+    assert b[True].rmst(4).value == pytest.approx(curves[7].rmst(4).value)

@@ -7,6 +7,7 @@ query points.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Literal
 
 import numpy as np
@@ -21,8 +22,9 @@ CI_TYPES: tuple[str, ...] = ("log-log", "log", "plain")
 QUANTILE_TOLERANCE = float(np.sqrt(np.finfo(float).eps))
 
 
+@lru_cache(maxsize=64)
 def z_value(alpha: float) -> float:
-    """Two-sided normal quantile ``z = Phi^{-1}(1 - alpha / 2)``."""
+    """Two-sided normal quantile ``z = Phi^{-1}(1 - alpha / 2)`` (cached per alpha)."""
     return float(norm.ppf(1.0 - alpha / 2.0))
 
 
@@ -177,6 +179,10 @@ def rmst_grid(
     large numbers (no cancellation) and without a loop over horizons.
     """
     taus = np.asarray(taus, dtype=np.float64)
+    j = last_index_le(time, taus, shared=shared)
+    # only columns up to the last one any horizon reaches are needed
+    cut = int(j.max()) + 1 if j.size else 1
+    time, survival, greenwood = time[:, : max(cut, 1)], survival[:, : max(cut, 1)], greenwood[:, : max(cut, 1)]
     n_rows, length = time.shape
     area = np.zeros((n_rows, length))
     area[:, :-1] = np.diff(time, axis=1) * survival[:, :-1]
@@ -189,7 +195,6 @@ def rmst_grid(
     p_prev[:, 1:] = p_sum[:, :-1]
     q_sum = np.cumsum(area * (area * greenwood + 2.0 * p_prev), axis=1)
 
-    j = last_index_le(time, taus, shared=shared)
     t_j = take_rows(time, j, before=0.0)
     s_j = take_rows(survival, j, before=1.0)
     r = (taus[None, :] - t_j) * s_j

@@ -128,7 +128,9 @@ def check_survival_input(
         raise InputError("durations is empty: at least one subject is needed to fit a curve.")
     if e.shape[0] != n:
         raise InputError(f"events has length {e.shape[0]} but durations has length {n}; they must match.")
-    _check_finite_nonneg("durations", d)
+    # Integer durations are checked for negatives by the counting kernel, whose
+    # bincount rejects a negative key anyway: one pass over 8 bytes per subject less.
+    _check_finite_nonneg("durations", d, allow_negative=d.dtype.kind in "iu")
     if d.dtype.kind == "b":
         d = d.astype(np.int64)
     elif d.dtype.kind in "iu" and d.dtype != np.int64:

@@ -43,33 +43,30 @@ def _check_taus(taus: object, func: str) -> np.ndarray:
     return arr
 
 
-def _group_codes(groups: object, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Integer codes 0..G-1 and the sorted labels, without a loop over subjects.
+def _group_codes(groups: object, n: int) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Integer codes 0..G-1, their labels, and whether some labels may have no subject.
 
-    Small non-negative integer labels are mapped through a lookup table (one
-    gather); anything else goes through ``pandas.factorize`` (hashing).
+    Small non-negative integer labels are used as codes directly (no pass over
+    the subjects); empty groups are then dropped after counting. Anything else
+    goes through ``pandas.factorize`` (hashing), whose labels all occur.
     """
-    if isinstance(groups, pd.Series | pd.Index | pd.Categorical):
-        values = np.asarray(groups)
-    else:
-        values = np.asarray(groups)
+    values = np.asarray(groups)
     if values.ndim != 1:
         raise InputError(f"groups must be one-dimensional; got an array of shape {values.shape}.")
     if values.shape[0] != n:
         raise InputError(f"groups has length {values.shape[0]} but durations has length {n}; they must match.")
-    if values.dtype.kind in "iu" and n and values.min() >= 0 and values.max() < max(4 * n, 1 << 20):
-        present = np.bincount(values) > 0
-        labels = np.flatnonzero(present)
-        if labels.shape[0] == present.shape[0]:
-            return values.astype(np.int64, copy=False), labels
-        lut = np.cumsum(present) - 1
-        return lut[values], labels
+    if values.dtype.kind in "iu" and n:
+        lo, hi = values.min(), values.max()
+        if lo >= 0 and hi < max(4 * n, 1 << 20):
+            return values, np.arange(int(hi) + 1), True
+    if values.dtype.kind == "b":
+        return values.astype(np.int8), np.array([False, True]), True
     missing = pd.isna(values)
     if missing.any():
         pos = int(np.argmax(missing))
         raise InputError(f"groups must not be missing; position {pos} holds {values[pos]!r}.")
     codes, labels = pd.factorize(values, sort=True)
-    return codes.astype(np.int64, copy=False), np.asarray(labels)
+    return codes.astype(np.int64, copy=False), np.asarray(labels), False
 
 
 class SurvivalCurves:
@@ -120,16 +117,7 @@ class SurvivalCurves:
 
     def __getitem__(self, label: Hashable) -> "SurvivalCurve":
         i = self._row(label)
-        c = self._counts
-        sub = Counts(
-            c.time[i : i + 1],
-            c.at_risk[i : i + 1],
-            c.events[i : i + 1],
-            c.censored[i : i + 1],
-            c.last_time[i : i + 1],
-            c.weighted,
-            True,
-        )
+        sub = self._counts.take(np.array([i]))
         return SurvivalCurve(sub, self.alpha, self.ci, label=str(label))
 
     def __iter__(self):
@@ -314,6 +302,7 @@ class SurvivalCurve:
         self.alpha = self._set.alpha
         self.ci = ci
         self.weighted = counts.weighted
+        self._rmst_cache: dict[float, Estimate] = {}
 
     @property
     def table(self) -> pd.DataFrame:
@@ -352,8 +341,21 @@ class SurvivalCurve:
         if np.ndim(tau) != 0:
             raise InputError(f"The 'tau' parameter of rmst must be a single number here; got {tau!r}. "
                              "Use kaplan_meier_by(...).rmst([...]) for several horizons.")
-        r = self._set.rmst(tau).iloc[0]
-        return Estimate(float(r.value), float(r.se), float(r.lower), float(r.upper), self.alpha, f"RMST({float(tau):g})")
+        taus = _check_taus(tau, "rmst")
+        key = float(taus[0])
+        cached = self._rmst_cache.get(key)
+        if cached is not None:  # area_between and reports ask for the same horizon again
+            return cached
+        s = self._set
+        value, var = S.rmst_grid(
+            s._counts.time, s._km.survival, s._km.greenwood, taus, shared=s._counts.shared_grid
+        )
+        v = float(value[0, 0])
+        se = math.sqrt(max(float(var[0, 0]), 0.0))
+        z = S.z_value(self.alpha)
+        est = Estimate(v, se, v - z * se, v + z * se, self.alpha, f"RMST({float(tau):g})")
+        self._rmst_cache[key] = est
+        return est
 
     def plot(self, ax: Any = None, *, ci_band: bool = True, at_risk: bool = False, **kwargs: Any) -> Any:
         """Plot the curve (step function) with its confidence band; see :func:`plot_curves`."""
@@ -454,10 +456,17 @@ def kaplan_meier_by(
     """
     _check_alpha_ci(alpha, ci, "kaplan_meier_by")
     x = check_survival_input(durations, events, entry, weights)
-    codes, labels = _group_codes(groups, x.durations.shape[0])
+    codes, labels, maybe_empty = _group_codes(groups, x.durations.shape[0])
     counts = count_on_grid(
         x.durations, x.events, codes, len(labels), entry=x.entry, weights=x.weights, max_duration=x.max_duration
     )
+    if maybe_empty:
+        if x.weights is None:
+            present = (counts.events + counts.censored).sum(axis=1) > 0
+        else:  # a group may have only zero weights and still exist
+            present = np.bincount(codes, minlength=len(labels)) > 0
+        if not present.all():
+            counts, labels = counts.take(np.flatnonzero(present)), labels[present]
     return SurvivalCurves(counts, labels, alpha, ci)
 
 

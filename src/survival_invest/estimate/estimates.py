@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field
 
-from scipy.stats import norm
 
 from survival_invest.errors import InputError
+from survival_invest.estimate._summaries import z_value
 
 __all__ = ["Estimate", "AreaBetween"]
 
@@ -53,7 +53,7 @@ class Estimate:
 def wald(value: float, variance: float, alpha: float, label: str = "") -> Estimate:
     """Wald estimate ``value +/- z sqrt(variance)``."""
     se = math.sqrt(variance) if variance > 0 else 0.0
-    z = float(norm.ppf(1 - alpha / 2))
+    z = z_value(alpha)
     return Estimate(float(value), se, float(value - z * se), float(value + z * se), alpha, label)
 
 
@@ -94,7 +94,8 @@ def difference(comparison: Estimate, intervention: Estimate, tau: float, alpha: 
     var = comparison.se**2 + intervention.se**2
     est = wald(value, var, alpha)
     se = est.se
-    p = float(2 * norm.sf(abs(value) / se)) if se > 0 else (0.0 if value != 0 else 1.0)
+    # two-sided p = 2 Phi(-|D|/SE) = erfc(|D| / (SE sqrt 2))
+    p = math.erfc(abs(value) / (se * math.sqrt(2.0))) if se > 0 else (0.0 if value != 0 else 1.0)
     ratio = None
     if comparison.value > 0 and intervention.value > 0:
         log_ratio = math.log(intervention.value / comparison.value)

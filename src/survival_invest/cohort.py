@@ -164,14 +164,21 @@ def _ragged_join(
     """
     base = int(min(row_period.min(initial=0), lo.min(initial=0))) - 1
     span = int(max(row_period.max(initial=0), hi.max(initial=0))) - base + 2
-    keys = row_person.astype(np.int64) * span + (row_period - base)
-    start = np.searchsorted(keys, m_person.astype(np.int64) * span + (lo - base), side="left")
-    stop = np.searchsorted(keys, m_person.astype(np.int64) * span + (hi - base), side="right")
+    keys = row_person.astype(np.int64)  # built in place: one allocation at 10^8 rows
+    keys *= span
+    keys += row_period
+    keys -= base
+    mkey = m_person.astype(np.int64) * span - base
+    start = np.searchsorted(keys, mkey + lo, side="left")
+    stop = np.searchsorted(keys, mkey + hi, side="right")
+    del keys
     counts = np.maximum(stop - start, 0)
     total = int(counts.sum())
-    member = np.repeat(np.arange(m_person.shape[0]), counts)
+    idx_type = np.int32 if max(total, row_person.shape[0], m_person.shape[0]) < 2**31 - 1 else np.int64
+    member = np.repeat(np.arange(m_person.shape[0], dtype=idx_type), counts)
     offsets = np.cumsum(counts) - counts
-    row = np.arange(total) - np.repeat(offsets - start, counts)
+    row = np.repeat((start - offsets).astype(idx_type), counts)
+    row += np.arange(total, dtype=idx_type)
     return member, row
 
 
@@ -217,16 +224,6 @@ def _previous_within(member: np.ndarray, t: np.ndarray, first: int) -> np.ndarra
         prev[1:] = t[:-1]
         prev[_run_starts(member)] = first
     return prev
-
-
-def _cumsum_within(member: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """Cumulative sum of integer ``x`` restarting at each member (rows sorted by member; exact for integers)."""
-    c = np.cumsum(x)
-    if c.size == 0:
-        return c
-    starts = _run_starts(member)
-    base = np.repeat(c[starts] - x[starts], np.diff(np.append(starts, c.shape[0])))
-    return c - base
 
 
 def _members(memberships: pd.DataFrame, case_id: str, comparison: str) -> tuple[pd.DataFrame, dict[str, int]]:
@@ -356,16 +353,17 @@ def build_cohort(
 
     lookback = 36 if freq == "month" else 156
     reset = 12 if freq == "month" else 52
-    entry = members["entry_period"].to_numpy().astype(np.int64)
+    entry = members["entry_period"].to_numpy().astype(np.int32)
     n_m = len(members)
     member, ridx = _ragged_join(st.person, st.period, m_person, entry - lookback, np.full(n_m, cutoff))
-    t = st.period[ridx] - entry[member]
+    t = st.period[ridx]
+    t -= entry[member]
     on = st.on[ridx]
     censor = st.censor[ridx]
 
     # follow-up end: cut-off, or the period before the first censor code at t >= 0
     t_c = _first_per_member(member, censor & (t >= 0), t, n_m, NEVER)
-    obs_end = np.minimum(cutoff - entry, t_c - 1)
+    obs_end = np.minimum(cutoff - entry.astype(np.int64), t_c - 1).astype(np.int32)
     in_follow = (t >= 0) & (t <= obs_end[member])
     sel = in_follow & on
     f_member, f_t = member[sel], t[sel]
@@ -398,9 +396,8 @@ def build_cohort(
     p_weeks = st.weeks_at(ridx[pr])
     p_prev = _previous_within(p_member, p_t, -lookback - 1)
     brk = (p_t - p_prev - 1) >= reset
-    seg = _cumsum_within(p_member, brk.astype(np.int64))
-    seg_last = _last_per_member(p_member, None, seg, n_m, 0)
-    counted = seg == seg_last[p_member]  # segments only grow, so the last is the max
+    last_break = _last_per_member(p_member, brk, p_t, n_m, -NEVER)
+    counted = p_t >= last_break[p_member]  # only the stretch after the last break counts
     prior = np.bincount(p_member[counted], weights=p_weeks[counted], minlength=n_m)
     last_prior = _last_per_member(p_member, None, p_t, n_m, -NEVER)
     prior[(-last_prior - 1) >= reset] = 0.0  # a 52-week break just before entry resets the count
@@ -419,7 +416,7 @@ def build_cohort(
             "person_id": members["person_id"].to_numpy(),
             "group": members["group"].to_numpy(),
             "entry_period": period_label(entry, freq),
-            "entry": entry,
+            "entry": entry.astype(np.int64),
             "duration": duration.astype(np.int64),
             "event": event.astype(np.int8),
             "censor_reason": reason,
@@ -432,15 +429,14 @@ def build_cohort(
     persons["censor_reason"] = persons["censor_reason"].astype("string")
     persons["benefit"] = persons["benefit"].astype("string")
     persons["benefit_group"] = persons["benefit_group"].astype("string")
-    new_index = np.cumsum(keep_m) - 1
-    st_sel = in_follow & on & keep_m[member]
-    status = pd.DataFrame(
-        {
-            "member": new_index[member[st_sel]],
-            "t": t[st_sel].astype(np.int64),
-            "share": st.share_at(ridx[st_sel]),
-        }
-    )
+    if keep_m.all():
+        st_sel = sel
+        st_member = f_member
+    else:
+        new_index = (np.cumsum(keep_m) - 1).astype(member.dtype)
+        st_sel = sel & keep_m[member]
+        st_member = new_index[member[st_sel]]
+    status = pd.DataFrame({"member": st_member, "t": t[st_sel], "share": st.share_at(ridx[st_sel])}, copy=False)
 
     summary = _summary(
         members, persons, status, no_spells, censored_at_entry, too_short, by_code[keep_m], notes, spells, st, cutoff

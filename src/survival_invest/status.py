@@ -34,8 +34,9 @@ class Status:
     ----------
     persons : Index
         Person ids; ``person`` holds positions in it.
-    person : ndarray of int64
-    period : ndarray of int64
+    person : ndarray of int32
+        (32-bit: half the memory traffic of int64 at 10^8 rows)
+    period : ndarray of int32
     on : ndarray of bool
         On support for the exit clock.
     censor : ndarray of bool
@@ -90,16 +91,18 @@ def _person_codes(ids: pd.Series) -> tuple[pd.Index, np.ndarray, np.ndarray | No
     values = ids.to_numpy()
     n = values.shape[0]
     if n == 0:
-        return pd.Index([]), np.zeros(0, dtype=np.int64), None
+        return pd.Index([]), np.zeros(0, dtype=np.int32), None
     new = np.empty(n, dtype=bool)
     new[0] = True
     np.not_equal(values[1:], values[:-1], out=new[1:])
     persons = pd.Index(values[new])
     if persons.is_unique:
-        return persons, np.cumsum(new) - 1, None
+        codes = np.cumsum(new, dtype=np.int32)
+        codes -= 1
+        return persons, codes, None
     codes, uniq = pd.factorize(values)
     order = np.argsort(codes, kind="stable")
-    return pd.Index(uniq), codes[order].astype(np.int64), order
+    return pd.Index(uniq), codes[order].astype(np.int32), order
 
 
 def spell_status(
@@ -124,7 +127,7 @@ def spell_status(
         raise CohortError(f"month_rule must be one of {list(MONTH_RULES)}; got {month_rule!r}.")
     frame = spells.frame
     persons, person, order = _person_codes(frame["person_id"])
-    period = frame["period"].to_numpy().astype(np.int64, copy=False)
+    period = frame["period"].to_numpy().astype(np.int32, copy=False)
     bcat = frame["benefit"] if isinstance(frame["benefit"].dtype, pd.CategoricalDtype) else frame["benefit"].astype("category")
     code = bcat.cat.codes.to_numpy()
     if order is not None:
@@ -165,7 +168,7 @@ def spell_status(
                       frequency, spells.frequency)
     if spells.frequency == "month":
         raise CohortError("memberships are weekly but the spells extract is monthly; weekly entry periods need weekly spells.")
-    month = week_to_month(period)  # monotone in the week, so rows stay sorted by (person, month)
+    month = week_to_month(period).astype(np.int32)  # monotone in the week, so rows stay sorted by (person, month)
     n = month.shape[0]
     start = np.empty(n, dtype=bool)
     if n:

@@ -356,21 +356,57 @@ def build_cohort(
     entry = members["entry_period"].to_numpy().astype(np.int32)
     n_m = len(members)
     member, ridx = _ragged_join(st.person, st.period, m_person, entry - lookback, np.full(n_m, cutoff))
+    # Arrays over joined rows are the memory peak at 10^8 rows: each is deleted
+    # as soon as it has served, and the order below is chosen for that.
     t = st.period[ridx]
     t -= entry[member]
     on = st.on[ridx]
-    censor = st.censor[ridx]
 
     # follow-up end: cut-off, or the period before the first censor code at t >= 0
-    t_c = _first_per_member(member, censor & (t >= 0), t, n_m, NEVER)
+    cens = st.censor[ridx]
+    cens &= t >= 0
+    t_c = _first_per_member(member, cens, t, n_m, NEVER)
+    code_row = _first_per_member(member, cens, ridx, n_m, -1)
+    del cens
     obs_end = np.minimum(cutoff - entry.astype(np.int64), t_c - 1).astype(np.int32)
-    in_follow = (t >= 0) & (t <= obs_end[member])
-    sel = in_follow & on
-    f_member, f_t = member[sel], t[sel]
-    # gaps between consecutive on-support periods (the first gap starts at t = -1)
+
+    # prior weeks on support before entry, restarting after a 52-week break within 3 years
+    pr = t < 0
+    pr &= on
+    p_member, p_t = member[pr], t[pr]
+    p_weeks = st.weeks_at(ridx[pr])
+    del pr
+    p_prev = _previous_within(p_member, p_t, -lookback - 1)
+    brk = (p_t - p_prev - 1) >= reset
+    del p_prev
+    last_break = _last_per_member(p_member, brk, p_t, n_m, -NEVER)
+    counted = p_t >= last_break[p_member]  # only the stretch after the last break counts
+    prior = np.bincount(p_member[counted], weights=p_weeks[counted], minlength=n_m)
+    last_prior = _last_per_member(p_member, None, p_t, n_m, -NEVER)
+    prior[(-last_prior - 1) >= reset] = 0.0  # a 52-week break just before entry resets the count
+    del p_member, p_t, p_weeks, brk, counted
+
+    # benefit at entry: the on-support code at the latest t <= 0
+    at_or_before = t <= 0
+    at_or_before &= on
+    b_idx = _last_per_member(member, at_or_before, ridx, n_m, -1)
+    del at_or_before
+
+    # on-support periods within follow-up: 0 <= t <= obs_end
+    sel = t >= 0
+    sel &= on
+    del on
+    end_of = obs_end[member]
+    sel &= t <= end_of
+    del end_of
+    f_member, f_t, f_ridx = member[sel], t[sel], ridx[sel]
+    del member, t, ridx, sel
+
+    # exit: the first gap of >= k periods between on-support periods (the first gap starts at t = -1)
     prev_t = _previous_within(f_member, f_t, -1)
     cand = (f_t - prev_t - 1) >= k
     exit_mid = _first_per_member(f_member, cand, prev_t + 1, n_m, NEVER)
+    del prev_t, cand
     last_on = _last_per_member(f_member, None, f_t, n_m, -1)
     exit_end = np.where(obs_end - last_on >= k, last_on + 1, NEVER)
     exit_t = np.minimum(exit_mid, exit_end)
@@ -382,7 +418,6 @@ def build_cohort(
     excluded = no_spells | censored_at_entry | too_short
 
     # censoring reason
-    code_row = _first_per_member(member, censor & (t >= 0), ridx, n_m, -1)
     by_code = ~event & (t_c < NEVER) & (t_c <= cutoff - entry)
     reason = np.where(event, "", "cut_off").astype(object)
     if by_code.any():
@@ -390,20 +425,6 @@ def build_cohort(
         lab = pd.Series(st.code_label[c]).fillna("").astype(str).to_numpy()
         reason[by_code] = "code " + st.codes[c].astype(str) + ": " + lab
 
-    # prior weeks on support before entry, restarting after a 52-week break within 3 years
-    pr = on & (t < 0)
-    p_member, p_t = member[pr], t[pr]
-    p_weeks = st.weeks_at(ridx[pr])
-    p_prev = _previous_within(p_member, p_t, -lookback - 1)
-    brk = (p_t - p_prev - 1) >= reset
-    last_break = _last_per_member(p_member, brk, p_t, n_m, -NEVER)
-    counted = p_t >= last_break[p_member]  # only the stretch after the last break counts
-    prior = np.bincount(p_member[counted], weights=p_weeks[counted], minlength=n_m)
-    last_prior = _last_per_member(p_member, None, p_t, n_m, -NEVER)
-    prior[(-last_prior - 1) >= reset] = 0.0  # a 52-week break just before entry resets the count
-
-    # benefit at entry: the on-support code at the latest t <= 0
-    b_idx = _last_per_member(member, on & (t <= 0), ridx, n_m, -1)
     has_b = b_idx >= 0
     b_code = st.code[np.maximum(b_idx, 0)]
     benefit = np.where(has_b, st.codes[b_code], pd.NA)
@@ -429,14 +450,11 @@ def build_cohort(
     persons["censor_reason"] = persons["censor_reason"].astype("string")
     persons["benefit"] = persons["benefit"].astype("string")
     persons["benefit_group"] = persons["benefit_group"].astype("string")
-    if keep_m.all():
-        st_sel = sel
-        st_member = f_member
-    else:
-        new_index = (np.cumsum(keep_m) - 1).astype(member.dtype)
-        st_sel = sel & keep_m[member]
-        st_member = new_index[member[st_sel]]
-    status = pd.DataFrame({"member": st_member, "t": t[st_sel], "share": st.share_at(ridx[st_sel])}, copy=False)
+    if not keep_m.all():
+        kept = keep_m[f_member]
+        new_index = (np.cumsum(keep_m) - 1).astype(f_member.dtype)
+        f_member, f_t, f_ridx = new_index[f_member[kept]], f_t[kept], f_ridx[kept]
+    status = pd.DataFrame({"member": f_member, "t": f_t, "share": st.share_at(f_ridx)}, copy=False)
 
     summary = _summary(
         members, persons, status, no_spells, censored_at_entry, too_short, by_code[keep_m], notes, spells, st, cutoff

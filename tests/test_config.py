@@ -1,0 +1,106 @@
+"""Portfolio configuration: the Norddjurs example, and every error names file, case and key."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from survival_invest.config import DEFAULT_REFUSION_BANDS, ConfigError, load_config
+
+ROOT = Path(__file__).parents[1]
+EXAMPLE = ROOT / "examples" / "norddjurs.toml"
+REFERENCE = ROOT.parent / "shared" / "reference" / "norddjurs_cases_2020.csv"
+
+
+def test_norddjurs_example_carries_the_published_budgets() -> None:
+    portfolio = load_config(EXAMPLE)
+    ref = pd.read_csv(REFERENCE, dtype={"case_id": str})
+    assert [c.id for c in portfolio.cases] == sorted(ref["case_id"].unique())
+    for case in portfolio.cases:
+        rows = ref[ref["case_id"] == case.id].sort_values("year")
+        assert list(case.years) == rows["year"].tolist()
+        assert list(case.budget_investment) == pytest.approx(rows["budget_investment_mkr"].tolist(), abs=0)
+        assert list(case.budget_savings) == pytest.approx(rows["budget_savings_mkr"].tolist(), abs=0)
+        assert case.method == ("count" if rows["follow_up"].iloc[0] == "count_based" else "survival")
+    assert portfolio.run.price_level == 2020 and portfolio.run.language == "da"
+    assert portfolio.refusion.bands == DEFAULT_REFUSION_BANDS
+    assert portfolio.data.spells.is_file() and portfolio.data.memberships.is_file()
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    p = tmp_path / "portfolio.toml"
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+BASE = """
+[run]
+price_level = 2020
+[run.price_index]
+2020 = 100.0
+2021 = 102.0
+[data]
+spells = "s.csv"
+memberships = "m.csv"
+[[case]]
+id = "1"
+years = [2020, 2021]
+budget_investment = [1.0, 1.0]
+budget_savings = [-0.5, -1.5]
+cost_per_fte = 165000
+"""
+
+
+def test_minimal_config_defaults(tmp_path: Path) -> None:
+    p = load_config(_write(tmp_path, BASE))
+    c = p.case("1")
+    assert (c.method, c.comparison, c.curve, c.durable_exit, c.horizon) == ("survival", "non_participants", "first_exit", 1, 36)
+    assert c.cost_for("kontanthjaelp") == 165000.0
+    assert p.run.data_lag == 2 and p.run.min_persons == 5
+    assert p.refusion.enabled and math.isinf(p.refusion.bands[-1].to_week)
+    assert p.data.spells == tmp_path / "s.csv"
+
+
+@pytest.mark.parametrize(
+    ("edit", "pattern"),
+    [
+        (lambda s: s.replace("price_level = 2020", "price_levle = 2020"), r"\[run\], key 'price_levle': unknown key \(did you mean 'price_level'\?\)"),
+        (lambda s: s.replace('cost_per_fte = 165000', 'cost_per_ftp = 165000'), r"case '1', key 'cost_per_ftp': unknown key \(did you mean 'cost_per_fte'\?\)"),
+        (lambda s: s.replace("budget_savings = [-0.5, -1.5]", "budget_savings = [-0.5]"), r"case '1', key 'budget_savings': has 1 values but 'years' has 2"),
+        (lambda s: s.replace('cost_per_fte = 165000', 'cost_per_fte = "lots"'), r"case '1', key 'cost_per_fte': expected kroner per year"),
+        (lambda s: s.replace('years = [2020, 2021]', 'years = [2020, 2022]'), r"case '1', key 'years': no price index for 2022"),
+        (lambda s: s.replace('id = "1"', 'id = "1"\nmethod = "curves"'), r"case '1', key 'method': 'curves' is not one of \['survival', 'count'\]"),
+        (lambda s: s.replace('id = "1"', 'id = "1"\ncomparison = "non_participant"'), r"did you mean 'non_participants'"),
+        (lambda s: s.replace('id = "1"', 'id = "1"\nsaving_per_placement = 0.1'), r"case '1', key 'saving_per_placement': only for count cases"),
+        (lambda s: s.replace('memberships = "m.csv"\n', ''), r"\[data\], key 'memberships': missing"),
+        (lambda s: s + '\n[refusion]\nbands = [{from_week = 1, to_week = 4, share = 0.8}, {from_week = 6, share = 0.2}]\n', r"\[refusion\], key 'bands': band starting at week 6 does not follow"),
+        (lambda s: s + '\n[refusion]\nbands = [{from_week = 1, share = 1.5}]\n', r"\[refusion\] band 1, key 'share': 1.5 is outside 0 .. 1"),
+        (lambda s: s.replace("[run.price_index]\n2020 = 100.0", "[run.price_index]\n2019 = 100.0"), r"\[run\], key 'price_index': has no entry for the price level year 2020"),
+        (lambda s: s + '\n[[case]]\nid = "1"\nyears = [2020]\nbudget_investment = [1.0]\nbudget_savings = [0.0]\ncost_per_fte = 1\n', r"case '1', key 'id': used by more than one case"),
+        (lambda s: s + "\n[reports]\nx = 1\n", r"top level, key 'reports': unknown key"),
+    ],
+)
+def test_errors_name_file_case_and_key(tmp_path: Path, edit, pattern: str) -> None:
+    path = _write(tmp_path, edit(BASE))
+    with pytest.raises(ConfigError, match=pattern) as info:
+        load_config(path)
+    assert str(path) in str(info.value)
+
+
+def test_missing_file_and_malformed_toml(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"nope.toml: configuration file not found"):
+        load_config(tmp_path / "nope.toml")
+    with pytest.raises(ConfigError, match=r"portfolio.toml: not valid TOML: .*line 3"):
+        load_config(_write(tmp_path, "[run]\nprice_level = 2020\nx = = 1\n"))
+
+
+def test_count_case(tmp_path: Path) -> None:
+    text = BASE.replace("cost_per_fte = 165000", 'method = "count"\nsaving_per_placement = 0.2\nplacements = [3, 4]')
+    c = load_config(_write(tmp_path, text)).case("1")
+    assert c.method == "count" and c.saving_per_placement == 0.2 and c.placements == (3.0, 4.0)
+    bad = text.replace('method = "count"', 'method = "count"\nhorizon = 12')
+    with pytest.raises(ConfigError, match=r"case '1', key 'horizon': not used by a count case"):
+        load_config(_write(tmp_path, bad))

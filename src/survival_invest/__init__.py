@@ -7,6 +7,7 @@ the area between them as saved full-time persons and kroner, out.
 from importlib.metadata import PackageNotFoundError, version
 
 from survival_invest.cohort import Cohort, build_cohort
+from survival_invest.config import ConfigError, Portfolio, load_config
 from survival_invest.errors import (
     CohortError,
     ExtractError,
@@ -24,6 +25,7 @@ from survival_invest.estimate import (
     kaplan_meier_by,
 )
 from survival_invest.io import Spells, read_classification, read_memberships, read_spells
+from survival_invest.portfolio import run_portfolio
 
 try:
     __version__ = version("survival-invest")
@@ -34,11 +36,15 @@ __all__ = [
     "AreaBetween",
     "Cohort",
     "CohortError",
+    "ConfigError",
+    "Portfolio",
     "Estimate",
     "ExtractError",
     "InputError",
     "Spells",
     "build_cohort",
+    "load_config",
+    "run_portfolio",
     "read_classification",
     "read_memberships",
     "read_spells",

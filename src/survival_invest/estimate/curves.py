@@ -167,6 +167,16 @@ class SurvivalCurves:
         j = S.last_index_le(self._counts.time, t, shared=self._counts.shared_grid)
         return S.take_rows(self._km.survival, j, before=1.0)
 
+    def greenwood_at(self, times: object) -> np.ndarray:
+        """Greenwood sum ``V(t) = sum_{t_j <= t} d_j / (n_j (n_j - d_j))`` at ``times``, shape (n_groups, len(times)).
+
+        ``Cov(S(s), S(t)) = S(s) S(t) V(min(s, t))``, which is what delta-method
+        variances of sums over a curve need.
+        """
+        t = np.atleast_1d(np.asarray(times, dtype=np.float64))
+        j = S.last_index_le(self._counts.time, t, shared=self._counts.shared_grid)
+        return S.take_rows(self._km.greenwood, j, before=0.0)
+
     def confidence_at(self, times: object) -> tuple[np.ndarray, np.ndarray]:
         """Lower and upper pointwise limits at ``times``, each of shape (n_groups, len(times))."""
         t = np.atleast_1d(np.asarray(times, dtype=np.float64))
@@ -312,6 +322,11 @@ class SurvivalCurve:
     def survival_at(self, times: object) -> np.ndarray:
         """S(t) at ``times`` (right-continuous step function; 1 before the first event)."""
         out = self._set.survival_at(times)[0]
+        return out if np.ndim(times) else out[0]
+
+    def greenwood_at(self, times: object) -> np.ndarray:
+        """Greenwood sum ``V(t)`` at ``times`` (``Var S(t) = S(t)^2 V(t)``)."""
+        out = self._set.greenwood_at(times)[0]
         return out if np.ndim(times) else out[0]
 
     def confidence_at(self, times: object) -> tuple[np.ndarray, np.ndarray]:

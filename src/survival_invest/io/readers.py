@@ -31,6 +31,7 @@ __all__ = [
     "spells_from_frame",
     "memberships_from_frame",
     "classification_from_frame",
+    "read_finance",
 ]
 
 CLASSES = ("support", "self_support", "censor")
@@ -358,6 +359,28 @@ def classification_from_frame(frame: pd.DataFrame, *, source: str = "<DataFrame>
         raise ExtractError(f"{source}: column 'code', {_rows_text(dup)}: code listed more than once.")
     out.attrs["source"] = source
     return out.reset_index(drop=True)
+
+
+def read_finance(path: str | Path) -> pd.DataFrame:
+    """Read a finance extract of realised investment: ``case_id, year, investment_mkr``.
+
+    Amounts in mio. kr. at the report's price level. One row per case and year.
+    """
+    frame = _read_table(path, what="finance")
+    src = str(path)
+    _require(frame, ("case_id", "year", "investment_mkr"), src)
+    out = pd.DataFrame({"case_id": frame["case_id"].astype("string").str.strip()})
+    for col, kind in (("year", "a year like 2020"), ("investment_mkr", "an amount in mio. kr.")):
+        num = pd.to_numeric(frame[col], errors="coerce")
+        bad = num.isna().to_numpy()
+        if bad.any():
+            first = frame[col].iloc[int(np.argmax(bad))]
+            raise ExtractError(f"{src}: column '{col}', {_rows_text(bad)}: {_show(first)} is not {kind}.")
+        out[col] = num.astype(np.int64) if col == "year" else num.astype(float)
+    dup = out.duplicated(["case_id", "year"], keep=False).to_numpy()
+    if dup.any():
+        raise ExtractError(f"{src}: columns 'case_id', 'year', {_rows_text(dup)}: case and year listed more than once.")
+    return out
 
 
 def default_classification() -> pd.DataFrame:

@@ -1,0 +1,374 @@
+"""From curves to kroner: saved full-time persons, refusion, price level, per calendar year.
+
+Definitions (DOMAIN.md, "From curves to kroner")
+------------------------------------------------
+**Realised** (participants observed so far). For participant *i* with entry
+``e_i`` and each month ``t = 0, 1, ...`` after entry that is observed (up to the
+cut-off or a censor code) and inside the case horizon (``t < horizon``)::
+
+    saved_i(t) = S_comparison(t) - observed_i(t)
+
+where ``observed_i(t)`` is the participant's own status on the curve's
+definition: on the first-exit clock 1 while ``t < duration_i`` (0 after the
+exit; returns to support are ignored, as the curve ignores them); on the
+occupancy clock the participant's share of month ``t`` on support, against the
+comparison group's occupancy curve. Summed over participants and the calendar
+months of year Y and divided by 12: saved full-time persons in year Y.
+
+**Forecast** (curve-based, the whole year). With the inflow ``n_e`` of
+participants by calendar month (realised entries up to the cut-off, the
+configured planned inflow after it)::
+
+    saved(m) = sum_e n_e [S_comparison(m - e) - S_intervention(m - e)],  0 <= m - e < horizon
+
+a convolution (``np.convolve``). *Tail assumption*: beyond the last observed
+duration of a curve it stays at its last value (Kaplan-Meier's own
+convention); nothing is counted at or beyond the case horizon. The forecast of
+a year is the curve-based figure for all its months, so for a year already
+observed it estimates the same quantity as the realised figure.
+
+**Kroner**. Each saved month is priced at the gross yearly cost of one
+full-time person on the participant's benefit group ÷ 12, converted from the
+case's ``cost_price_year`` to the run's price level with the price index, and
+net of the state refusion share at the participant's week of support
+``prior_weeks + 52/12 * t + 1`` (staircase from the config). The "of which
+refusion reform" part is the saving under the staircase minus the saving under
+the flat pre-reform share (seed 000, table 3). For the forecast, entrants are
+priced at the participants' mean monthly cost and mean prior weeks.
+
+**Uncertainty** (delta method from the curves, 95 % by default). A yearly figure
+is ``sum_t c_t S(t)`` plus observed constants, with ``c_t`` the (kroner or
+month) weight of the participant-months at duration ``t``. With Greenwood's
+covariance ``Cov(S(s), S(t)) = S(s) S(t) V(min(s, t))``::
+
+    Var = sum_j g_j (sum_{t >= t_j} c_t S(t))^2,     g_j = d_j / (n_j (n_j - d_j))
+
+computed for every year at once from reverse cumulative sums. Realised figures
+carry the comparison curve's uncertainty (the participants' own months are
+observed, but as an estimate of the case's expected effect their own
+sampling variability counts too, so the participants' curve's Greenwood
+variance is added with the same weights); forecasts likewise carry both
+curves' (independent groups, variances add).
+For the occupancy clock the per-month binomial variances ``p (1 - p) / n`` are
+summed as if independent across months (an approximation; the bootstrap of
+the statistician's toolkit is the check).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+import numpy as np
+import pandas as pd
+
+from survival_invest.config import CaseConfig, ConfigError, Refusion, RefusionBand
+from survival_invest.estimate._summaries import z_value
+
+__all__ = [
+    "price_factor",
+    "convert_price",
+    "refusion_share",
+    "YearFigures",
+    "realised_savings",
+    "forecast_savings",
+    "curve_variance",
+]
+
+WEEKS_PER_MONTH = 52.0 / 12.0
+
+
+def price_factor(index: Mapping[int, float], from_year: int, to_year: int) -> float:
+    """Factor turning amounts in ``from_year`` prices into ``to_year`` prices: ``index[to] / index[from]``."""
+    for y in (from_year, to_year):
+        if y not in index:
+            raise ConfigError(f"no price index for {y}; the index has {sorted(index)}")
+    return index[to_year] / index[from_year]
+
+
+def convert_price(amount: float | np.ndarray, index: Mapping[int, float], from_year: int, to_year: int):
+    """Convert ``amount`` from ``from_year`` to ``to_year`` price level."""
+    return amount * price_factor(index, from_year, to_year)
+
+
+def refusion_share(weeks: np.ndarray, bands: tuple[RefusionBand, ...]) -> np.ndarray:
+    """State refusion share at the given week(s) of support (1-based), by the staircase ``bands``."""
+    starts = np.array([b.from_week for b in bands], dtype=np.float64)
+    shares = np.array([b.share for b in bands], dtype=np.float64)
+    idx = np.searchsorted(starts, np.asarray(weeks, dtype=np.float64), side="right") - 1
+    return shares[np.clip(idx, 0, len(bands) - 1)]
+
+
+def curve_variance(weights: np.ndarray, survival: np.ndarray, greenwood: np.ndarray) -> np.ndarray:
+    """Delta-method variance of ``sum_t w[y, t] S(t)`` for every row ``y``.
+
+    Parameters
+    ----------
+    weights : ndarray, shape (Y, T)
+        Weight of duration ``t = 0 .. T-1`` in each row (e.g. participant-months of a year).
+    survival, greenwood : ndarray, shape (T,)
+        ``S(t)`` and the Greenwood sum ``V(t)`` at ``t = 0 .. T-1``.
+
+    Returns
+    -------
+    ndarray, shape (Y,)
+        ``sum_j g_j A_j^2`` with ``g_j = V(j) - V(j-1)`` and ``A_j = sum_{t >= j} w_t S(t)``.
+    """
+    g = np.diff(greenwood, prepend=0.0)
+    a = np.cumsum((weights * survival)[:, ::-1], axis=1)[:, ::-1]
+    return (a * a) @ g
+
+
+@dataclass(frozen=True)
+class YearFigures:
+    """Per-year saved full-time persons and kroner with 95 % intervals (``alpha`` configurable).
+
+    ``frame`` has one row per year: ``year, saved_fte, saved_fte_se, savings_kr,
+    savings_kr_se, refusion_part_kr, refusion_part_kr_se, participants, months``.
+    """
+
+    frame: pd.DataFrame
+    alpha: float
+
+    def with_limits(self) -> pd.DataFrame:
+        z = z_value(self.alpha)
+        f = self.frame.copy()
+        for col in ("saved_fte", "savings_kr", "refusion_part_kr"):
+            f[f"{col}_lower"] = f[col] - z * f[f"{col}_se"]
+            f[f"{col}_upper"] = f[col] + z * f[f"{col}_se"]
+        return f
+
+
+def _ragged_months(lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(owner, t) for ``t = 0 .. lengths[i] - 1`` of every owner ``i``, without a loop."""
+    lengths = np.maximum(lengths.astype(np.int64), 0)
+    owner = np.repeat(np.arange(lengths.shape[0]), lengths)
+    starts = np.cumsum(lengths) - lengths
+    t = np.arange(owner.shape[0]) - np.repeat(starts, lengths)
+    return owner, t
+
+
+def monthly_costs(persons: pd.DataFrame, case: CaseConfig, index: Mapping[int, float], price_level: int) -> np.ndarray:
+    """Gross monthly cost (kr., run price level) of one person on each person's benefit group."""
+    factor = price_factor(index, case.cost_price_year or price_level, price_level)
+    groups = persons["benefit_group"].astype(object).where(persons["benefit_group"].notna(), None).to_numpy()
+    uniq = pd.unique(groups)
+    lut = {g: case.cost_for(g) / 12.0 * factor for g in uniq}  # a few benefit groups, not persons
+    return pd.Series(groups).map(lut).to_numpy(dtype=np.float64)
+
+
+def _net_factors(weeks: np.ndarray, refusion: Refusion) -> tuple[np.ndarray, np.ndarray]:
+    """(municipal net share under the staircase, net share under the pre-reform flat refusion)."""
+    if not refusion.enabled:
+        one = np.ones_like(weeks, dtype=np.float64)
+        return one, one
+    return 1.0 - refusion_share(weeks, refusion.bands), np.full(weeks.shape, 1.0 - refusion.pre_reform_share)
+
+
+def realised_savings(
+    cohort,
+    case: CaseConfig,
+    *,
+    price_index: Mapping[int, float],
+    price_level: int,
+    refusion: Refusion,
+    alpha: float = 0.05,
+) -> YearFigures:
+    """Realised saved full-time persons and kroner per calendar year (see the module docstring).
+
+    Parameters
+    ----------
+    cohort : survival_invest.Cohort
+    case : CaseConfig
+        Horizon, curve definition and cost per full-time person.
+    price_index, price_level : the run's price index and price level year.
+    refusion : Refusion
+
+    Returns
+    -------
+    YearFigures
+        Years from the first participant's entry to the cut-off's year.
+    """
+    persons = cohort.persons
+    part = persons[persons["group"] == "intervention"].reset_index()
+    comp_mask = (persons["group"] == "comparison").to_numpy()
+    horizon = int(case.horizon)
+    occupancy = case.curve == "occupancy"
+    if occupancy:
+        months = np.minimum(part["followed"].to_numpy(), horizon)
+    else:
+        ev = part["event"].to_numpy() == 1
+        known = np.where(ev, part["followed"].to_numpy(), np.minimum(part["duration"].to_numpy() + 1, part["followed"].to_numpy()))
+        months = np.minimum(known, horizon)
+    owner, t = _ragged_months(months)
+    cal = part["entry"].to_numpy()[owner] + t
+    year = cal // 12
+    t_len = horizon
+
+    if occupancy:
+        occ = cohort.occupancy()
+        comp = occ[occ["group"] == "comparison"].set_index("t")
+        grid = np.arange(t_len)
+        p = comp["share"].reindex(grid).ffill().fillna(1.0).to_numpy()
+        n_at = comp["followed"].reindex(grid).ffill().fillna(1.0).to_numpy()
+        expected = p[t]
+        st = cohort.status
+        member_rows = part["index"].to_numpy()
+        # observed share of participant-months: look up status rows (member, t)
+        key_status = st["member"].to_numpy().astype(np.int64) * (t_len + 1) + np.minimum(st["t"].to_numpy(), t_len)
+        order = np.argsort(key_status, kind="stable")
+        key_sorted = key_status[order]
+        share_sorted = st["share"].to_numpy()[order]
+        q = member_rows[owner].astype(np.int64) * (t_len + 1) + t
+        pos = np.searchsorted(key_sorted, q)
+        hit = (pos < key_sorted.shape[0]) & (key_sorted[np.minimum(pos, key_sorted.shape[0] - 1)] == q)
+        observed = np.where(hit, share_sorted[np.minimum(pos, key_sorted.shape[0] - 1)], 0.0)
+        ipart = occ[occ["group"] == "intervention"].set_index("t")
+        pi = ipart["share"].reindex(grid).ffill().fillna(1.0).to_numpy()
+        ni = ipart["followed"].reindex(grid).ffill().fillna(1.0).to_numpy()
+        var_unit = p * (1 - p) / np.maximum(n_at, 1.0) + pi * (1 - pi) / np.maximum(ni, 1.0)
+    else:
+        from survival_invest.estimate import kaplan_meier
+
+        comp_km = kaplan_meier(persons.loc[comp_mask, "duration"], persons.loc[comp_mask, "event"])
+        grid = np.arange(t_len)
+        s_grid = comp_km.survival_at(grid)
+        v_grid = comp_km.greenwood_at(grid)
+        expected = s_grid[t]
+        observed = (t < part["duration"].to_numpy()[owner]) | (part["event"].to_numpy()[owner] == 0)
+        observed = observed.astype(np.float64)
+        int_km = kaplan_meier(part["duration"], part["event"])
+        si_grid = int_km.survival_at(grid)
+        vi_grid = int_km.greenwood_at(grid)
+
+    saved = expected - observed
+    monthly_cost = monthly_costs(part, case, price_index, price_level)[owner]
+    weeks = part["prior_weeks"].to_numpy()[owner] + WEEKS_PER_MONTH * t + 1.0
+    net, pre = _net_factors(weeks, refusion)
+    kr = monthly_cost * net
+    ref_w = monthly_cost * (net - pre)
+
+    years = np.arange(int(year.min()), int(year.max()) + 1) if year.size else np.zeros(0, dtype=np.int64)
+    yi = (year - (years[0] if years.size else 0)).astype(np.int64)
+    n_y = years.shape[0]
+
+    def by_year(values: np.ndarray) -> np.ndarray:
+        return np.bincount(yi, weights=values, minlength=n_y)
+
+    def weights_by_year_t(w: np.ndarray) -> np.ndarray:
+        return np.bincount(yi * t_len + t, weights=w, minlength=n_y * t_len).reshape(n_y, t_len)
+
+    def var_of(w: np.ndarray) -> np.ndarray:
+        wt = weights_by_year_t(w)
+        if occupancy:
+            return (wt * wt) @ var_unit
+        return curve_variance(wt, s_grid, v_grid) + curve_variance(wt, si_grid, vi_grid)
+
+    frame = pd.DataFrame(
+        {
+            "year": years,
+            "saved_fte": by_year(saved) / 12.0,
+            "saved_fte_se": np.sqrt(var_of(np.ones_like(saved))) / 12.0,
+            "savings_kr": by_year(saved * kr),
+            "savings_kr_se": np.sqrt(var_of(kr)),
+            "refusion_part_kr": by_year(saved * ref_w),
+            "refusion_part_kr_se": np.sqrt(var_of(ref_w)),
+            "participants": _participants_by_year(part, years),
+            "months": np.bincount(yi, minlength=n_y),
+        }
+    )
+    return YearFigures(frame, alpha)
+
+
+def _participants_by_year(part: pd.DataFrame, years: np.ndarray) -> np.ndarray:
+    """Participants who had entered by the end of each year."""
+    entry_year = part["entry"].to_numpy() // 12
+    return np.searchsorted(np.sort(entry_year), years, side="right")
+
+
+def forecast_savings(
+    comparison_survival: np.ndarray,
+    comparison_greenwood: np.ndarray | None,
+    intervention_survival: np.ndarray,
+    intervention_greenwood: np.ndarray | None,
+    inflow: pd.Series,
+    years: tuple[int, ...],
+    *,
+    monthly_cost: float,
+    prior_weeks: float,
+    refusion: Refusion,
+    alpha: float = 0.05,
+    unit_variance: np.ndarray | None = None,
+) -> YearFigures:
+    """Curve-based saved full-time persons and kroner per calendar year.
+
+    Parameters
+    ----------
+    comparison_survival, comparison_greenwood, intervention_survival, intervention_greenwood : ndarray, shape (H,)
+        ``S(t)`` and Greenwood ``V(t)`` at ``t = 0 .. H-1`` (``H`` = case horizon),
+        already carried flat beyond the last observed duration.
+    inflow : Series
+        Participants entering per calendar month number (index: month numbers).
+    years : tuple of int
+        Calendar years to report.
+    monthly_cost : float
+        Gross monthly cost of one full-time person (kr., run price level).
+    prior_weeks : float
+        Weeks on support before entry assumed for entrants (refusion staircase).
+    unit_variance : ndarray, shape (H,), optional
+        For occupancy curves (no Greenwood sums): the variance of
+        ``S_c(t) - S_i(t)`` per duration, summed over durations as if
+        independent (see the module docstring). Pass the greenwood arrays as None.
+
+    Returns
+    -------
+    YearFigures
+    """
+    h = comparison_survival.shape[0]
+    delta = comparison_survival - intervention_survival
+    t = np.arange(h)
+    net, pre = _net_factors(prior_weeks + WEEKS_PER_MONTH * t + 1.0, refusion)
+    first_month = min(int(inflow.index.min()) if len(inflow) else years[0] * 12, years[0] * 12)
+    last_month = years[-1] * 12 + 11
+    n_months = last_month - first_month + 1
+    n_e = np.zeros(n_months)
+    if len(inflow):
+        idx = inflow.index.to_numpy().astype(np.int64) - first_month
+        ok = (idx >= 0) & (idx < n_months)
+        np.add.at(n_e, idx[ok], inflow.to_numpy()[ok])  # a handful of months, not persons
+    month_year = (first_month + np.arange(n_months)) // 12
+    rows = []
+    for y in years:  # a few budget years
+        in_year = month_year == y
+        # weight of duration t in year y: entrants of month e contribute when e + t falls in the year
+        months_idx = np.flatnonzero(in_year)
+        # w[t] = sum over months m of the year of n_e[m - t]: a (months x durations) gather, summed
+        for_m = months_idx[:, None] - t[None, :]
+        valid = for_m >= 0
+        w = np.where(valid, n_e[np.clip(for_m, 0, None)], 0.0).sum(axis=0)
+        months_saved = float(w @ delta)
+        kr_w = w * monthly_cost * net
+        ref_wt = w * monthly_cost * (net - pre)
+        var = {}
+        for name, ww in (("fte", w), ("kr", kr_w), ("ref", ref_wt)):
+            if unit_variance is not None:
+                var[name] = float((ww * ww) @ unit_variance)
+            else:
+                var[name] = float(
+                    curve_variance(ww[None, :], comparison_survival, comparison_greenwood)[0]
+                    + curve_variance(ww[None, :], intervention_survival, intervention_greenwood)[0]
+                )
+        rows.append(
+            {
+                "year": y,
+                "saved_fte": months_saved / 12.0,
+                "saved_fte_se": np.sqrt(var["fte"]) / 12.0,
+                "savings_kr": float(kr_w @ delta),
+                "savings_kr_se": np.sqrt(var["kr"]),
+                "refusion_part_kr": float(ref_wt @ delta),
+                "refusion_part_kr_se": np.sqrt(var["ref"]),
+                "participants": float(n_e[month_year <= y].sum()),
+                "months": float(w.sum()),
+            }
+        )
+    return YearFigures(pd.DataFrame(rows), alpha)

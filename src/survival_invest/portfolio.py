@@ -1,0 +1,243 @@
+"""Run a whole portfolio: config + extracts -> the long results table.
+
+``run_portfolio(config, as_of)`` reads the data named in the config, builds
+every survival case's cohort, computes realised and forecast figures
+(:mod:`survival_invest.economics`) and returns one long, unrounded table from
+which every report table is made:
+
+``case_id, year, measure, kind, value, lower, upper, unit``
+
+* ``measure``: ``investment``, ``savings``, ``net``, ``saved_fte``, ``refusion_part``;
+* ``kind``: ``budget`` (from the config), ``realised`` (to the data cut-off; a
+  year in progress is year-to-date), ``forecast`` (curve-based, the whole year);
+* ``unit``: ``mio_kr`` (at the run's price level; savings and refusion part
+  negative, as in the Norddjurs tables) or ``fte``.
+
+Rules: ``net = investment + savings`` within a kind. Realised investment comes
+from the finance extract (no row without one); the forecast's investment is
+the budget's. Count cases (method ``count``) have realised savings =
+realised placements x saving per placement, forecast = planned placements x
+saving per placement, and no curve-based intervals (counts are counts).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from survival_invest.cohort import Cohort, build_cohort
+from survival_invest.config import CaseConfig, Portfolio, load_config
+from survival_invest.economics import YearFigures, monthly_costs, forecast_savings, realised_savings
+from survival_invest.io.periods import parse_as_of
+from survival_invest.io.readers import Spells, read_classification, read_finance, read_memberships, read_spells
+
+__all__ = ["RESULT_COLUMNS", "PortfolioRun", "run_portfolio", "run_portfolio_full", "case_results", "budget_results"]
+
+log = logging.getLogger(__name__)
+
+RESULT_COLUMNS = ["case_id", "year", "measure", "kind", "value", "lower", "upper", "unit"]
+
+
+@dataclass(frozen=True)
+class PortfolioRun:
+    """Everything one run produced: the long table plus the cohorts behind it."""
+
+    results: pd.DataFrame
+    cohorts: dict[str, Cohort]
+    as_of: int
+    cutoff: int
+
+
+def _inflow(cohort: Cohort, case: CaseConfig) -> pd.Series:
+    """Participants entering per month: realised up to the cut-off, planned (config) after it."""
+    part = cohort.persons[cohort.persons["group"] == "intervention"]
+    realised = part.groupby("entry").size().astype(float)
+    planned = {}
+    for step in case.planned_inflow:
+        start, end = parse_as_of(step.start, "month"), parse_as_of(step.end, "month")
+        for m in range(max(start, cohort.cutoff + 1), end + 1):  # months of a plan, not persons
+            planned[m] = planned.get(m, 0.0) + step.per_month
+    return pd.concat([realised, pd.Series(planned, dtype=float)]).groupby(level=0).sum().sort_index()
+
+
+def _curves_on_grid(cohort: Cohort, case: CaseConfig):
+    """S and Greenwood V (or occupancy shares and their unit variance) at t = 0 .. horizon-1."""
+    grid = np.arange(case.horizon)
+    if case.curve == "occupancy":
+        occ = cohort.occupancy()
+        out = {}
+        for g in ("comparison", "intervention"):
+            o = occ[occ["group"] == g].set_index("t")
+            p = o["share"].reindex(grid).ffill().fillna(1.0).to_numpy()
+            n = o["followed"].reindex(grid).ffill().fillna(1.0).to_numpy()
+            out[g] = (p, p * (1 - p) / np.maximum(n, 1.0))
+        unit = out["comparison"][1] + out["intervention"][1]
+        return out["comparison"][0], None, out["intervention"][0], None, unit
+    curves = cohort.curves()
+    s = curves.survival_at(grid)
+    v = curves.greenwood_at(grid)
+    ic = list(curves.labels).index("comparison")
+    ii = list(curves.labels).index("intervention")
+    return s[ic], v[ic], s[ii], v[ii], None
+
+
+def _rows(case_id: str, figures: YearFigures, kind: str, years: tuple[int, ...]) -> list[dict]:
+    f = figures.with_limits()
+    f = f[f["year"].isin(years)]
+    rows = []
+    for r in f.itertuples(index=False):  # a few years per case
+        rows.append(dict(case_id=case_id, year=int(r.year), measure="saved_fte", kind=kind, value=r.saved_fte,
+                         lower=r.saved_fte_lower, upper=r.saved_fte_upper, unit="fte"))
+        rows.append(dict(case_id=case_id, year=int(r.year), measure="savings", kind=kind, value=-r.savings_kr / 1e6,
+                         lower=-r.savings_kr_upper / 1e6, upper=-r.savings_kr_lower / 1e6, unit="mio_kr"))
+        rows.append(dict(case_id=case_id, year=int(r.year), measure="refusion_part", kind=kind,
+                         value=-r.refusion_part_kr / 1e6, lower=-r.refusion_part_kr_upper / 1e6,
+                         upper=-r.refusion_part_kr_lower / 1e6, unit="mio_kr"))
+    return rows
+
+
+def case_results(
+    case: CaseConfig,
+    config: Portfolio,
+    *,
+    cohort: Cohort | None,
+    finance: pd.DataFrame | None,
+    cutoff: int,
+    alpha: float = 0.05,
+) -> pd.DataFrame:
+    """The long results rows of one case (see the module docstring)."""
+    rows: list[dict] = _budget_rows(case)
+    if finance is not None:
+        fin = finance[finance["case_id"] == case.id]
+        for r in fin.itertuples(index=False):
+            if r.year in case.years:
+                rows.append(dict(case_id=case.id, year=int(r.year), measure="investment", kind="realised",
+                                 value=r.investment_mkr, lower=np.nan, upper=np.nan, unit="mio_kr"))
+    for y, inv in zip(case.years, case.budget_investment, strict=True):
+        rows.append(dict(case_id=case.id, year=y, measure="investment", kind="forecast", value=inv, lower=np.nan, upper=np.nan, unit="mio_kr"))
+    cut_year = cutoff // 12
+    if case.method == "count":
+        spp = case.saving_per_placement or 0.0
+        for y, n in zip(case.years, case.placements, strict=True):
+            rows.append(dict(case_id=case.id, year=y, measure="savings", kind="forecast", value=-n * spp, lower=np.nan, upper=np.nan, unit="mio_kr"))
+        for y, n in zip(case.years, case.realised_placements, strict=False):
+            if y <= cut_year:
+                rows.append(dict(case_id=case.id, year=y, measure="savings", kind="realised", value=-n * spp, lower=np.nan, upper=np.nan, unit="mio_kr"))
+    else:
+        assert cohort is not None
+        idx, lvl = config.run.price_index, config.run.price_level
+        real = realised_savings(cohort, case, price_index=idx, price_level=lvl, refusion=config.refusion, alpha=alpha)
+        rows += _rows(case.id, real, "realised", tuple(y for y in case.years if y <= cut_year))
+        sc, vc, si_, vi, unit = _curves_on_grid(cohort, case)
+        part = cohort.persons[cohort.persons["group"] == "intervention"]
+        costs = monthly_costs(part, case, idx, lvl)
+        monthly_cost = float(costs.mean()) if costs.size else case.cost_for(None) / 12.0
+        prior = float(part["prior_weeks"].mean()) if len(part) else 0.0
+        fc = forecast_savings(sc, vc, si_, vi, _inflow(cohort, case), case.years, monthly_cost=monthly_cost,
+                              prior_weeks=prior, refusion=config.refusion, alpha=alpha, unit_variance=unit)
+        rows += _rows(case.id, fc, "forecast", case.years)
+    return _with_net(pd.DataFrame(rows, columns=RESULT_COLUMNS), case.id)
+
+
+def _budget_rows(case: CaseConfig) -> list[dict]:
+    rows = []
+    for y, inv, sav in zip(case.years, case.budget_investment, case.budget_savings, strict=True):
+        rows.append(dict(case_id=case.id, year=y, measure="investment", kind="budget", value=inv, lower=np.nan, upper=np.nan, unit="mio_kr"))
+        rows.append(dict(case_id=case.id, year=y, measure="savings", kind="budget", value=sav, lower=np.nan, upper=np.nan, unit="mio_kr"))
+    return rows
+
+
+def budget_results(config: Portfolio) -> pd.DataFrame:
+    """The budget rows (investment, savings, net) of every case, from the config alone."""
+    frames = [_with_net(pd.DataFrame(_budget_rows(c), columns=RESULT_COLUMNS), c.id) for c in config.cases]
+    return pd.concat(frames, ignore_index=True)
+
+
+def _with_net(out: pd.DataFrame, case_id: str) -> pd.DataFrame:
+    """Add ``net = investment + savings`` within each kind and year where both exist."""
+    piv = out[out["measure"].isin(["investment", "savings"])].pivot_table(
+        index=["year", "kind"], columns="measure", values="value", aggfunc="sum"
+    )
+    if {"investment", "savings"} <= set(piv.columns):
+        net = piv.dropna(subset=["investment", "savings"])
+        extra = pd.DataFrame(
+            {
+                "case_id": case_id,
+                "year": net.index.get_level_values("year").astype(int),
+                "measure": "net",
+                "kind": net.index.get_level_values("kind"),
+                "value": (net["investment"] + net["savings"]).to_numpy(),
+                "lower": np.nan,
+                "upper": np.nan,
+                "unit": "mio_kr",
+            }
+        )
+        # the interval of net is the savings' interval shifted by the (certain) investment
+        sav = out[out["measure"] == "savings"].set_index(["year", "kind"])
+        key = list(zip(extra["year"], extra["kind"], strict=True))
+        inv = net["investment"].to_numpy()
+        extra["lower"] = sav.reindex(key)["lower"].to_numpy() + inv
+        extra["upper"] = sav.reindex(key)["upper"].to_numpy() + inv
+        out = pd.concat([out, extra], ignore_index=True)
+    return out
+
+
+def run_portfolio(config: Portfolio | str, as_of: str | int, *, alpha: float = 0.05) -> pd.DataFrame:
+    """Run every case of the portfolio for the as-of month; return the long results table.
+
+    Parameters
+    ----------
+    config : Portfolio or path
+        From :func:`survival_invest.load_config` (or the path of the TOML file).
+    as_of : str or int
+        The run's month (``YYYY-MM``); the data cut-off is ``as_of - data_lag``.
+    alpha : float
+        1 - confidence level of the intervals (delta method from the curves).
+
+    Returns
+    -------
+    DataFrame
+        Columns ``case_id, year, measure, kind, value, lower, upper, unit``, unrounded.
+    """
+    return run_portfolio_full(config, as_of, alpha=alpha).results
+
+
+def run_portfolio_full(config: Portfolio | str, as_of: str | int, *, alpha: float = 0.05) -> PortfolioRun:
+    """As :func:`run_portfolio`, also returning the cohorts (for plots and reports)."""
+    if not isinstance(config, Portfolio):
+        config = load_config(config)
+    as_of_p = parse_as_of(as_of, "month")
+    cutoff = as_of_p - config.run.data_lag
+    needs_data = any(c.method == "survival" for c in config.cases)
+    spells: Spells | None = None
+    members = None
+    classification = None
+    if needs_data:
+        spells = read_spells(config.data.spells, format=config.data.spells_format)  # type: ignore[arg-type]
+        members = read_memberships(config.data.memberships)
+        classification = read_classification(config.data.classification)
+    finance = read_finance(config.data.finance) if config.data.finance else None
+    frames = []
+    cohorts: dict[str, Cohort] = {}
+    for case in config.cases:  # a handful of cases; each is vectorised inside
+        cohort = None
+        if case.method == "survival":
+            cohort = build_cohort(
+                spells, members, case_id=case.id, as_of=as_of_p, data_lag=config.run.data_lag,  # type: ignore[arg-type]
+                durable_exit=case.durable_exit, classification=classification,
+                comparison=case.comparison, curve=case.curve,  # type: ignore[arg-type]
+            )
+            cohorts[case.id] = cohort
+        frames.append(case_results(case, config, cohort=cohort, finance=finance, cutoff=cutoff, alpha=alpha))
+        log.info("case %s done", case.id)
+    results = pd.concat(frames, ignore_index=True)
+    order = {"investment": 0, "savings": 1, "net": 2, "saved_fte": 3, "refusion_part": 4}
+    kinds = {"budget": 0, "realised": 1, "forecast": 2}
+    results = results.sort_values(
+        ["case_id", "year", "measure", "kind"],
+        key=lambda s: s.map(order) if s.name == "measure" else (s.map(kinds) if s.name == "kind" else s),
+    ).reset_index(drop=True)
+    return PortfolioRun(results, cohorts, as_of_p, cutoff)

@@ -31,6 +31,7 @@ try:
     __version__ = version("survival-invest")
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0+unknown"
+del version, PackageNotFoundError
 
 __all__ = [
     "AreaBetween",

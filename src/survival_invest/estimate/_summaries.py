@@ -13,7 +13,7 @@ from typing import Literal
 import numpy as np
 from scipy.stats import norm
 
-__all__ = ["CIType", "last_index_le", "bands", "quantile_r", "rmst_grid", "z_value"]
+__all__ = ["CIType", "last_index_le", "bands", "quantile_r", "rmst_grid", "rmst_one", "z_value"]
 
 CIType = Literal["log-log", "log", "plain"]
 CI_TYPES: tuple[str, ...] = ("log-log", "log", "plain")
@@ -203,3 +203,24 @@ def rmst_grid(
     jm1 = np.where(j >= 1, j - 1, -1)
     variance = r * r * g_j + 2.0 * r * take_rows(p_sum, jm1, before=0.0) + take_rows(q_sum, jm1, before=0.0)
     return value, variance
+
+
+def rmst_one(time: np.ndarray, survival: np.ndarray, greenwood_term: np.ndarray, tau: float) -> tuple[float, float]:
+    """RMST and its variance for one curve and one horizon (1-D arrays; the per-call fast path).
+
+    Same formulas as :func:`rmst_grid`, evaluated directly:
+    ``A_j = r + sum_{j <= k < J} a_k`` by a reverse cumulative sum (positive
+    terms only) and ``Var = sum_j A_j^2 g_j`` with the Greenwood increments ``g_j``.
+    """
+    last = int(np.searchsorted(time, tau, side="right")) - 1
+    if last < 0:
+        return float(tau), 0.0
+    t = time[: last + 1]
+    s = survival[: last + 1]
+    area = np.diff(t) * s[:-1]
+    r = (tau - t[-1]) * s[-1]
+    a = np.empty(last + 1)
+    a[-1] = r
+    a[:-1] = r + np.cumsum(area[::-1])[::-1]
+    g = greenwood_term[: last + 1]
+    return float(t[0] + area.sum() + r), float((a * a) @ g)

@@ -362,11 +362,8 @@ class SurvivalCurve:
         if cached is not None:  # area_between and reports ask for the same horizon again
             return cached
         s = self._set
-        value, var = S.rmst_grid(
-            s._counts.time, s._km.survival, s._km.greenwood, taus, shared=s._counts.shared_grid
-        )
-        v = float(value[0, 0])
-        se = math.sqrt(max(float(var[0, 0]), 0.0))
+        v, var = S.rmst_one(s._counts.time[0], s._km.survival[0], s._km.greenwood_term[0], key)
+        se = math.sqrt(max(var, 0.0))
         z = S.z_value(self.alpha)
         est = Estimate(v, se, v - z * se, v + z * se, self.alpha, f"RMST({float(tau):g})")
         self._rmst_cache[key] = est

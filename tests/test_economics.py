@@ -152,3 +152,30 @@ def test_results_table_shape_and_units() -> None:
         index=["case_id", "year", "kind"], columns="measure", values="value")
     both = parts.dropna()
     np.testing.assert_allclose(net.loc[both.index], both["investment"] + both["savings"], rtol=0, atol=1e-12)
+
+
+def test_finance_extract_and_count_case_realised(tmp_path: Path) -> None:
+    text = (ROOT / "examples" / "norddjurs.toml").read_text(encoding="utf-8")
+    text = text.replace('memberships = "../data/synthetic/memberships.csv"',
+                        f'memberships = "{ROOT}/data/synthetic/memberships.csv"\nfinance = "finance.csv"')
+    text = text.replace('spells = "../data/synthetic/spells_monthly.csv"', f'spells = "{ROOT}/data/synthetic/spells_monthly.csv"')
+    text = text.replace("placements = [12, 7.7, 3.8, 3.8]", "placements = [12, 7.7, 3.8, 3.8]\nrealised_placements = [10, 6]")
+    (tmp_path / "p.toml").write_text(text, encoding="utf-8")
+    (tmp_path / "finance.csv").write_text("case_id,year,investment_mkr\n1,2020,2.5\n1,2021,3.1\n5,2020,1.4\n")
+    results = run_portfolio(load_config(tmp_path / "p.toml"), "2022-06").set_index(["case_id", "year", "measure", "kind"])
+    assert results.loc[("1", 2020, "investment", "realised"), "value"] == 2.5
+    net = results.loc[("1", 2020, "net", "realised"), "value"]
+    sav = results.loc[("1", 2020, "savings", "realised"), "value"]
+    assert net == pytest.approx(2.5 + sav)
+    assert results.loc[("5", 2020, "savings", "realised"), "value"] == pytest.approx(-10 * 0.1773)
+    assert results.loc[("5", 2021, "savings", "realised"), "value"] == pytest.approx(-6 * 0.1773)
+    assert results.loc[("5", 2020, "net", "realised"), "value"] == pytest.approx(1.4 - 10 * 0.1773)
+    assert ("1", 2022, "investment", "realised") not in results.index  # no finance row, no figure
+
+
+def test_bad_finance_file_is_named(tmp_path: Path) -> None:
+    from survival_invest.io.readers import read_finance
+
+    (tmp_path / "f.csv").write_text("case_id,year,investment_mkr\n1,2020,x\n")
+    with pytest.raises(si.ExtractError, match=r"f.csv: column 'investment_mkr', row 1: 'x' is not an amount"):
+        read_finance(tmp_path / "f.csv")

@@ -268,6 +268,7 @@ def build_cohort(
     comparison: Literal["non_participants", "target_all"] = "non_participants",
     curve: Literal["first_exit", "occupancy"] = "first_exit",
     month_rule: Literal["any", "majority", "all"] = "any",
+    status: Status | None = None,
 ) -> Cohort:
     """Build the cohort of one case: per person entry, duration, exit and censoring.
 
@@ -294,6 +295,11 @@ def build_cohort(
         The case's curve definition (recorded; both are available on the cohort).
     month_rule : {"any", "majority", "all"}
         When weekly data make a month "on support" (see :func:`survival_invest.status.spell_status`).
+    status : Status, optional
+        ``spell_status(spells, classification, frequency, month_rule)`` computed
+        once and shared by several cases of the same extract (saves classifying
+        the extract again for every case); ``spells`` is then only used for its
+        name and exclusion counts.
 
     Returns
     -------
@@ -344,7 +350,9 @@ def build_cohort(
             f"(as-of {period_label(as_of_p, freq)} minus a lag of {data_lag}); remove those rows or run a later month."
         )
 
-    st = spell_status(spells, classification, freq, month_rule)
+    st = spell_status(spells, classification, freq, month_rule) if status is None else status
+    if st.frequency != freq:
+        raise CohortError(f"the given status is by {st.frequency} but the memberships are by {freq}.")
     m_ids = members["person_id"]
     if st.persons.dtype.kind in "iuf":
         m_ids = pd.to_numeric(m_ids, errors="coerce")

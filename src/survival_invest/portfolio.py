@@ -33,6 +33,7 @@ from survival_invest.config import CaseConfig, Portfolio, load_config
 from survival_invest.economics import YearFigures, monthly_costs, forecast_savings, realised_savings
 from survival_invest.io.periods import parse_as_of
 from survival_invest.io.readers import Spells, read_classification, read_finance, read_memberships, read_spells
+from survival_invest.status import spell_status
 
 __all__ = ["RESULT_COLUMNS", "PortfolioRun", "run_portfolio", "run_portfolio_full", "case_results", "budget_results"]
 
@@ -220,6 +221,9 @@ def run_portfolio_full(config: Portfolio | str, as_of: str | int, *, alpha: floa
         members = read_memberships(config.data.memberships)
         classification = read_classification(config.data.classification)
     finance = read_finance(config.data.finance) if config.data.finance else None
+    status = None
+    if needs_data:  # classify the extract once for all cases
+        status = spell_status(spells, classification, members.attrs["frequency"])  # type: ignore[arg-type]
     frames = []
     cohorts: dict[str, Cohort] = {}
     for case in config.cases:  # a handful of cases; each is vectorised inside
@@ -229,6 +233,7 @@ def run_portfolio_full(config: Portfolio | str, as_of: str | int, *, alpha: floa
                 spells, members, case_id=case.id, as_of=as_of_p, data_lag=config.run.data_lag,  # type: ignore[arg-type]
                 durable_exit=case.durable_exit, classification=classification,
                 comparison=case.comparison, curve=case.curve,  # type: ignore[arg-type]
+                status=status,
             )
             cohorts[case.id] = cohort
         frames.append(case_results(case, config, cohort=cohort, finance=finance, cutoff=cutoff, alpha=alpha))

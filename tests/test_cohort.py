@@ -211,3 +211,10 @@ def test_different_seeds_still_cover() -> None:
         a = c.curves().area_between("comparison", "intervention", 24).iloc[0]
         covered += a.lower <= truth.cases[0].area(24) <= a.upper
     assert covered >= 8  # 95 % intervals: 10 seeds, at least 8 cover (P(<8) ~ 1 %)
+
+
+def test_cut_off_after_the_end_of_the_extract_is_an_error() -> None:
+    sp = spells(months("a", "2020-01", ["130", "130", ""]) + I_ROWS)
+    ms = members([("a", "1", "target", "2020-01")] + BASE_MEMBERS)
+    with pytest.raises(ExtractError, match=r"the extract ends 2020-12 but the cut-off is 2021-01 \(as-of 2021-03 minus a lag of 2\)"):
+        build_cohort(sp, ms, case_id="1", as_of="2021-03", data_lag=2)

@@ -353,6 +353,13 @@ def build_cohort(
     st = spell_status(spells, classification, freq, month_rule) if status is None else status
     if st.frequency != freq:
         raise CohortError(f"the given status is by {st.frequency} but the memberships are by {freq}.")
+    if st.period.size and cutoff > int(st.period.max()):
+        raise ExtractError(
+            f"{spells.source}: column 'period': the extract ends {period_label(int(st.period.max()), freq)} but the "
+            f"cut-off is {period_label(cutoff, freq)} (as-of {period_label(as_of_p, freq)} minus a lag of {data_lag}); "
+            "the missing newest periods would look like exits from support. Run an earlier as-of month, raise the "
+            "data lag, or use a newer extract."
+        )
     m_ids = members["person_id"]
     if st.persons.dtype.kind in "iuf":
         m_ids = pd.to_numeric(m_ids, errors="coerce")

@@ -1,0 +1,246 @@
+"""The monthly follow-up job: one as-of month in, a report folder and a history row set out.
+
+Outputs of a run (``OUT/<as-of>/``)::
+
+    results.csv              the long results table, unrounded
+    case_<id>.png / .svg     each survival case's curves
+    case_<id>.csv            each case's table in the Norddjurs layout (unrounded)
+    report.html              one self-contained page (images embedded)
+    report.xlsx              the same tables, numbers as numbers
+    run.json                 config hash, input hashes, version, as-of, cut-off, counts, warnings
+
+Crash safety: everything is written into a temporary folder inside ``OUT``;
+the finished folder is then published by atomically replacing the symbolic
+link ``OUT/<as-of>`` (the run folders live in ``OUT/.runs``), so a reader sees
+either the previous report or the new one, never a mix. The history
+(``OUT/history.duckdb``) is updated after that in one transaction. A crash at
+any point leaves the previous report and the history as they were.
+
+Privacy: person ids never reach an output; a survival case resting on fewer
+participants or comparison persons than ``min_persons`` has its estimated
+figures suppressed (empty) and a warning says so.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import os
+import shutil
+import tempfile
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from survival_invest import __version__
+from survival_invest._atomic import write_bytes, write_text
+from survival_invest.config import Portfolio, load_config
+from survival_invest.estimate import area_between, kaplan_meier
+from survival_invest.io.periods import month_label, parse_as_of
+from survival_invest.portfolio import run_portfolio_full
+from survival_invest.report.history import HISTORY_FILE, current_history, store_run
+from survival_invest.report.writers import excel_report, html_report
+from survival_invest.tables import case_table, portfolio_table
+
+__all__ = ["RunOutcome", "run_monthly", "publish"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunOutcome:
+    """Where a run's report went and what it warned about."""
+
+    folder: Path
+    report: Path
+    results: pd.DataFrame
+    warnings: list[str] = field(default_factory=list)
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _png_svg(fig) -> tuple[bytes, bytes]:
+    import matplotlib.pyplot as plt
+
+    out = []
+    for fmt in ("png", "svg"):
+        buf = io.BytesIO()
+        fig.savefig(buf, format=fmt, dpi=110, bbox_inches="tight")
+        out.append(buf.getvalue())
+    plt.close(fig)
+    return out[0], out[1]
+
+
+def _development_png(history: pd.DataFrame, language: str) -> bytes | None:
+    """Realised savings (all years to date, mio. kr.) per case by as-of month."""
+    h = history[(history["measure"] == "savings") & (history["kind"] == "realised")]
+    if h.empty:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    piv = h.groupby(["as_of", "case_id"])["value"].sum().unstack("case_id").sort_index()
+    fig, ax = plt.subplots(figsize=(8, 4))
+    for case_id in piv.columns:
+        ax.plot(piv.index, -piv[case_id], marker="o", label=str(case_id))
+    da = language == "da"
+    ax.set_ylabel("Realiseret besparelse, mio. kr." if da else "Realised savings, DKK million")
+    ax.set_xlabel("Opgørelsesmåned" if da else "As-of month")
+    ax.grid(alpha=0.3)
+    ax.legend(title="Case", fontsize="small")
+    png, _ = _png_svg(fig)
+    return png
+
+
+def publish(tmp: Path, out: Path, label: str, run_id: str) -> Path:
+    """Move a finished run folder into ``out/.runs`` and point the link ``out/<label>`` at it atomically."""
+    runs = out / ".runs"
+    runs.mkdir(exist_ok=True)
+    final = runs / f"{label}-{run_id}"
+    os.replace(tmp, final)
+    link = out / label
+    tmp_link = out / f".{label}.{run_id}.link"
+    os.symlink(os.path.relpath(final, out), tmp_link, target_is_directory=True)
+    if link.exists() and not link.is_symlink():
+        # a folder from an older layout: keep it, move it aside first
+        os.replace(link, runs / f"{label}-legacy-{run_id}")
+    os.replace(tmp_link, link)
+    return link
+
+
+def run_monthly(
+    config: Portfolio | str | Path,
+    as_of: str,
+    out: Path,
+    *,
+    progress: Callable[[str], None] | None = None,
+) -> RunOutcome:
+    """Run every case for ``as_of`` and write the report folder and history (see the module docstring)."""
+    say = progress or (lambda _msg: None)
+    portfolio = config if isinstance(config, Portfolio) else load_config(config)
+    lang = portfolio.run.language
+    as_of_p = parse_as_of(as_of, "month")
+    label = str(month_label(as_of_p))
+    run_time = datetime.now(timezone.utc).replace(tzinfo=None)
+    run_id = run_time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+    say("reading data and building cohorts")
+    run = run_portfolio_full(portfolio, as_of_p)
+    results = run.results.copy()
+    warnings: list[str] = []
+
+    # small numbers: suppress estimated figures of cases resting on too few persons
+    min_n = portfolio.run.min_persons
+    for case_id, cohort in run.cohorts.items():
+        counts = cohort.persons["group"].value_counts()
+        small = [g for g in ("comparison", "intervention") if counts.get(g, 0) < min_n]
+        if small:
+            rows = (results["case_id"] == case_id) & (results["kind"] != "budget") & (results["measure"] != "investment")
+            results.loc[rows, ["value", "lower", "upper"]] = np.nan
+            warnings.append(f"case {case_id}: fewer than {min_n} persons in the {' and '.join(small)} group; estimates suppressed")
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=out, prefix=f".tmp-{label}-"))
+    try:
+        write_text(tmp / "results.csv", results.to_csv(index=False, lineterminator="\n"))
+        cutoff_label = str(month_label(run.cutoff))
+        case_blocks = []
+        sheets: dict[str, pd.DataFrame] = {}
+        for case in portfolio.cases:
+            say(f"case {case.id}")
+            table = case_table(results, case.id, language=lang)
+            write_text(tmp / f"case_{case.id}.csv", table.to_csv(lineterminator="\n"))
+            sheets[f"{'Case' if lang == 'en' else 'Sag'} {case.id}"] = table
+            block = {"id": case.id, "name": case.name, "table": table, "settings": {}}
+            if case.method == "survival":
+                cohort = run.cohorts[case.id]
+                p = cohort.persons
+                c_rows, i_rows = p[p["group"] == "comparison"], p[p["group"] == "intervention"]
+                block["settings"] = {
+                    ("sammenligning" if lang == "da" else "comparison"): case.comparison,
+                    ("kurve" if lang == "da" else "curve"): case.curve,
+                    ("varig afgang, perioder" if lang == "da" else "durable exit, periods"): case.durable_exit,
+                    ("horisont, mdr." if lang == "da" else "horizon, months"): case.horizon,
+                    ("deltagere" if lang == "da" else "participants"): len(i_rows) if len(i_rows) >= min_n else f"<{min_n}",
+                    ("sammenligningspersoner" if lang == "da" else "comparison persons"): len(c_rows) if len(c_rows) >= min_n else f"<{min_n}",
+                    ("usikkerhed" if lang == "da" else "uncertainty"): "delta-metode, 95 %" if lang == "da" else "delta method, 95 %",
+                }
+                if len(c_rows) >= min_n and len(i_rows) >= min_n:
+                    from survival_invest.report.plots import case_figure
+
+                    comp = kaplan_meier(c_rows["duration"], c_rows["event"], label=("Sammenligning" if lang == "da" else "Comparison"))
+                    intv = kaplan_meier(i_rows["duration"], i_rows["event"], label=("Indsats" if lang == "da" else "Intervention"))
+                    area = area_between(comp, intv, case.horizon)
+                    fig = case_figure(comp, intv, tau=case.horizon, area=area,
+                                      longest_follow_up=float(run.cutoff - p["entry"].min()),
+                                      cutoff_label=cutoff_label, min_persons=min_n, language=lang, title=case.name)
+                    png, svg = _png_svg(fig)
+                    write_bytes(tmp / f"case_{case.id}.png", png)
+                    write_bytes(tmp / f"case_{case.id}.svg", svg)
+                    block["png"] = png
+            case_blocks.append(block)
+        port = portfolio_table(results, kind="budget")
+        sheets["Portefølje" if lang == "da" else "Portfolio"] = port
+        sheets["Resultater" if lang == "da" else "Results"] = results.set_index("case_id")
+        history_path = out / HISTORY_FILE
+        hist = current_history(history_path)
+        hist = hist[hist["as_of"] != label]
+        frames = [results.assign(as_of=label)] if hist.empty else [hist, results.assign(as_of=label)]
+        dev = pd.concat(frames, ignore_index=True)
+        meta = {
+            ("Opgørelsesmåned" if lang == "da" else "As-of month"): label,
+            ("Datagrænse" if lang == "da" else "Data cut-off"): f"{cutoff_label} ({portfolio.run.data_lag} mdr. forsinkelse)" if lang == "da" else f"{cutoff_label} (lag {portfolio.run.data_lag} months)",
+            ("Prisniveau" if lang == "da" else "Price level"): f"{portfolio.run.price_level} p/l",
+            ("Mindste antal personer" if lang == "da" else "Minimum persons"): str(min_n),
+            "Version": __version__,
+        }
+        title = ("Opfølgning på investeringscases" if lang == "da" else "Follow-up of investment cases") + f" {label}"
+        page = html_report(title=title, language=lang, meta=meta, cases=case_blocks, portfolio=port,
+                           development_png=_development_png(dev, lang), notes=warnings)
+        write_text(tmp / "report.html", page)
+        write_bytes(tmp / "report.xlsx", excel_report(sheets, lang))
+        inputs = {str(p): _sha256(p) for p in (portfolio.data.spells, portfolio.data.memberships,
+                                                portfolio.data.classification, portfolio.data.finance) if p}
+        counts = {cid: {"persons": int(len(c.persons)), "comparison": int((c.persons["group"] == "comparison").sum()),
+                        "intervention": int((c.persons["group"] == "intervention").sum())}
+                  for cid, c in run.cohorts.items()}
+        info = {
+            "as_of": label,
+            "cutoff": cutoff_label,
+            "data_lag": portfolio.run.data_lag,
+            "run_id": run_id,
+            "run_time_utc": run_time.isoformat(timespec="seconds"),
+            "package_version": __version__,
+            "config": str(portfolio.source),
+            "config_sha256": _sha256(portfolio.source),
+            "inputs_sha256": inputs,
+            "results_rows": int(len(results)),
+            "cohorts": counts,
+            "warnings": warnings,
+            "uncertainty": "95 % delta method from the Kaplan-Meier curves (Greenwood covariance)",
+        }
+        write_text(tmp / "run.json", json.dumps(info, indent=2, ensure_ascii=False) + "\n")
+        say("publishing")
+        link = publish(tmp, out, label, run_id)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    store_run(out / HISTORY_FILE, results, as_of=label, run_time=run_time, run_id=run_id)
+    log.info("run %s for %s published at %s", run_id, label, link)
+    return RunOutcome(link, link / "report.html", results, warnings)
+

@@ -17,7 +17,11 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 demo: $(STAMP)
-	$(BIN)/survival-invest curves --data data/synthetic/two_groups.csv --tau 36 --out demo_output
+	$(BIN)/survival-invest synth --out demo_output/data --seed 20200101
+	$(BIN)/survival-invest run --config demo_output/data/portfolio.toml --as-of 2022-06 --out demo_output/reports --quiet
+	$(BIN)/survival-invest run --config demo_output/data/portfolio.toml --as-of 2022-07 --out demo_output/reports --quiet
+	$(BIN)/survival-invest curves --data data/synthetic/two_groups.csv --tau 36 --out demo_output/curves
+	@echo "Open demo_output/reports/2022-07/report.html (the monthly report; history of both months in demo_output/reports/history.duckdb)"
 
 synthetic: $(STAMP)
 	$(BIN)/python -m survival_invest.synthetic --out data/synthetic --seed 20200101

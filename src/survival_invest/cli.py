@@ -80,6 +80,64 @@ def _cmd_curves(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Progress:
+    """One-line progress on a terminal; silent when not a terminal or with --quiet."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.on = not quiet and sys.stderr.isatty()
+        self.width = 0
+
+    def __call__(self, message: str) -> None:
+        if not self.on:
+            return
+        line = f"  ... {message}"
+        sys.stderr.write("\r" + line.ljust(self.width))
+        sys.stderr.flush()
+        self.width = len(line)
+
+    def done(self) -> None:
+        if self.on and self.width:
+            sys.stderr.write("\r" + " " * self.width + "\r")
+            sys.stderr.flush()
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    """Run every case of the config for one as-of month and write the report folder."""
+    from survival_invest.runner import run_monthly
+
+    progress = _Progress(args.quiet)
+    try:
+        outcome = run_monthly(args.config, args.as_of, args.out, progress=progress)
+    finally:
+        progress.done()
+    for w in outcome.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    print(f"Report: {outcome.report}")
+    return 0
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    """Check config and data without computing; print what was found or every problem."""
+    from survival_invest.validate import validate
+
+    report, problems = validate(args.config, as_of=args.as_of)
+    for line in report:
+        print(line)
+    for p in problems:
+        print(f"error: {p}", file=sys.stderr)
+    return 2 if problems else 0
+
+
+def _cmd_synth(args: argparse.Namespace) -> int:
+    """Write a synthetic portfolio (extracts + config) that `run` accepts as it is."""
+    from survival_invest.synthetic.cli import write_synthetic_portfolio
+
+    config = write_synthetic_portfolio(args.out, seed=args.seed)
+    print(f"Wrote a synthetic portfolio to {args.out}; run it with:")
+    print(f"  survival-invest run --config {config} --as-of 2022-06 --out reports/")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="survival-invest", description="Follow employment investments with survival curves.")
     parser.add_argument("-v", "--verbose", action="store_true", help="show tracebacks and debug logging")
@@ -91,6 +149,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--intervention", default="intervention", help="group label of the intervention group")
     p.add_argument("--out", type=Path, required=True, help="output folder")
     p.set_defaults(func=_cmd_curves)
+
+    p = sub.add_parser("run", help="run every case of a portfolio for one as-of month and write the report")
+    p.add_argument("--config", type=Path, required=True, help="portfolio TOML file")
+    p.add_argument("--as-of", required=True, help="as-of month, YYYY-MM (the cut-off is as-of minus the data lag)")
+    p.add_argument("--out", type=Path, required=True, help="reports folder; the run goes to OUT/<as-of>/")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress line")
+    p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("validate", help="check config and data without computing")
+    p.add_argument("--config", type=Path, required=True, help="portfolio TOML file")
+    p.add_argument("--as-of", default=None, help="also check the cut-off of this as-of month (YYYY-MM)")
+    p.set_defaults(func=_cmd_validate)
+
+    p = sub.add_parser("synth", help="write a synthetic portfolio (extracts + config) that run accepts")
+    p.add_argument("--out", type=Path, required=True, help="folder to write")
+    p.add_argument("--seed", type=int, default=20200101, help="random seed (equal seeds give identical files)")
+    p.set_defaults(func=_cmd_synth)
     return parser
 
 

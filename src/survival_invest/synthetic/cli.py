@@ -38,6 +38,22 @@ def write_portfolio(out: Path, *, seed: int = 20200101, as_of: str = "2022-06", 
     return paths
 
 
+def write_synthetic_portfolio(out: Path, *, seed: int = 20200101) -> Path:
+    """Write the synthetic portfolio and a ready config (``portfolio.toml``) to ``out``; return the config path.
+
+    The extract ends 2022-05 so that as-of months 2022-06 and 2022-07 (data lag 2)
+    both have complete data; the config is the Norddjurs example pointing at the files.
+    """
+    out = Path(out)
+    write_portfolio(out, seed=seed, as_of="2022-07", data_lag=2)
+    from importlib import resources
+
+    template = (resources.files("survival_invest") / "data" / "portfolio_template.toml").read_text(encoding="utf-8")
+    config = out / "portfolio.toml"
+    write_text(config, template)
+    return config
+
+
 def main(argv: list[str] | None = None) -> int:
     """``python -m survival_invest.synthetic --out DIR --seed N``: regenerate the bundled data."""
     parser = argparse.ArgumentParser(prog="python -m survival_invest.synthetic", description=main.__doc__)

@@ -47,7 +47,7 @@ from survival_invest.io.periods import month_label, parse_as_of
 from survival_invest.portfolio import run_portfolio_full
 from survival_invest.report.history import HISTORY_FILE, current_history, store_run
 from survival_invest.report.writers import excel_report, html_report
-from survival_invest.tables import case_table, portfolio_table
+from survival_invest.tables import case_table, portfolio_display, portfolio_table
 
 __all__ = ["RunOutcome", "run_monthly", "publish"]
 
@@ -210,7 +210,7 @@ def run_monthly(
             "Version": __version__,
         }
         title = ("Opfølgning på investeringscases" if lang == "da" else "Follow-up of investment cases") + f" {label}"
-        page = html_report(title=title, language=lang, meta=meta, cases=case_blocks, portfolio=port,
+        page = html_report(title=title, language=lang, meta=meta, cases=case_blocks, portfolio=portfolio_display(port, lang),
                            development_png=_development_png(dev, lang), notes=warnings)
         write_text(tmp / "report.html", page)
         write_bytes(tmp / "report.xlsx", excel_report(sheets, lang))

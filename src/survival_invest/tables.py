@@ -20,6 +20,7 @@ __all__ = [
     "totals_table",
     "portfolio_table",
     "reduction_targets_table",
+    "portfolio_display",
     "format_mkr",
 ]
 
@@ -174,6 +175,18 @@ def reduction_targets_table(targets: pd.Series, delivered: pd.Series) -> pd.Data
         index=["reduction_target", "delivered", "outstanding", "target_carried", "outstanding_carried"],
         columns=years,
     )
+
+
+def portfolio_display(table: pd.DataFrame, language: str = "da") -> pd.DataFrame:
+    """The portfolio table with labels in the report language (values unrounded; payback as a year)."""
+    lab = LABELS[language]
+    out = table.rename(
+        index={k: lab[k] for k in ("investment", "savings", "net")},
+        columns={"total": lab["total"], "savings_per_krone": lab["savings_per_krone"], "payback_year": lab["payback_year"]},
+    ).astype(object)
+    col = lab["payback_year"]
+    out[col] = [("" if pd.isna(v) else str(int(v))) for v in out[col]]
+    return out
 
 
 def format_mkr(value: float, language: str = "da", decimals: int = 3) -> str:

@@ -61,7 +61,9 @@ def case_figure(
         ax.step(t, s, where="post", color=color, label=curve.label)
         ax.fill_between(t, lo, up, step="post", color=color, alpha=0.18, linewidth=0)
         x_end = max(x_end, float(t[-1]))
-    grid = np.arange(0, int(tau) + 1)
+    # shade the area where both curves are drawn (and up to the horizon)
+    shade_end = min(float(tau), suppressed_until(comparison, min_persons), suppressed_until(intervention, min_persons))
+    grid = np.arange(0, int(max(shade_end, 0)) + 1)
     ax.fill_between(grid, comparison.survival_at(grid), intervention.survival_at(grid), step="post",
                     color="tab:green", alpha=0.25, linewidth=0,
                     label=(f"areal til {tau:g} mdr.: {area.value:.2f} [{area.lower:.2f}; {area.upper:.2f}]".replace(".", ",")

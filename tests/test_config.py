@@ -104,3 +104,13 @@ def test_count_case(tmp_path: Path) -> None:
     bad = text.replace('method = "count"', 'method = "count"\nhorizon = 12')
     with pytest.raises(ConfigError, match=r"case '1', key 'horizon': not used by a count case"):
         load_config(_write(tmp_path, bad))
+
+
+def test_targets_section(tmp_path: Path) -> None:
+    text = BASE + '\n[targets]\nyears = [2020, 2021]\nreduction = [-2.0, -3.0]\nother_initiatives = { unge = [-0.5, -0.5] }\n'
+    t = load_config(_write(tmp_path, text)).targets
+    assert t is not None and t.reduction == (-2.0, -3.0) and t.other_initiatives["unge"] == (-0.5, -0.5)
+    with pytest.raises(ConfigError, match=r"\[targets\], key 'reduction': has 1 values but 'years' has 2"):
+        load_config(_write(tmp_path, BASE + '\n[targets]\nyears = [2020, 2021]\nreduction = [-2.0]\n'))
+    with pytest.raises(ConfigError, match=r"\[targets\], key 'reductions': unknown key \(did you mean 'reduction'\?\)"):
+        load_config(_write(tmp_path, BASE + '\n[targets]\nyears = [2020]\nreductions = [-2.0]\n'))

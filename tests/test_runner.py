@@ -221,3 +221,21 @@ def test_bad_input_exits_2_and_changes_nothing(kind: str, portfolio: Path, tmp_p
     assert message in err and "Traceback" not in err
     assert err.strip().count("\n") == 0  # one line
     assert _snapshot(out) == before
+
+
+def test_english_report_and_reduction_targets(portfolio: Path, tmp_path: Path) -> None:
+    cfg = _rewrite(portfolio, lambda s: s.replace('language = "da"', 'language = "en"'))
+    out = tmp_path / "r"
+    assert main(["run", "--config", str(cfg), "--as-of", "2022-06", "--out", str(out), "--quiet"]) == 0
+    page = (out / "2022-06" / "report.html").read_text(encoding="utf-8")
+    assert '<html lang="en">' in page and "Net result" in page and "Savings on public support" in page
+    assert "Reduction targets" in page and "Outstanding incl. carried-forward shortfall" in page
+    # English numbers: decimal point and thousands comma
+    assert "Realised" in page and "Besparelse" not in page
+
+
+def test_danish_report_uses_decimal_comma(two_months: Path) -> None:
+    page = (two_months / "2022-07" / "report.html").read_text(encoding="utf-8")
+    assert '<html lang="da">' in page
+    assert "<td class=\"num\">3,079</td>" in page  # case 1's budget investment, 2020 p/l
+    assert "Reduktionsmål" in page and "Udestående" in page

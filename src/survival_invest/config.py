@@ -5,6 +5,7 @@ A municipality's portfolio is one file (see ``examples/norddjurs.toml``)::
     [run]        price_level, price_index, data_lag, min_persons, language
     [data]       spells, spells_format, memberships, classification, finance
     [refusion]   enabled, bands = [{from_week, to_week, share}, ...], pre_reform_share
+    [targets]    years, reduction, other_initiatives (optional)
     [[case]]     id, name, method, comparison, curve, durable_exit, horizon,
                  cost_per_fte, cost_price_year, years, budget_investment,
                  budget_savings, planned_inflow (survival cases) or
@@ -37,6 +38,7 @@ __all__ = [
     "RunConfig",
     "DataConfig",
     "Portfolio",
+    "Targets",
     "load_config",
     "parse_config",
     "DEFAULT_REFUSION_BANDS",
@@ -140,6 +142,20 @@ class DataConfig:
 
 
 @dataclass(frozen=True)
+class Targets:
+    """Yearly reduction targets (mio. kr., negative = reduction) and other initiatives' contributions.
+
+    What the portfolio delivers is its forecast savings per year; ``other_initiatives``
+    adds named contributions from outside the engine (negative amounts), as in the
+    2021 note (seed 003).
+    """
+
+    years: tuple[int, ...]
+    reduction: tuple[float, ...]
+    other_initiatives: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Portfolio:
     """A validated portfolio configuration."""
 
@@ -148,6 +164,7 @@ class Portfolio:
     data: DataConfig
     refusion: Refusion
     cases: tuple[CaseConfig, ...]
+    targets: Targets | None = None
 
     def case(self, case_id: str) -> CaseConfig:
         for c in self.cases:
@@ -156,7 +173,8 @@ class Portfolio:
         raise ConfigError(f"{self.source}: no case {case_id!r}; cases are {[c.id for c in self.cases]}.")
 
 
-_SECTIONS = {"run", "data", "refusion", "case"}
+_SECTIONS = {"run", "data", "refusion", "case", "targets"}
+_TARGET_KEYS = {"years", "reduction", "other_initiatives"}
 _RUN_KEYS = {"price_level", "price_index", "data_lag", "min_persons", "language"}
 _DATA_KEYS = {"spells", "spells_format", "memberships", "classification", "finance"}
 _REFUSION_KEYS = {"enabled", "bands", "pre_reform_share"}
@@ -394,7 +412,25 @@ def parse_config(doc: Mapping[str, Any], source: Path) -> Portfolio:
             raise ConfigError(
                 f"{source}: case {c.id!r}, key 'cost_price_year': no price index for {c.cost_price_year} in [run] price_index"
             )
-    return Portfolio(source, run, data, refusion, cases)
+    targets = None
+    if "targets" in doc:
+        t = doc["targets"]
+        tctx = _Ctx(source, "[targets]")
+        if not isinstance(t, dict):
+            raise tctx.error("targets", "expected a table")
+        tctx.unknown(t, _TARGET_KEYS)
+        years_raw = tctx.need(t, "years")
+        if not isinstance(years_raw, list) or not years_raw or not all(isinstance(y, int) for y in years_raw):
+            raise tctx.error("years", f"expected a list of years, got {years_raw!r}")
+        reduction = tctx.numbers(t, "reduction", len(years_raw))
+        others: dict[str, tuple[float, ...]] = {}
+        raw_o = t.get("other_initiatives", {})
+        if not isinstance(raw_o, dict):
+            raise tctx.error("other_initiatives", "expected a table of name = [amount per year]")
+        for name in raw_o:
+            others[str(name)] = tctx.numbers(raw_o, name, len(years_raw))
+        targets = Targets(tuple(years_raw), reduction, others)
+    return Portfolio(source, run, data, refusion, cases, targets)
 
 
 def load_config(path: str | Path) -> Portfolio:

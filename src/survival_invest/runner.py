@@ -47,7 +47,13 @@ from survival_invest.io.periods import month_label, parse_as_of
 from survival_invest.portfolio import run_portfolio_full
 from survival_invest.report.history import HISTORY_FILE, current_history, store_run
 from survival_invest.report.writers import excel_report, html_report
-from survival_invest.tables import case_table, portfolio_display, portfolio_table
+from survival_invest.tables import (
+    case_table,
+    portfolio_display,
+    portfolio_table,
+    reduction_targets_table,
+    targets_display,
+)
 
 __all__ = ["RunOutcome", "run_monthly", "publish"]
 
@@ -195,6 +201,15 @@ def run_monthly(
                     block["png"] = png
             case_blocks.append(block)
         port = portfolio_table(results, kind="budget")
+        targets = None
+        if portfolio.targets is not None:
+            tg = portfolio.targets
+            fc = results[(results["measure"] == "savings") & (results["kind"] == "forecast")]
+            delivered = fc.groupby("year")["value"].sum().reindex(list(tg.years)).fillna(0.0)
+            for amounts in tg.other_initiatives.values():
+                delivered = delivered + pd.Series(amounts, index=list(tg.years))
+            targets = reduction_targets_table(pd.Series(tg.reduction, index=list(tg.years)), delivered)
+            sheets["Reduktionsmål" if lang == "da" else "Reduction targets"] = targets
         sheets["Portefølje" if lang == "da" else "Portfolio"] = port
         sheets["Resultater" if lang == "da" else "Results"] = results.set_index("case_id")
         history_path = out / HISTORY_FILE
@@ -211,7 +226,8 @@ def run_monthly(
         }
         title = ("Opfølgning på investeringscases" if lang == "da" else "Follow-up of investment cases") + f" {label}"
         page = html_report(title=title, language=lang, meta=meta, cases=case_blocks, portfolio=portfolio_display(port, lang),
-                           development_png=_development_png(dev, lang), notes=warnings)
+                           development_png=_development_png(dev, lang), notes=warnings,
+                           targets=None if targets is None else targets_display(targets, lang))
         write_text(tmp / "report.html", page)
         write_bytes(tmp / "report.xlsx", excel_report(sheets, lang))
         inputs = {str(p): _sha256(p) for p in (portfolio.data.spells, portfolio.data.memberships,

@@ -21,6 +21,7 @@ __all__ = [
     "portfolio_table",
     "reduction_targets_table",
     "portfolio_display",
+    "targets_display",
     "format_mkr",
 ]
 
@@ -187,6 +188,12 @@ def portfolio_display(table: pd.DataFrame, language: str = "da") -> pd.DataFrame
     col = lab["payback_year"]
     out[col] = [("" if pd.isna(v) else str(int(v))) for v in out[col]]
     return out
+
+
+def targets_display(table: pd.DataFrame, language: str = "da") -> pd.DataFrame:
+    """The reduction-target table with labels in the report language."""
+    lab = LABELS[language]
+    return table.rename(index={k: lab[k] for k in table.index if k in lab})
 
 
 def format_mkr(value: float, language: str = "da", decimals: int = 3) -> str:

@@ -73,6 +73,7 @@ def html_report(
     portfolio: pd.DataFrame,
     development_png: bytes | None,
     notes: list[str],
+    targets: pd.DataFrame | None = None,
 ) -> str:
     """Render the run's page. ``cases``: dicts with ``id, name, settings (dict), table (DataFrame), png (bytes)``."""
     da = language == "da"
@@ -89,6 +90,10 @@ def html_report(
         parts.append("<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in notes) + "</ul>")
     parts.append(f"<h2>{'Porteføljen' if da else 'Portfolio'}</h2>")
     parts.append(table_html(portfolio, language))
+    if targets is not None:
+        parts.append(f"<h2>{'Reduktionsmål' if da else 'Reduction targets'}</h2>")
+        parts.append(f"<p>{'Forventede besparelser mod årets mål; manko overført til næste år i de to sidste rækker.' if da else 'Forecast savings against each year’s target; the last two rows carry a shortfall forward to the next year.'}</p>")
+        parts.append(table_html(targets, language))
     if development_png is not None:
         parts.append(f"<h2>{'Udvikling i realiserede besparelser' if da else 'Development of realised savings'}</h2>")
         parts.append(_img(development_png, "development"))

@@ -239,3 +239,45 @@ def test_danish_report_uses_decimal_comma(two_months: Path) -> None:
     assert '<html lang="da">' in page
     assert "<td class=\"num\">3,079</td>" in page  # case 1's budget investment, 2020 p/l
     assert "Reduktionsmål" in page and "Udestående" in page
+
+
+def test_run_json_counts_input_rows(two_months: Path, portfolio: Path) -> None:
+    info = json.loads((two_months / "2022-07" / "run.json").read_text())
+    n_spells = (portfolio.parent / "spells_monthly.csv").read_text().count("\n") - 1
+    n_members = (portfolio.parent / "memberships.csv").read_text().count("\n") - 1
+    assert info["input_rows"]["spells"] + info["input_rows"]["spells_removed_identical_duplicate_rows"] == n_spells
+    assert info["input_rows"]["memberships"] == n_members
+
+
+def test_validate_reports_what_it_found_or_every_problem(portfolio: Path, capsys) -> None:
+    assert main(["validate", "--config", str(portfolio), "--as-of", "2022-07"]) == 0
+    out = capsys.readouterr().out
+    assert "persons" in out and "months 2017-" in out and "cut-off 2022-05" in out and "case 1: 300 target and 60 intervention" in out
+    bad = _rewrite_data(portfolio, "spells_monthly.csv", lambda s: s.replace(",131,", ",XYZ,", 2))
+    bad_m = bad.parent / "memberships.csv"
+    bad_m.write_text(bad_m.read_text().replace("target,2020-01", "targett,2020-01", 1))
+    assert main(["validate", "--config", str(bad), "--as-of", "2022-09"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert any("'targett' is not a group" in e for e in err)
+    assert any("'XYZ' (2 rows)" in e for e in err)
+    assert len(err) == 2  # every problem at once, one line each
+
+
+def test_help_on_every_command(capsys) -> None:
+    for cmd in ([], ["run"], ["validate"], ["synth"], ["curves"]):
+        with pytest.raises(SystemExit) as exc:
+            main(cmd + ["--help"])
+        assert exc.value.code == 0
+        assert "usage: survival-invest" in capsys.readouterr().out
+
+
+def test_internal_error_exits_1_without_traceback(portfolio: Path, tmp_path: Path, monkeypatch, capsys) -> None:
+    def boom(*a, **k):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(runner, "run_portfolio_full", boom)
+    assert main(["run", "--config", str(portfolio), "--as-of", "2022-06", "--out", str(tmp_path), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "internal error: RuntimeError: disk on fire" in err and "Traceback" not in err
+    assert main(["-v", "run", "--config", str(portfolio), "--as-of", "2022-06", "--out", str(tmp_path), "--quiet"]) == 1
+    assert "Traceback" in capsys.readouterr().err

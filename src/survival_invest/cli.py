@@ -11,6 +11,7 @@ import argparse
 import json
 import logging
 import sys
+import traceback
 from pathlib import Path
 from typing import Sequence
 
@@ -178,12 +179,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except SurvivalInvestError as exc:
         if args.verbose:
-            log.exception("bad input")
+            traceback.print_exc(file=sys.stderr)
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:  # noqa: BLE001 - the one place that maps everything else to exit 1
         if args.verbose:
-            log.exception("internal error")
+            traceback.print_exc(file=sys.stderr)
         print(f"internal error: {type(exc).__name__}: {exc} (run with -v for the traceback)", file=sys.stderr)
         return 1
 

@@ -50,6 +50,7 @@ class PortfolioRun:
     cohorts: dict[str, Cohort]
     as_of: int
     cutoff: int
+    input_rows: dict[str, int]
 
 
 def _inflow(cohort: Cohort, case: CaseConfig) -> pd.Series:
@@ -245,4 +246,13 @@ def run_portfolio_full(config: Portfolio | str, as_of: str | int, *, alpha: floa
         ["case_id", "year", "measure", "kind"],
         key=lambda s: s.map(order) if s.name == "measure" else (s.map(kinds) if s.name == "kind" else s),
     ).reset_index(drop=True)
-    return PortfolioRun(results, cohorts, as_of_p, cutoff)
+    input_rows = {}
+    if spells is not None:
+        input_rows["spells"] = int(len(spells.frame))
+        for reason, n in zip(spells.excluded["reason"], spells.excluded["rows"], strict=True):
+            input_rows[f"spells_removed_{reason}"] = int(n)
+    if members is not None:
+        input_rows["memberships"] = int(len(members))
+    if finance is not None:
+        input_rows["finance"] = int(len(finance))
+    return PortfolioRun(results, cohorts, as_of_p, cutoff, input_rows)

@@ -246,6 +246,7 @@ def run_monthly(
             "config_sha256": _sha256(portfolio.source),
             "inputs_sha256": inputs,
             "results_rows": int(len(results)),
+            "input_rows": run.input_rows,
             "cohorts": counts,
             "warnings": warnings,
             "uncertainty": "95 % delta method from the Kaplan-Meier curves (Greenwood covariance)",

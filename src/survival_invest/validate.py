@@ -55,9 +55,10 @@ def validate(config_path: str | Path, *, as_of: str | None = None) -> tuple[list
             found.append(f"finance {portfolio.data.finance}: {len(fin)} rows")
         except SurvivalInvestError as exc:
             problems.append(str(exc))
-    if spells is not None and classification is not None and members is not None:
+    if spells is not None and classification is not None:
         try:
-            st = spell_status(spells, classification, members.attrs["frequency"])
+            freq = members.attrs["frequency"] if members is not None else spells.frequency
+            st = spell_status(spells, classification, freq)
             last = int(st.period.max()) if st.period.size else None
             if as_of is not None and last is not None:
                 cutoff = parse_as_of(as_of, "month") - portfolio.run.data_lag

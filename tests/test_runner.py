@@ -14,7 +14,6 @@ import pytest
 import survival_invest as si
 from survival_invest import runner
 from survival_invest.cli import main
-from survival_invest.economics import refusion_share
 from survival_invest.report.history import HISTORY_FILE, all_history, current_history
 from survival_invest.synthetic import NORDDJURS_CASES
 

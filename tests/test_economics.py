@@ -179,3 +179,19 @@ def test_bad_finance_file_is_named(tmp_path: Path) -> None:
     (tmp_path / "f.csv").write_text("case_id,year,investment_mkr\n1,2020,x\n")
     with pytest.raises(si.ExtractError, match=r"f.csv: column 'investment_mkr', row 1: 'x' is not an amount"):
         read_finance(tmp_path / "f.csv")
+
+
+def test_occupancy_curve_case() -> None:
+    """On the occupancy clock (returns to support count) realised and forecast agree for an observed year."""
+    case = replace(CONFIG.case("3"), curve="occupancy")
+    config = replace(CONFIG, cases=(case,))
+    results = run_portfolio(config, "2022-06")
+    r = results[(results["measure"] == "saved_fte") & (results["year"] == 2021)].set_index("kind")
+    real, fc = r.loc["realised"], r.loc["forecast"]
+    assert real["lower"] < real["value"] < real["upper"] and fc["lower"] < fc["value"] < fc["upper"]
+    se = (fc["upper"] - fc["lower"]) / (2 * 1.959964)
+    assert abs(real["value"] - fc["value"]) < 2 * se
+    first_exit = run_portfolio(replace(CONFIG, cases=(CONFIG.case("3"),)), "2022-06")
+    fe = first_exit[(first_exit["measure"] == "saved_fte") & (first_exit["year"] == 2021) & (first_exit["kind"] == "realised")]
+    # returns to support after an exit eat into the saving: occupancy saves less than first exit
+    assert real["value"] < fe["value"].iloc[0]

@@ -46,6 +46,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from survival_invest._arrays import ragged_arange
 from survival_invest.errors import CohortError, ExtractError
 from survival_invest.io.periods import Frequency, parse_as_of, period_label
 from survival_invest.io.readers import (
@@ -175,10 +176,8 @@ def _ragged_join(
     counts = np.maximum(stop - start, 0)
     total = int(counts.sum())
     idx_type = np.int32 if max(total, row_person.shape[0], m_person.shape[0]) < 2**31 - 1 else np.int64
-    member = np.repeat(np.arange(m_person.shape[0], dtype=idx_type), counts)
-    offsets = np.cumsum(counts) - counts
-    row = np.repeat((start - offsets).astype(idx_type), counts)
-    row += np.arange(total, dtype=idx_type)
+    member, row = ragged_arange(counts, idx_type)
+    row += start.astype(idx_type)[member]
     return member, row
 
 

@@ -62,6 +62,7 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
+from survival_invest._arrays import ragged_arange
 from survival_invest.config import CaseConfig, ConfigError, Refusion, RefusionBand
 from survival_invest.estimate._summaries import z_value
 
@@ -73,6 +74,8 @@ __all__ = [
     "realised_savings",
     "forecast_savings",
     "curve_variance",
+    "occupancy_on_grid",
+    "monthly_costs",
 ]
 
 WEEKS_PER_MONTH = 52.0 / 12.0
@@ -139,13 +142,21 @@ class YearFigures:
         return f
 
 
-def _ragged_months(lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(owner, t) for ``t = 0 .. lengths[i] - 1`` of every owner ``i``, without a loop."""
-    lengths = np.maximum(lengths.astype(np.int64), 0)
-    owner = np.repeat(np.arange(lengths.shape[0]), lengths)
-    starts = np.cumsum(lengths) - lengths
-    t = np.arange(owner.shape[0]) - np.repeat(starts, lengths)
-    return owner, t
+def occupancy_on_grid(cohort, horizon: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Occupancy share and its binomial variance ``p (1 - p) / n`` at ``t = 0 .. horizon-1``, per group.
+
+    Beyond the last duration anyone is followed the share is carried forward
+    (the tail assumption of the module docstring).
+    """
+    occ = cohort.occupancy()
+    grid = np.arange(horizon)
+    out = {}
+    for g in ("comparison", "intervention"):
+        o = occ[occ["group"] == g].set_index("t")
+        p = o["share"].reindex(grid).ffill().fillna(1.0).to_numpy()
+        n = o["followed"].reindex(grid).ffill().fillna(1.0).to_numpy()
+        out[g] = (p, p * (1 - p) / np.maximum(n, 1.0))
+    return out
 
 
 def monthly_costs(persons: pd.DataFrame, case: CaseConfig, index: Mapping[int, float], price_level: int) -> np.ndarray:
@@ -200,17 +211,14 @@ def realised_savings(
         ev = part["event"].to_numpy() == 1
         known = np.where(ev, part["followed"].to_numpy(), np.minimum(part["duration"].to_numpy() + 1, part["followed"].to_numpy()))
         months = np.minimum(known, horizon)
-    owner, t = _ragged_months(months)
+    owner, t = ragged_arange(months)
     cal = part["entry"].to_numpy()[owner] + t
     year = cal // 12
     t_len = horizon
 
     if occupancy:
-        occ = cohort.occupancy()
-        comp = occ[occ["group"] == "comparison"].set_index("t")
-        grid = np.arange(t_len)
-        p = comp["share"].reindex(grid).ffill().fillna(1.0).to_numpy()
-        n_at = comp["followed"].reindex(grid).ffill().fillna(1.0).to_numpy()
+        occ = occupancy_on_grid(cohort, t_len)
+        p, var_c = occ["comparison"]
         expected = p[t]
         st = cohort.status
         member_rows = part["index"].to_numpy()
@@ -223,10 +231,7 @@ def realised_savings(
         pos = np.searchsorted(key_sorted, q)
         hit = (pos < key_sorted.shape[0]) & (key_sorted[np.minimum(pos, key_sorted.shape[0] - 1)] == q)
         observed = np.where(hit, share_sorted[np.minimum(pos, key_sorted.shape[0] - 1)], 0.0)
-        ipart = occ[occ["group"] == "intervention"].set_index("t")
-        pi = ipart["share"].reindex(grid).ffill().fillna(1.0).to_numpy()
-        ni = ipart["followed"].reindex(grid).ffill().fillna(1.0).to_numpy()
-        var_unit = p * (1 - p) / np.maximum(n_at, 1.0) + pi * (1 - pi) / np.maximum(ni, 1.0)
+        var_unit = var_c + occ["intervention"][1]
     else:
         from survival_invest.estimate import kaplan_meier
 

@@ -14,6 +14,7 @@ __all__ = [
     "ExtractError",
     "CohortError",
     "SurvivalInvestWarning",
+    "plain_repr",
 ]
 
 
@@ -43,3 +44,11 @@ class CohortError(SurvivalInvestError, ValueError):
 
 class SurvivalInvestWarning(UserWarning):
     """Base class of warnings emitted by survival-invest."""
+
+
+def plain_repr(value: object) -> str:
+    """repr of a value for a message, numpy scalars as plain Python values (``-2``, not ``np.int64(-2)``)."""
+    item = getattr(value, "item", None)
+    if item is not None and type(value).__module__ == "numpy":
+        value = item()
+    return repr(value)

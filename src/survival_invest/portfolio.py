@@ -30,7 +30,13 @@ import pandas as pd
 
 from survival_invest.cohort import Cohort, build_cohort
 from survival_invest.config import CaseConfig, Portfolio, load_config
-from survival_invest.economics import YearFigures, monthly_costs, forecast_savings, realised_savings
+from survival_invest.economics import (
+    YearFigures,
+    forecast_savings,
+    monthly_costs,
+    occupancy_on_grid,
+    realised_savings,
+)
 from survival_invest.io.periods import parse_as_of
 from survival_invest.io.readers import Spells, read_classification, read_finance, read_memberships, read_spells
 from survival_invest.status import spell_status
@@ -69,15 +75,9 @@ def _curves_on_grid(cohort: Cohort, case: CaseConfig):
     """S and Greenwood V (or occupancy shares and their unit variance) at t = 0 .. horizon-1."""
     grid = np.arange(case.horizon)
     if case.curve == "occupancy":
-        occ = cohort.occupancy()
-        out = {}
-        for g in ("comparison", "intervention"):
-            o = occ[occ["group"] == g].set_index("t")
-            p = o["share"].reindex(grid).ffill().fillna(1.0).to_numpy()
-            n = o["followed"].reindex(grid).ffill().fillna(1.0).to_numpy()
-            out[g] = (p, p * (1 - p) / np.maximum(n, 1.0))
-        unit = out["comparison"][1] + out["intervention"][1]
-        return out["comparison"][0], None, out["intervention"][0], None, unit
+        occ = occupancy_on_grid(cohort, case.horizon)
+        unit = occ["comparison"][1] + occ["intervention"][1]
+        return occ["comparison"][0], None, occ["intervention"][0], None, unit
     curves = cohort.curves()
     s = curves.survival_at(grid)
     v = curves.greenwood_at(grid)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from survival_invest.errors import InputError
+from survival_invest.errors import InputError, plain_repr
 
 __all__ = ["SurvivalInput", "check_survival_input", "as_1d"]
 
@@ -55,9 +55,7 @@ def as_1d(name: str, values: object) -> np.ndarray:
 
 
 def _show(arr: np.ndarray, pos: int) -> str:
-    """repr of one element as a plain Python value (``-2``, not ``np.int64(-2)``)."""
-    value = arr[pos]
-    return repr(value.item() if isinstance(value, np.generic) else value)
+    return plain_repr(arr[pos])
 
 
 def _first(mask: np.ndarray) -> int:

@@ -19,7 +19,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from survival_invest.errors import ExtractError
+from survival_invest.errors import ExtractError, plain_repr
 from survival_invest.io.periods import Frequency, parse_periods, period_label
 
 __all__ = [
@@ -45,11 +45,6 @@ def _rows_text(mask: np.ndarray) -> str:
     head = ", ".join(str(i) for i in idx[:_MAX_LISTED])
     more = f" (and {len(idx) - _MAX_LISTED} more)" if len(idx) > _MAX_LISTED else ""
     return f"row{'s' if len(idx) > 1 else ''} {head}{more}"
-
-
-def _show(value: object) -> str:
-    """repr of a cell as a plain Python value (``24251``, not ``np.int64(24251)``)."""
-    return repr(value.item() if isinstance(value, np.generic) else value)
 
 
 def _read_table(path: str | Path, *, what: str) -> pd.DataFrame:
@@ -98,7 +93,7 @@ def _parse_period_column(frame: pd.DataFrame, column: str, source: str, frequenc
         first = frame[column].iloc[int(np.argmax(bad))]
         expected = "YYYY-MM (months)" if freq == "month" else "YYYY-Www (ISO weeks)"
         raise ExtractError(
-            f"{source}: column '{column}', {_rows_text(bad)}: cannot read period {_show(first)}; "
+            f"{source}: column '{column}', {_rows_text(bad)}: cannot read period {plain_repr(first)}; "
             f"expected {expected} like all rows of the file."
         )
     return periods, freq
@@ -178,7 +173,7 @@ def spells_from_frame(frame: pd.DataFrame, *, source: str = "<DataFrame>", frequ
             bad = num.isna() & frame[col].notna()
             if bad.any():
                 first = frame[col][bad].iloc[0]
-                raise ExtractError(f"{source}: column '{col}', {_rows_text(bad.to_numpy())}: {_show(first)} is not a number.")
+                raise ExtractError(f"{source}: column '{col}', {_rows_text(bad.to_numpy())}: {plain_repr(first)} is not a number.")
             out[col] = num.astype(float)
     key = ["person_id", "period"]
     dup_any = out.duplicated(key, keep=False).to_numpy()
@@ -316,7 +311,7 @@ def memberships_from_frame(frame: pd.DataFrame, *, source: str = "<DataFrame>", 
     if bad.any():
         first = frame["group"].iloc[int(np.argmax(bad))]
         raise ExtractError(
-            f"{source}: column 'group', {_rows_text(bad)}: {_show(first)} is not a group; expected 'target' or 'intervention'."
+            f"{source}: column 'group', {_rows_text(bad)}: {plain_repr(first)} is not a group; expected 'target' or 'intervention'."
         )
     periods, freq = _parse_period_column(frame, "entry_period", source, frequency)
     out["entry_period"] = periods
@@ -352,7 +347,7 @@ def classification_from_frame(frame: pd.DataFrame, *, source: str = "<DataFrame>
     if bad.any():
         first = frame["class"].iloc[int(np.argmax(bad))]
         raise ExtractError(
-            f"{source}: column 'class', {_rows_text(bad)}: {_show(first)} is not a class; expected one of {list(CLASSES)}."
+            f"{source}: column 'class', {_rows_text(bad)}: {plain_repr(first)} is not a class; expected one of {list(CLASSES)}."
         )
     dup = out["code"].duplicated(keep=False).to_numpy()
     if dup.any():
@@ -375,7 +370,7 @@ def read_finance(path: str | Path) -> pd.DataFrame:
         bad = num.isna().to_numpy()
         if bad.any():
             first = frame[col].iloc[int(np.argmax(bad))]
-            raise ExtractError(f"{src}: column '{col}', {_rows_text(bad)}: {_show(first)} is not {kind}.")
+            raise ExtractError(f"{src}: column '{col}', {_rows_text(bad)}: {plain_repr(first)} is not {kind}.")
         out[col] = num.astype(np.int64) if col == "year" else num.astype(float)
     dup = out.duplicated(["case_id", "year"], keep=False).to_numpy()
     if dup.any():

@@ -57,7 +57,8 @@ def test_outputs_of_a_run(two_months: Path) -> None:
     html = (folder / "report.html").read_text(encoding="utf-8")
     assert html.count("data:image/png;base64,") >= 5  # four cases + the development chart
     assert "http://" not in html and "https://" not in html  # self-contained
-    assert "Besparelse i alt" in html and "Datagrænse" in html and "non_participants" in html
+    assert "Besparelse i alt" in html and "Datagrænse" in html and "sammenligning: ikke-deltagere i målgruppen" in html
+    assert "mio. kr., 2020 p/l" in html and "delta-metode, 95 %" in html
 
 
 def test_history_holds_both_months_and_the_second_report_shows_both(two_months: Path) -> None:

@@ -90,7 +90,23 @@ def _png_svg(fig) -> tuple[bytes, bytes]:
     return out[0], out[1]
 
 
-def _development_png(history: pd.DataFrame, language: str) -> bytes | None:
+_CHOICES = {
+    "da": {"non_participants": "ikke-deltagere i målgruppen", "target_all": "hele målgruppen (inkl. deltagere)",
+           "first_exit": "første afgang fra forsørgelse", "occupancy": "andel på forsørgelse (tilbagefald tæller)"},
+    "en": {"non_participants": "non-participants of the target group", "target_all": "the whole target group (participants included)",
+           "first_exit": "first exit from support", "occupancy": "share on support (returns count)"},
+}
+
+
+def _decimal_comma_axes(ax) -> None:
+    """Tick labels with a decimal comma (Danish reports)."""
+    from matplotlib.ticker import FuncFormatter
+
+    fmt = FuncFormatter(lambda v, _pos: f"{v:g}".replace(".", ","))
+    ax.yaxis.set_major_formatter(fmt)
+
+
+def _development_png(history: pd.DataFrame, language: str, names: dict[str, str] | None = None) -> bytes | None:
     """Realised savings (all years to date, mio. kr.) per case by as-of month."""
     h = history[(history["measure"] == "savings") & (history["kind"] == "realised")]
     if h.empty:
@@ -102,13 +118,18 @@ def _development_png(history: pd.DataFrame, language: str) -> bytes | None:
 
     piv = h.groupby(["as_of", "case_id"])["value"].sum().unstack("case_id").sort_index()
     fig, ax = plt.subplots(figsize=(8, 4))
+    names = names or {}
     for case_id in piv.columns:
-        ax.plot(piv.index, -piv[case_id], marker="o", label=str(case_id))
+        name = names.get(str(case_id), "")
+        short = f"{case_id}: {name[:38]}{'…' if len(name) > 38 else ''}" if name else str(case_id)
+        ax.plot(piv.index, -piv[case_id], marker="o", label=short)
     da = language == "da"
+    if da:
+        _decimal_comma_axes(ax)
     ax.set_ylabel("Realiseret besparelse, mio. kr." if da else "Realised savings, DKK million")
     ax.set_xlabel("Opgørelsesmåned" if da else "As-of month")
     ax.grid(alpha=0.3)
-    ax.legend(title="Case", fontsize="small")
+    ax.legend(title="Sag" if da else "Case", fontsize="small", loc="center left", bbox_to_anchor=(1.01, 0.5))
     png, _ = _png_svg(fig)
     return png
 
@@ -178,8 +199,8 @@ def run_monthly(
                 p = cohort.persons
                 c_rows, i_rows = p[p["group"] == "comparison"], p[p["group"] == "intervention"]
                 block["settings"] = {
-                    ("sammenligning" if lang == "da" else "comparison"): case.comparison,
-                    ("kurve" if lang == "da" else "curve"): case.curve,
+                    ("sammenligning" if lang == "da" else "comparison"): _CHOICES[lang][case.comparison],
+                    ("kurve" if lang == "da" else "curve"): _CHOICES[lang][case.curve],
                     ("varig afgang, perioder" if lang == "da" else "durable exit, periods"): case.durable_exit,
                     ("horisont, mdr." if lang == "da" else "horizon, months"): case.horizon,
                     ("deltagere" if lang == "da" else "participants"): len(i_rows) if len(i_rows) >= min_n else f"<{min_n}",
@@ -199,8 +220,15 @@ def run_monthly(
                     write_bytes(tmp / f"case_{case.id}.png", png)
                     write_bytes(tmp / f"case_{case.id}.svg", svg)
                     block["png"] = png
+            else:
+                block["settings"] = {
+                    ("opfølgning" if lang == "da" else "follow-up"): (
+                        "optælling af placeringer × besparelse pr. placering (ingen kurver)"
+                        if lang == "da" else "placements counted × saving per placement (no curves)"),
+                }
             case_blocks.append(block)
         port = portfolio_table(results, kind="budget")
+        port_shown, port_summary = portfolio_display(port, lang)
         targets = None
         if portfolio.targets is not None:
             tg = portfolio.targets
@@ -209,9 +237,17 @@ def run_monthly(
             for amounts in tg.other_initiatives.values():
                 delivered = delivered + pd.Series(amounts, index=list(tg.years))
             targets = reduction_targets_table(pd.Series(tg.reduction, index=list(tg.years)), delivered)
+            # show what "delivered" is made of: the portfolio's forecast and each other initiative
+            parts = {("Porteføljens forventede besparelse" if lang == "da" else "Portfolio forecast savings"):
+                     fc.groupby("year")["value"].sum().reindex(list(tg.years)).fillna(0.0).to_numpy()}
+            for name, amounts in tg.other_initiatives.items():
+                parts[name] = np.asarray(amounts, dtype=float)
+            detail = pd.DataFrame(parts, index=list(tg.years)).T
+            targets = pd.concat([targets.iloc[:1], detail, targets.iloc[1:]])
+            targets = targets_display(targets, lang)
             sheets["Reduktionsmål" if lang == "da" else "Reduction targets"] = targets
-        sheets["Portefølje" if lang == "da" else "Portfolio"] = port
-        sheets["Resultater" if lang == "da" else "Results"] = results.set_index("case_id")
+        sheets["Portefølje" if lang == "da" else "Portfolio"] = port_shown
+        sheets["Resultater" if lang == "da" else "Results"] = results.set_index("case_id")  # index header: case_id
         history_path = out / HISTORY_FILE
         hist = current_history(history_path)
         hist = hist[hist["as_of"] != label]
@@ -225,9 +261,9 @@ def run_monthly(
             "Version": __version__,
         }
         title = ("Opfølgning på investeringscases" if lang == "da" else "Follow-up of investment cases") + f" {label}"
-        page = html_report(title=title, language=lang, meta=meta, cases=case_blocks, portfolio=portfolio_display(port, lang),
-                           development_png=_development_png(dev, lang), notes=warnings,
-                           targets=None if targets is None else targets_display(targets, lang))
+        page = html_report(title=title, language=lang, meta=meta, cases=case_blocks, portfolio=port_shown,
+                           development_png=_development_png(dev, lang, {c.id: c.name for c in portfolio.cases}),
+                           notes=warnings, targets=targets, summary=port_summary)
         write_text(tmp / "report.html", page)
         write_bytes(tmp / "report.xlsx", excel_report(sheets, lang))
         inputs = {str(p): _sha256(p) for p in (portfolio.data.spells, portfolio.data.memberships,

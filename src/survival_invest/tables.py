@@ -98,6 +98,7 @@ def case_table(results: pd.DataFrame, case_id: str, *, language: str = "da", wit
             extra.append(lim_lo.loc[[name], out.columns].rename(index={name: f"{name} ({low_name})"}))
             extra.append(lim_hi.loc[[name], out.columns].rename(index={name: f"{name} ({up_name})"}))
         out = pd.concat([out] + extra)
+    out = out.dropna(axis=0, how="all")
     out.index.name = str(case_id)
     return out
 
@@ -178,16 +179,22 @@ def reduction_targets_table(targets: pd.Series, delivered: pd.Series) -> pd.Data
     )
 
 
-def portfolio_display(table: pd.DataFrame, language: str = "da") -> pd.DataFrame:
-    """The portfolio table with labels in the report language (values unrounded; payback as a year)."""
+def portfolio_display(table: pd.DataFrame, language: str = "da") -> tuple[pd.DataFrame, str]:
+    """The portfolio table with labels in the report language, and its key figures as a sentence.
+
+    Returns the year/total table (rows investment, savings, net) and a line
+    with the savings per krone invested and the payback year.
+    """
     lab = LABELS[language]
-    out = table.rename(
-        index={k: lab[k] for k in ("investment", "savings", "net")},
-        columns={"total": lab["total"], "savings_per_krone": lab["savings_per_krone"], "payback_year": lab["payback_year"]},
-    ).astype(object)
-    col = lab["payback_year"]
-    out[col] = [("" if pd.isna(v) else str(int(v))) for v in out[col]]
-    return out
+    out = table.drop(columns=["savings_per_krone", "payback_year"]).rename(
+        index={k: lab[k] for k in ("investment", "savings", "net")}, columns={"total": lab["total"]}
+    )
+    ratio = table.loc["net", "savings_per_krone"]
+    payback = table.loc["net", "payback_year"]
+    r = "" if pd.isna(ratio) else format_mkr(float(ratio), language, 2)
+    y = "-" if pd.isna(payback) else str(int(payback))
+    sentence = (f"{lab['savings_per_krone']}: {r}. {lab['payback_year']}: {y}." if r else "")
+    return out, sentence
 
 
 def targets_display(table: pd.DataFrame, language: str = "da") -> pd.DataFrame:

@@ -31,6 +31,9 @@ th { background: #f3f3f3; }
 .meta { color: #555; font-size: 0.9rem; }
 .suppressed { color: #a00; }
 img { max-width: 100%; height: auto; }
+caption { caption-side: bottom; text-align: left; color: #555; font-size: 0.85rem; padding-top: 0.3rem; }
+.wide { overflow-x: auto; }
+.note { color: #333; font-size: 0.9rem; max-width: 60rem; }
 """
 
 
@@ -42,8 +45,21 @@ def _fmt(value: Any, language: str, decimals: int = 3) -> str:
     return html.escape(str(value))
 
 
-def table_html(frame: pd.DataFrame, language: str, *, decimals: int = 3) -> str:
-    """An HTML table of a (possibly MultiIndex-column) DataFrame with formatted numbers."""
+def _row_decimals(label: str, decimals: int) -> int:
+    low = label.lower()
+    if "fuldtidspersoner" in low or "full-time" in low:
+        return 1
+    if "første år" in low or "first year" in low:
+        return 0
+    return decimals
+
+
+def table_html(frame: pd.DataFrame, language: str, *, decimals: int = 3, caption: str = "") -> str:
+    """An HTML table of a (possibly MultiIndex-column) DataFrame with formatted numbers.
+
+    Amounts get ``decimals`` decimals; rows of full-time persons get 1 and
+    year rows 0; Danish decimal comma when ``language == "da"``.
+    """
     cols = frame.columns
     head_rows = []
     if isinstance(cols, pd.MultiIndex):
@@ -55,9 +71,11 @@ def table_html(frame: pd.DataFrame, language: str, *, decimals: int = 3) -> str:
         head_rows.append("<tr><th></th>" + "".join(f"<th>{html.escape(str(c))}</th>" for c in cols) + "</tr>")
     body = []
     for idx, row in frame.iterrows():  # a table of a few rows, for display
-        cells = "".join(f'<td class="num">{_fmt(v, language, decimals)}</td>' for v in row.to_numpy())
+        d = _row_decimals(str(idx), decimals)
+        cells = "".join(f'<td class="num">{_fmt(v, language, d)}</td>' for v in row.to_numpy())
         body.append(f"<tr><th>{html.escape(str(idx))}</th>{cells}</tr>")
-    return f"<table>{''.join(head_rows)}{''.join(body)}</table>"
+    cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+    return f'<div class="wide"><table>{cap}{"".join(head_rows)}{"".join(body)}</table></div>'
 
 
 def _img(png: bytes, alt: str) -> str:
@@ -74,6 +92,7 @@ def html_report(
     development_png: bytes | None,
     notes: list[str],
     targets: pd.DataFrame | None = None,
+    summary: str = "",
 ) -> str:
     """Render the run's page. ``cases``: dicts with ``id, name, settings (dict), table (DataFrame), png (bytes)``."""
     da = language == "da"
@@ -88,15 +107,33 @@ def html_report(
     ]
     if notes:
         parts.append("<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in notes) + "</ul>")
-    parts.append(f"<h2>{'Porteføljen' if da else 'Portfolio'}</h2>")
-    parts.append(table_html(portfolio, language))
+    unit = (f"mio. kr., {meta_price(meta)}" if da else f"DKK million, {meta_price(meta)}")
+    parts.append(f"<h2>{'Porteføljen (budget)' if da else 'Portfolio (budget)'}</h2>")
+    parts.append(table_html(portfolio, language, caption=(
+        f"{unit}. Besparelser vist som positive beløb; resultat = besparelse − investering."
+        if da else f"{unit}. Savings shown as positive amounts; net = savings − investment.")))
+    if summary:
+        parts.append(f'<p class="note">{html.escape(summary)}</p>')
     if targets is not None:
         parts.append(f"<h2>{'Reduktionsmål' if da else 'Reduction targets'}</h2>")
-        parts.append(f"<p>{'Forventede besparelser mod årets mål; manko overført til næste år i de to sidste rækker.' if da else 'Forecast savings against each year’s target; the last two rows carry a shortfall forward to the next year.'}</p>")
-        parts.append(table_html(targets, language))
+        parts.append(table_html(targets, language, caption=(
+            f"{unit}. Reduktioner er negative beløb. Udestående = mål − leveret: negativ = mangler endnu, "
+            "positiv = målet er mere end nået. I de to sidste rækker lægges et års manko til næste års mål."
+            if da else f"{unit}. Reductions are negative amounts. Outstanding = target − delivered: negative = "
+            "still missing, positive = target exceeded. The last two rows add a year's shortfall to the next year's target.")))
     if development_png is not None:
         parts.append(f"<h2>{'Udvikling i realiserede besparelser' if da else 'Development of realised savings'}</h2>")
         parts.append(_img(development_png, "development"))
+    explain = (
+        f"{unit}; investering positiv, besparelser negative, besparelse i alt = investering + besparelse. "
+        "Realiseret: opgjort til datagrænsen (et igangværende år er år-til-dato). Forventet: kurvebaseret skøn for hele "
+        "året (faktisk tilgang til datagrænsen, planlagt tilgang derefter). Sparede fuldtidspersoner i personer. "
+        "Nedre/øvre: 95 %-grænser for den viste (fortegnsbærende) værdi."
+        if da else
+        f"{unit}; investment positive, savings negative, net = investment + savings. Realised: to the data cut-off "
+        "(a year in progress is year-to-date). Forecast: curve-based estimate of the whole year (actual inflow to the "
+        "cut-off, planned inflow after). Saved full-time persons in persons. Lower/upper: 95 % limits of the signed value."
+    )
     for case in cases:
         parts.append(f"<h2>{html.escape(str(case['id']))}. {html.escape(str(case['name']))}</h2>")
         settings = case.get("settings", {})
@@ -104,9 +141,17 @@ def html_report(
             parts.append('<div class="meta">' + "; ".join(f"{html.escape(k)}: {html.escape(str(v))}" for k, v in settings.items()) + "</div>")
         if case.get("png"):
             parts.append(_img(case["png"], f"case {case['id']}"))
-        parts.append(table_html(case["table"], language))
+        parts.append(table_html(case["table"], language, caption=explain))
     parts.append("</body></html>")
     return "\n".join(p for p in parts if p)
+
+
+def meta_price(meta: Mapping[str, str]) -> str:
+    """The price-level entry of the page's metadata ("2020 p/l")."""
+    for k, v in meta.items():
+        if "pris" in k.lower() or "price" in k.lower():
+            return v
+    return ""
 
 
 def excel_report(sheets: Mapping[str, pd.DataFrame], language: str) -> bytes:
@@ -120,7 +165,7 @@ def excel_report(sheets: Mapping[str, pd.DataFrame], language: str) -> bytes:
     for name, frame in sheets.items():
         ws = wb.create_sheet(title=str(name)[:31])
         cols = list(frame.columns)
-        header = [""] + [" ".join(str(x) for x in c) if isinstance(c, tuple) else str(c) for c in cols]
+        header = [str(frame.index.name or "")] + [" ".join(str(x) for x in c) if isinstance(c, tuple) else str(c) for c in cols]
         ws.append(header)
         for cell in ws[1]:
             cell.font = Font(bold=True)

@@ -17,6 +17,8 @@ from survival_invest.errors import (
 )
 from survival_invest.estimate import (
     AreaBetween,
+    BootstrapResult,
+    bootstrap,
     Estimate,
     SurvivalCurve,
     SurvivalCurves,
@@ -35,6 +37,8 @@ del version, PackageNotFoundError
 
 __all__ = [
     "AreaBetween",
+    "BootstrapResult",
+    "bootstrap",
     "Cohort",
     "CohortError",
     "ConfigError",

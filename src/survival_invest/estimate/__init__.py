@@ -7,10 +7,13 @@ from survival_invest.estimate.curves import (
     kaplan_meier,
     kaplan_meier_by,
 )
+from survival_invest.estimate.bootstrap import BootstrapResult, bootstrap
 from survival_invest.estimate.estimates import AreaBetween, Estimate
 
 __all__ = [
     "AreaBetween",
+    "BootstrapResult",
+    "bootstrap",
     "Estimate",
     "SurvivalCurve",
     "SurvivalCurves",

@@ -47,3 +47,24 @@ def test_bad_value_in_data_exits_2_naming_it(tmp_path: Path, capsys: pytest.Capt
     bad.write_text("group,duration,event\ncomparison,1,1\ncomparison,-3,1\nintervention,2,1\n")
     assert main(["curves", "--data", str(bad), "--out", str(tmp_path / "o")]) == 2
     assert "durations must be non-negative; position 1 holds -3" in capsys.readouterr().err
+
+
+def test_progress_bar_only_on_a_terminal() -> None:
+    import io
+
+    from survival_invest.cli import _Progress
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    tty = Tty()
+    bar = _Progress(quiet=False, stream=tty)
+    bar("case 1", 2, 4)
+    assert "[##########----------] 2/4 case 1" in tty.getvalue()
+    quiet = Tty()
+    _Progress(quiet=True, stream=quiet)("case 1", 2, 4)
+    assert quiet.getvalue() == ""
+    pipe = io.StringIO()  # not a terminal
+    _Progress(quiet=False, stream=pipe)("case 1", 2, 4)
+    assert pipe.getvalue() == ""

@@ -82,24 +82,26 @@ def _cmd_curves(args: argparse.Namespace) -> int:
 
 
 class _Progress:
-    """One-line progress on a terminal; silent when not a terminal or with --quiet."""
+    """A progress bar on a terminal (``[#####-----] 3/7 case 2``); silent when not a terminal or with --quiet."""
 
-    def __init__(self, quiet: bool) -> None:
-        self.on = not quiet and sys.stderr.isatty()
+    def __init__(self, quiet: bool, stream=None) -> None:
+        self.stream = stream or sys.stderr
+        self.on = not quiet and self.stream.isatty()
         self.width = 0
 
-    def __call__(self, message: str) -> None:
+    def __call__(self, message: str, step: int, total: int) -> None:
         if not self.on:
             return
-        line = f"  ... {message}"
-        sys.stderr.write("\r" + line.ljust(self.width))
-        sys.stderr.flush()
+        filled = int(round(20 * step / max(total, 1)))
+        line = f"[{'#' * filled}{'-' * (20 - filled)}] {step}/{total} {message}"
+        self.stream.write("\r" + line.ljust(self.width))
+        self.stream.flush()
         self.width = len(line)
 
     def done(self) -> None:
         if self.on and self.width:
-            sys.stderr.write("\r" + " " * self.width + "\r")
-            sys.stderr.flush()
+            self.stream.write("\r" + " " * self.width + "\r")
+            self.stream.flush()
 
 
 def _cmd_run(args: argparse.Namespace) -> int:

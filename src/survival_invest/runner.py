@@ -155,11 +155,18 @@ def run_monthly(
     as_of: str,
     out: Path,
     *,
-    progress: Callable[[str], None] | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> RunOutcome:
     """Run every case for ``as_of`` and write the report folder and history (see the module docstring)."""
-    say = progress or (lambda _msg: None)
     portfolio = config if isinstance(config, Portfolio) else load_config(config)
+    total = len(portfolio.cases) + 3  # read + cases + report + publish
+    step = [0]
+
+    def say(message: str) -> None:
+        step[0] += 1
+        if progress is not None:
+            progress(message, step[0], total)
+
     lang = portfolio.run.language
     as_of_p = parse_as_of(as_of, "month")
     label = str(month_label(as_of_p))
@@ -227,6 +234,7 @@ def run_monthly(
                         if lang == "da" else "placements counted × saving per placement (no curves)"),
                 }
             case_blocks.append(block)
+        say("writing the report")
         port = portfolio_table(results, kind="budget")
         port_shown, port_summary = portfolio_display(port, lang)
         targets = None

@@ -281,3 +281,19 @@ def test_internal_error_exits_1_without_traceback(portfolio: Path, tmp_path: Pat
     assert "internal error: RuntimeError: disk on fire" in err and "Traceback" not in err
     assert main(["-v", "run", "--config", str(portfolio), "--as-of", "2022-06", "--out", str(tmp_path), "--quiet"]) == 1
     assert "Traceback" in capsys.readouterr().err
+
+
+def test_small_groups_are_suppressed_and_marked(portfolio: Path, tmp_path: Path, capsys) -> None:
+    cfg = _rewrite(portfolio, lambda s: s.replace("min_persons = 5", "min_persons = 50"))
+    out = tmp_path / "r"
+    assert main(["run", "--config", str(cfg), "--as-of", "2022-06", "--out", str(out), "--quiet"]) == 0
+    assert "case 2: fewer than 50 persons in the intervention group" in capsys.readouterr().err
+    results = pd.read_csv(out / "2022-06" / "results.csv", dtype={"case_id": str})
+    est = results[(results["kind"] != "budget") & (results["measure"] != "investment")]
+    assert est.loc[est["case_id"].isin(["2", "4"]), "value"].isna().all()  # 40 participants each
+    assert est.loc[est["case_id"] == "1", "value"].notna().any()  # 60 participants
+    assert not (out / "2022-06" / "case_2.png").exists()
+    info = json.loads((out / "2022-06" / "run.json").read_text())
+    assert any("case 4" in w for w in info["warnings"])
+    html = (out / "2022-06" / "report.html").read_text(encoding="utf-8")
+    assert "fewer than 50 persons" in html and "&lt;50" in html  # marked on the page

@@ -187,6 +187,18 @@ def run_monthly(
             results.loc[rows, ["value", "lower", "upper"]] = np.nan
             warnings.append(f"case {case_id}: fewer than {min_n} persons in the {' and '.join(small)} group; estimates suppressed")
 
+        else:
+            # a year's figures rest on the participants who had entered by its end
+            entry_year = cohort.persons.loc[cohort.persons["group"] == "intervention", "entry"].to_numpy() // 12
+            entered = {y: int((entry_year <= y).sum()) for y in results.loc[results["case_id"] == case_id, "year"].unique()}
+            few = [y for y, n in entered.items() if n < min_n]
+            if few:
+                rows = ((results["case_id"] == case_id) & results["year"].isin(few) & (results["kind"] != "budget")
+                        & (results["measure"] != "investment"))
+                results.loc[rows, ["value", "lower", "upper"]] = np.nan
+                warnings.append(f"case {case_id}: fewer than {min_n} participants by {', '.join(map(str, sorted(few)))}; "
+                                "those years' estimates suppressed")
+
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=out, prefix=f".tmp-{label}-"))

@@ -217,3 +217,11 @@ def test_cut_off_after_the_end_of_the_extract_is_an_error() -> None:
     ms = members([("a", "1", "target", "2020-01")] + BASE_MEMBERS)
     with pytest.raises(ExtractError, match=r"the extract ends 2020-12 but the cut-off is 2021-01 \(as-of 2021-03 minus a lag of 2\)"):
         build_cohort(sp, ms, case_id="1", as_of="2021-03", data_lag=2)
+
+
+def test_cohort_renders_in_jupyter_without_person_ids() -> None:
+    c = build_cohort(spells(months("secret-id", "2020-01", ["130", ""]) + I_ROWS),
+                     members([("secret-id", "1", "target", "2020-01")] + BASE_MEMBERS), case_id="1", as_of="2020-12")
+    html = c._repr_html_()
+    assert "Cohort of case 1" in html and "events" in html and "secret-id" not in html
+    assert "secret-id" not in repr(c)

@@ -112,6 +112,18 @@ class Cohort:
     def cutoff_label(self) -> str:
         return str(period_label(self.cutoff, self.frequency))
 
+    def _repr_html_(self) -> str:
+        """Jupyter: the settings and the summary counts (no person ids)."""
+        head = (
+            f"<div><b>Cohort of case {self.case_id}</b>: comparison {self.comparison}, curve {self.curve}, "
+            f"durable exit {self.durable_exit}, cut-off {self.cutoff_label} (lag {self.data_lag})</div>"
+        )
+        return head + self.summary.to_html(float_format=lambda x: f"{x:,.0f}", na_rep="")
+
+    def __repr__(self) -> str:
+        return (f"Cohort(case_id={self.case_id!r}, persons={len(self.persons)}, cutoff={self.cutoff_label!r}, "
+                f"comparison={self.comparison!r}, curve={self.curve!r})")
+
     def curves(self, **kwargs: object):
         """First-exit Kaplan-Meier curves of both groups (``kaplan_meier_by`` on ``persons``)."""
         from survival_invest.estimate import kaplan_meier_by

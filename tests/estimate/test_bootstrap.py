@@ -57,3 +57,10 @@ def test_bad_arguments() -> None:
         bootstrap([1, 2], [1, 1], [0, 1], tau=1, n_boot=1)
     with pytest.raises(si.InputError, match="alpha"):
         bootstrap([1, 2], [1, 1], [0, 1], tau=1, alpha=2.0)
+
+
+def test_renders_in_jupyter() -> None:
+    frame, _ = _data()
+    res = bootstrap(frame["duration"], frame["event"], frame["group"], tau=36, n_boot=20, seed=1)
+    html = res._repr_html_()
+    assert "20 replicates" in html and "<table" in html and "comparison" in html

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from survival_invest.balance import covariate_columns
 from survival_invest.errors import InputError
 from survival_invest.estimate.bootstrap import replicate_counts
 from survival_invest.estimate.curves import kaplan_meier_by
@@ -37,24 +38,10 @@ __all__ = ["design_matrix", "propensity", "ipw_weights", "IPWArea", "ipw_area", 
 
 def design_matrix(persons: pd.DataFrame, covariates: list[str]) -> np.ndarray:
     """Covariates as a numeric matrix: numeric columns as they are, others one-hot (first level dropped)."""
-    missing = [c for c in covariates if c not in persons.columns]
-    if missing:
-        raise InputError(f"covariates {missing} are not in the persons table; it has {list(persons.columns)}.")
-    parts = []
-    for c in covariates:
-        x = persons[c]
-        if pd.api.types.is_numeric_dtype(x) and not pd.api.types.is_bool_dtype(x):
-            v = x.to_numpy(dtype=float)
-            if np.isnan(v).any():
-                raise InputError(f"covariate {c!r} has missing values at rows {np.flatnonzero(np.isnan(v))[:5].tolist()}.")
-            parts.append(v[:, None])
-        else:
-            d = pd.get_dummies(x.astype("string").fillna("<NA>"), drop_first=True)
-            if d.shape[1]:
-                parts.append(d.to_numpy(dtype=float))
+    parts = list(covariate_columns(persons, covariates, drop_first=True, who="design_matrix").values())
     if not parts:
         raise InputError("no usable covariates: give at least one column with variation.")
-    return np.hstack(parts)
+    return np.column_stack(parts)
 
 
 def _unpenalised() -> dict:

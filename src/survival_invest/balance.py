@@ -17,7 +17,34 @@ import pandas as pd
 
 from survival_invest.errors import InputError
 
-__all__ = ["balance_table"]
+__all__ = ["balance_table", "covariate_columns"]
+
+
+def covariate_columns(
+    persons: pd.DataFrame, covariates: list[str], *, drop_first: bool = False, who: str = "covariates"
+) -> dict[str, np.ndarray]:
+    """Covariates as named numeric columns: numeric ones as they are, others one 0/1 column per level.
+
+    Levels are named ``name=level``; ``drop_first`` drops each categorical's first
+    level (a regression design). Missing columns and missing numeric values are
+    an :class:`InputError` naming them (``who`` says which function asked).
+    """
+    missing = [c for c in covariates if c not in persons.columns]
+    if missing:
+        raise InputError(f"{who}: columns {missing} are not in the persons table; it has {list(persons.columns)}.")
+    cols: dict[str, np.ndarray] = {}
+    for c in covariates:
+        x = persons[c]
+        if pd.api.types.is_numeric_dtype(x) and not pd.api.types.is_bool_dtype(x):
+            vals = x.to_numpy(dtype=float)
+            if np.isnan(vals).any():
+                raise InputError(f"{who}: column {c!r} has missing values at rows {np.flatnonzero(np.isnan(vals))[:5].tolist()}.")
+            cols[c] = vals
+        else:
+            dummies = pd.get_dummies(x.astype("string").fillna("<NA>"), prefix=c, prefix_sep="=", drop_first=drop_first)
+            for name in dummies.columns:
+                cols[str(name)] = dummies[name].to_numpy(dtype=float)
+    return cols
 
 
 def _weighted_mean_var(x: np.ndarray, w: np.ndarray) -> tuple[float, float]:
@@ -63,18 +90,7 @@ def balance_table(
     is_t = (persons[group_col] == treated).to_numpy()
     if is_t.all() or not is_t.any():
         raise InputError(f"balance_table: both groups need persons; {int(is_t.sum())} of {len(is_t)} rows are {treated!r}.")
-    cols: dict[str, np.ndarray] = {}
-    for c in covariates:
-        x = persons[c]
-        if pd.api.types.is_numeric_dtype(x) and not pd.api.types.is_bool_dtype(x):
-            vals = x.to_numpy(dtype=float)
-            if np.isnan(vals).any():
-                raise InputError(f"balance_table: column {c!r} has missing values at rows {np.flatnonzero(np.isnan(vals))[:5].tolist()}.")
-            cols[c] = vals
-        else:
-            dummies = pd.get_dummies(x.astype("string").fillna("<NA>"), prefix=c, prefix_sep="=")
-            for name in dummies.columns:
-                cols[str(name)] = dummies[name].to_numpy(dtype=float)
+    cols = covariate_columns(persons, covariates, who="balance_table")
     w_all = None if weights is None else np.asarray(weights, dtype=float)
     rows = []
     for name, x in cols.items():  # one row per covariate level: a handful

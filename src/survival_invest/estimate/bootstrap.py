@@ -150,7 +150,6 @@ def bootstrap(
 
     rng = np.random.default_rng(seed)
     counts = replicate_counts(codes, n_groups, int(n_boot), rng)
-    n = x.durations.shape[0]
     rep_key = (np.arange(n_boot, dtype=np.int64)[:, None] * n_groups + codes[None, :]).ravel()
     keep = counts.ravel() > 0  # persons not drawn in a replicate add nothing
     fit = kaplan_meier_by(

@@ -62,7 +62,6 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from survival_invest._arrays import ragged_arange
 from survival_invest.config import CaseConfig, ConfigError, Refusion, RefusionBand
 from survival_invest.estimate._summaries import z_value
 
@@ -76,6 +75,7 @@ __all__ = [
     "curve_variance",
     "occupancy_on_grid",
     "monthly_costs",
+    "support_week",
 ]
 
 WEEKS_PER_MONTH = 52.0 / 12.0
@@ -142,13 +142,21 @@ class YearFigures:
         return f
 
 
-def occupancy_on_grid(cohort, horizon: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def _statistics(source):
+    """A :class:`~survival_invest.stats.CaseStatistics` from itself or from an in-memory cohort."""
+    from survival_invest.stats import CaseStatistics, case_statistics
+
+    return source if isinstance(source, CaseStatistics) else case_statistics(source)
+
+
+def occupancy_on_grid(source, horizon: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Occupancy share and its binomial variance ``p (1 - p) / n`` at ``t = 0 .. horizon-1``, per group.
 
+    ``source`` is a :class:`~survival_invest.stats.CaseStatistics` or a cohort.
     Beyond the last duration anyone is followed the share is carried forward
     (the tail assumption of the module docstring).
     """
-    occ = cohort.occupancy()
+    occ = _statistics(source).occupancy_curve()
     grid = np.arange(horizon)
     out = {}
     for g in ("comparison", "intervention"):
@@ -160,9 +168,10 @@ def occupancy_on_grid(cohort, horizon: int) -> dict[str, tuple[np.ndarray, np.nd
 
 
 def monthly_costs(persons: pd.DataFrame, case: CaseConfig, index: Mapping[int, float], price_level: int) -> np.ndarray:
-    """Gross monthly cost (kr., run price level) of one person on each person's benefit group."""
+    """Gross monthly cost (kr., run price level) of one person on each row's benefit group ("" = unknown)."""
     factor = price_factor(index, case.cost_price_year or price_level, price_level)
-    groups = persons["benefit_group"].astype(object).where(persons["benefit_group"].notna(), None).to_numpy()
+    bg = persons["benefit_group"].astype(object)
+    groups = bg.where(bg.notna() & (bg != ""), None).to_numpy()
     uniq = pd.unique(groups)
     lut = {g: case.cost_for(g) / 12.0 * factor for g in uniq}  # a few benefit groups, not persons
     return pd.Series(groups).map(lut).to_numpy(dtype=np.float64)
@@ -177,7 +186,7 @@ def _net_factors(weeks: np.ndarray, refusion: Refusion) -> tuple[np.ndarray, np.
 
 
 def realised_savings(
-    cohort,
+    source,
     case: CaseConfig,
     *,
     price_index: Mapping[int, float],
@@ -187,9 +196,17 @@ def realised_savings(
 ) -> YearFigures:
     """Realised saved full-time persons and kroner per calendar year (see the module docstring).
 
+    Computed from the sufficient statistics alone: per participant cell
+    (calendar month ``m``, duration ``t``, benefit group, prior periods) with
+    ``n`` counted participant-months of which ``o`` observed on support,
+    ``saved = n S_comparison(t) - o``; kroner weight the cell by the group's
+    monthly cost times the municipal net share at week
+    ``prior_weeks + 52/12 t + 1``.
+
     Parameters
     ----------
-    cohort : survival_invest.Cohort
+    source : CaseStatistics or Cohort
+        The case's sufficient statistics (any engine), or an in-memory cohort.
     case : CaseConfig
         Horizon, curve definition and cost per full-time person.
     price_index, price_level : the run's price index and price level year.
@@ -200,55 +217,39 @@ def realised_savings(
     YearFigures
         Years from the first participant's entry to the cut-off's year.
     """
-    persons = cohort.persons
-    part = persons[persons["group"] == "intervention"].reset_index()
-    comp_mask = (persons["group"] == "comparison").to_numpy()
+    stats = _statistics(source)
     horizon = int(case.horizon)
     occupancy = case.curve == "occupancy"
-    if occupancy:
-        months = np.minimum(part["followed"].to_numpy(), horizon)
-    else:
-        ev = part["event"].to_numpy() == 1
-        known = np.where(ev, part["followed"].to_numpy(), np.minimum(part["duration"].to_numpy() + 1, part["followed"].to_numpy()))
-        months = np.minimum(known, horizon)
-    owner, t = ragged_arange(months)
-    cal = part["entry"].to_numpy()[owner] + t
-    year = cal // 12
+    part = stats.participants
+    part = part[part["t"] < horizon]
+    n = part["followed" if occupancy else "counted"].to_numpy().astype(np.float64)
+    keep = n > 0
+    part, n = part[keep], n[keep]
+    t = part["t"].to_numpy().astype(np.int64)
+    year = part["month"].to_numpy() // 12
     t_len = horizon
+    grid = np.arange(t_len)
 
     if occupancy:
-        occ = occupancy_on_grid(cohort, t_len)
+        occ = occupancy_on_grid(stats, t_len)
         p, var_c = occ["comparison"]
-        expected = p[t]
-        st = cohort.status
-        member_rows = part["index"].to_numpy()
-        # observed share of participant-months: look up status rows (member, t)
-        key_status = st["member"].to_numpy().astype(np.int64) * (t_len + 1) + np.minimum(st["t"].to_numpy(), t_len)
-        order = np.argsort(key_status, kind="stable")
-        key_sorted = key_status[order]
-        share_sorted = st["share"].to_numpy()[order]
-        q = member_rows[owner].astype(np.int64) * (t_len + 1) + t
-        pos = np.searchsorted(key_sorted, q)
-        hit = (pos < key_sorted.shape[0]) & (key_sorted[np.minimum(pos, key_sorted.shape[0] - 1)] == q)
-        observed = np.where(hit, share_sorted[np.minimum(pos, key_sorted.shape[0] - 1)], 0.0)
+        expected = n * p[t]
+        observed = part["share_sum"].to_numpy()
         var_unit = var_c + occ["intervention"][1]
     else:
-        from survival_invest.estimate import kaplan_meier
-
-        comp_km = kaplan_meier(persons.loc[comp_mask, "duration"], persons.loc[comp_mask, "event"])
-        grid = np.arange(t_len)
-        s_grid = comp_km.survival_at(grid)
-        v_grid = comp_km.greenwood_at(grid)
-        expected = s_grid[t]
-        observed = (t < part["duration"].to_numpy()[owner]) | (part["event"].to_numpy()[owner] == 0)
-        observed = observed.astype(np.float64)
-        int_km = kaplan_meier(part["duration"], part["event"])
-        si_grid = int_km.survival_at(grid)
-        vi_grid = int_km.greenwood_at(grid)
+        curves = stats.curves()
+        labels = list(curves.labels)
+        s_all = curves.survival_at(grid)
+        v_all = curves.greenwood_at(grid)
+        ic, ii = labels.index("comparison"), labels.index("intervention")
+        s_grid, v_grid = s_all[ic], v_all[ic]
+        si_grid, vi_grid = s_all[ii], v_all[ii]
+        expected = n * s_grid[t]
+        observed = part["in_spell"].to_numpy().astype(np.float64)
 
     saved = expected - observed
-    monthly_cost = monthly_costs(part, case, price_index, price_level)[owner]
-    weeks = part["prior_weeks"].to_numpy()[owner] + WEEKS_PER_MONTH * t + 1.0
+    monthly_cost = monthly_costs(part, case, price_index, price_level)
+    weeks = support_week(part["prior_periods"].to_numpy(), t, stats.week_factor)
     net, pre = _net_factors(weeks, refusion)
     kr = monthly_cost * net
     ref_w = monthly_cost * (net - pre)
@@ -264,7 +265,7 @@ def realised_savings(
         return np.bincount(yi * t_len + t, weights=w, minlength=n_y * t_len).reshape(n_y, t_len)
 
     def var_of(w: np.ndarray) -> np.ndarray:
-        wt = weights_by_year_t(w)
+        wt = weights_by_year_t(w * n)
         if occupancy:
             return (wt * wt) @ var_unit
         return curve_variance(wt, s_grid, v_grid) + curve_variance(wt, si_grid, vi_grid)
@@ -278,17 +279,34 @@ def realised_savings(
             "savings_kr_se": np.sqrt(var_of(kr)),
             "refusion_part_kr": by_year(saved * ref_w),
             "refusion_part_kr_se": np.sqrt(var_of(ref_w)),
-            "participants": _participants_by_year(part, years),
-            "months": np.bincount(yi, minlength=n_y),
+            "participants": _participants_by_year(stats.entrants, years),
+            "months": by_year(n),
         }
     )
     return YearFigures(frame, alpha)
 
 
-def _participants_by_year(part: pd.DataFrame, years: np.ndarray) -> np.ndarray:
+def support_week(prior_periods: np.ndarray, t: np.ndarray, week_factor: float) -> np.ndarray:
+    """Week of support of participant-month ``t``: ``prior_weeks + 52/12 t + 1``, rounded once.
+
+    With ``prior_weeks = prior_periods * week_factor`` (1 for weekly source data,
+    52/12 for monthly) the value is ``(12 prior_weeks + 52 t) / 12 + 1`` with an
+    integer numerator, so weeks that are whole numbers come out exact and fall
+    in the right refusion band (a float sum of 52/12 steps can land a hair
+    below a band boundary).
+    """
+    per = 52 if week_factor != 1.0 else 12
+    numerator = np.asarray(prior_periods, dtype=np.int64) * per + 52 * np.asarray(t, dtype=np.int64)
+    return numerator / 12.0 + 1.0
+
+
+def _participants_by_year(entrants: pd.DataFrame, years: np.ndarray) -> np.ndarray:
     """Participants who had entered by the end of each year."""
-    entry_year = part["entry"].to_numpy() // 12
-    return np.searchsorted(np.sort(entry_year), years, side="right")
+    entry_year = entrants["entry"].to_numpy() // 12
+    per_year = entrants["n"].to_numpy()
+    order = np.argsort(entry_year, kind="stable")
+    cum = np.concatenate([[0], np.cumsum(per_year[order])])
+    return cum[np.searchsorted(entry_year[order], years, side="right")]
 
 
 def forecast_savings(

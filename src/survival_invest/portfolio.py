@@ -23,7 +23,7 @@ saving per placement, and no curve-based intervals (counts are counts).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -39,6 +39,7 @@ from survival_invest.economics import (
 )
 from survival_invest.io.periods import parse_as_of
 from survival_invest.io.readers import Spells, read_classification, read_finance, read_memberships, read_spells
+from survival_invest.stats import CaseStatistics, case_statistics
 from survival_invest.status import spell_status
 
 __all__ = ["RESULT_COLUMNS", "PortfolioRun", "run_portfolio", "run_portfolio_full", "case_results", "budget_results"]
@@ -50,35 +51,36 @@ RESULT_COLUMNS = ["case_id", "year", "measure", "kind", "value", "lower", "upper
 
 @dataclass(frozen=True)
 class PortfolioRun:
-    """Everything one run produced: the long table plus the cohorts behind it."""
+    """Everything one run produced: the long table plus the statistics (and, in memory, cohorts) behind it."""
 
     results: pd.DataFrame
-    cohorts: dict[str, Cohort]
+    statistics: dict[str, CaseStatistics]
     as_of: int
     cutoff: int
     input_rows: dict[str, int]
+    engine: str = "memory"
+    cohorts: dict[str, Cohort] = field(default_factory=dict)
 
 
-def _inflow(cohort: Cohort, case: CaseConfig) -> pd.Series:
+def _inflow(stats: CaseStatistics, case: CaseConfig, cutoff: int) -> pd.Series:
     """Participants entering per month: realised up to the cut-off, planned (config) after it."""
-    part = cohort.persons[cohort.persons["group"] == "intervention"]
-    realised = part.groupby("entry").size().astype(float)
+    realised = stats.entrants.groupby("entry")["n"].sum().astype(float)
     planned = {}
     for step in case.planned_inflow:
         start, end = parse_as_of(step.start, "month"), parse_as_of(step.end, "month")
-        for m in range(max(start, cohort.cutoff + 1), end + 1):  # months of a plan, not persons
+        for m in range(max(start, cutoff + 1), end + 1):  # months of a plan, not persons
             planned[m] = planned.get(m, 0.0) + step.per_month
     return pd.concat([realised, pd.Series(planned, dtype=float)]).groupby(level=0).sum().sort_index()
 
 
-def _curves_on_grid(cohort: Cohort, case: CaseConfig):
+def _curves_on_grid(stats: CaseStatistics, case: CaseConfig):
     """S and Greenwood V (or occupancy shares and their unit variance) at t = 0 .. horizon-1."""
     grid = np.arange(case.horizon)
     if case.curve == "occupancy":
-        occ = occupancy_on_grid(cohort, case.horizon)
+        occ = occupancy_on_grid(stats, case.horizon)
         unit = occ["comparison"][1] + occ["intervention"][1]
         return occ["comparison"][0], None, occ["intervention"][0], None, unit
-    curves = cohort.curves()
+    curves = stats.curves()
     s = curves.survival_at(grid)
     v = curves.greenwood_at(grid)
     ic = list(curves.labels).index("comparison")
@@ -105,7 +107,7 @@ def case_results(
     case: CaseConfig,
     config: Portfolio,
     *,
-    cohort: Cohort | None,
+    statistics: CaseStatistics | Cohort | None,
     finance: pd.DataFrame | None,
     cutoff: int,
     alpha: float = 0.05,
@@ -129,16 +131,20 @@ def case_results(
             if y <= cut_year:
                 rows.append(dict(case_id=case.id, year=y, measure="savings", kind="realised", value=-n * spp, lower=np.nan, upper=np.nan, unit="mio_kr"))
     else:
-        assert cohort is not None
+        assert statistics is not None
+        stats = statistics if isinstance(statistics, CaseStatistics) else case_statistics(statistics)
         idx, lvl = config.run.price_index, config.run.price_level
-        real = realised_savings(cohort, case, price_index=idx, price_level=lvl, refusion=config.refusion, alpha=alpha)
+        real = realised_savings(stats, case, price_index=idx, price_level=lvl, refusion=config.refusion, alpha=alpha)
         rows += _rows(case.id, real, "realised", tuple(y for y in case.years if y <= cut_year))
-        sc, vc, si_, vi, unit = _curves_on_grid(cohort, case)
-        part = cohort.persons[cohort.persons["group"] == "intervention"]
-        costs = monthly_costs(part, case, idx, lvl)
-        monthly_cost = float(costs.mean()) if costs.size else case.cost_for(None) / 12.0
-        prior = float(part["prior_weeks"].mean()) if len(part) else 0.0
-        fc = forecast_savings(sc, vc, si_, vi, _inflow(cohort, case), case.years, monthly_cost=monthly_cost,
+        sc, vc, si_, vi, unit = _curves_on_grid(stats, case)
+        ent = stats.entrants
+        n_ent = ent["n"].to_numpy().astype(np.float64)
+        costs = monthly_costs(ent, case, idx, lvl)
+        total = float(n_ent.sum())
+        # entrants are priced at the participants' mean monthly cost and mean prior weeks
+        monthly_cost = float(costs @ n_ent) / total if total else case.cost_for(None) / 12.0
+        prior = float((ent["prior_periods"].to_numpy() * stats.week_factor) @ n_ent) / total if total else 0.0
+        fc = forecast_savings(sc, vc, si_, vi, _inflow(stats, case, cutoff), case.years, monthly_cost=monthly_cost,
                               prior_weeks=prior, refusion=config.refusion, alpha=alpha, unit_variance=unit)
         rows += _rows(case.id, fc, "forecast", case.years)
     return _with_net(pd.DataFrame(rows, columns=RESULT_COLUMNS), case.id)
@@ -227,8 +233,9 @@ def run_portfolio_full(config: Portfolio | str, as_of: str | int, *, alpha: floa
         status = spell_status(spells, classification, members.attrs["frequency"])  # type: ignore[arg-type]
     frames = []
     cohorts: dict[str, Cohort] = {}
+    statistics: dict[str, CaseStatistics] = {}
     for case in config.cases:  # a handful of cases; each is vectorised inside
-        cohort = None
+        stats = None
         if case.method == "survival":
             cohort = build_cohort(
                 spells, members, case_id=case.id, as_of=as_of_p, data_lag=config.run.data_lag,  # type: ignore[arg-type]
@@ -237,7 +244,9 @@ def run_portfolio_full(config: Portfolio | str, as_of: str | int, *, alpha: floa
                 status=status,
             )
             cohorts[case.id] = cohort
-        frames.append(case_results(case, config, cohort=cohort, finance=finance, cutoff=cutoff, alpha=alpha))
+            stats = case_statistics(cohort, source_frequency=status.source_frequency)  # type: ignore[union-attr]
+            statistics[case.id] = stats
+        frames.append(case_results(case, config, statistics=stats, finance=finance, cutoff=cutoff, alpha=alpha))
         log.info("case %s done", case.id)
     results = pd.concat(frames, ignore_index=True)
     order = {"investment": 0, "savings": 1, "net": 2, "saved_fte": 3, "refusion_part": 4}
@@ -255,4 +264,4 @@ def run_portfolio_full(config: Portfolio | str, as_of: str | int, *, alpha: floa
         input_rows["memberships"] = int(len(members))
     if finance is not None:
         input_rows["finance"] = int(len(finance))
-    return PortfolioRun(results, cohorts, as_of_p, cutoff, input_rows)
+    return PortfolioRun(results, statistics, as_of_p, cutoff, input_rows, "memory", cohorts)

@@ -42,7 +42,7 @@ import pandas as pd
 from survival_invest import __version__
 from survival_invest._atomic import write_bytes, write_text
 from survival_invest.config import Portfolio, load_config
-from survival_invest.estimate import area_between, kaplan_meier
+from survival_invest.estimate import area_between
 from survival_invest.io.periods import month_label, parse_as_of
 from survival_invest.portfolio import run_portfolio_full
 from survival_invest.report.history import HISTORY_FILE, current_history, store_run
@@ -179,9 +179,8 @@ def run_monthly(
 
     # small numbers: suppress estimated figures of cases resting on too few persons
     min_n = portfolio.run.min_persons
-    for case_id, cohort in run.cohorts.items():
-        counts = cohort.persons["group"].value_counts()
-        small = [g for g in ("comparison", "intervention") if counts.get(g, 0) < min_n]
+    for case_id, stats in run.statistics.items():
+        small = [g for g in ("comparison", "intervention") if stats.persons(g) < min_n]
         if small:
             rows = (results["case_id"] == case_id) & (results["kind"] != "budget") & (results["measure"] != "investment")
             results.loc[rows, ["value", "lower", "upper"]] = np.nan
@@ -189,8 +188,9 @@ def run_monthly(
 
         else:
             # a year's figures rest on the participants who had entered by its end
-            entry_year = cohort.persons.loc[cohort.persons["group"] == "intervention", "entry"].to_numpy() // 12
-            entered = {y: int((entry_year <= y).sum()) for y in results.loc[results["case_id"] == case_id, "year"].unique()}
+            ent = stats.entrants
+            entry_year, n_ent = ent["entry"].to_numpy() // 12, ent["n"].to_numpy()
+            entered = {y: int(n_ent[entry_year <= y].sum()) for y in results.loc[results["case_id"] == case_id, "year"].unique()}
             few = [y for y, n in entered.items() if n < min_n]
             if few:
                 rows = ((results["case_id"] == case_id) & results["year"].isin(few) & (results["kind"] != "budget")
@@ -214,26 +214,26 @@ def run_monthly(
             sheets[f"{'Case' if lang == 'en' else 'Sag'} {case.id}"] = table
             block = {"id": case.id, "name": case.name, "table": table, "settings": {}}
             if case.method == "survival":
-                cohort = run.cohorts[case.id]
-                p = cohort.persons
-                c_rows, i_rows = p[p["group"] == "comparison"], p[p["group"] == "intervention"]
+                stats = run.statistics[case.id]
+                n_c, n_i = stats.persons("comparison"), stats.persons("intervention")
                 block["settings"] = {
                     ("sammenligning" if lang == "da" else "comparison"): _CHOICES[lang][case.comparison],
                     ("kurve" if lang == "da" else "curve"): _CHOICES[lang][case.curve],
                     ("varig afgang, perioder" if lang == "da" else "durable exit, periods"): case.durable_exit,
                     ("horisont, mdr." if lang == "da" else "horizon, months"): case.horizon,
-                    ("deltagere" if lang == "da" else "participants"): len(i_rows) if len(i_rows) >= min_n else f"<{min_n}",
-                    ("sammenligningspersoner" if lang == "da" else "comparison persons"): len(c_rows) if len(c_rows) >= min_n else f"<{min_n}",
+                    ("deltagere" if lang == "da" else "participants"): n_i if n_i >= min_n else f"<{min_n}",
+                    ("sammenligningspersoner" if lang == "da" else "comparison persons"): n_c if n_c >= min_n else f"<{min_n}",
                     ("usikkerhed" if lang == "da" else "uncertainty"): "delta-metode, 95 %" if lang == "da" else "delta method, 95 %",
                 }
-                if len(c_rows) >= min_n and len(i_rows) >= min_n:
+                if n_c >= min_n and n_i >= min_n:
                     from survival_invest.report.plots import case_figure
 
-                    comp = kaplan_meier(c_rows["duration"], c_rows["event"], label=("Sammenligning" if lang == "da" else "Comparison"))
-                    intv = kaplan_meier(i_rows["duration"], i_rows["event"], label=("Indsats" if lang == "da" else "Intervention"))
+                    curves = stats.curves()
+                    comp = curves.curve("comparison", name="Sammenligning" if lang == "da" else "Comparison")
+                    intv = curves.curve("intervention", name="Indsats" if lang == "da" else "Intervention")
                     area = area_between(comp, intv, case.horizon)
                     fig = case_figure(comp, intv, tau=case.horizon, area=area,
-                                      longest_follow_up=float(run.cutoff - p["entry"].min()),
+                                      longest_follow_up=float(run.cutoff - stats.first_entry),
                                       cutoff_label=cutoff_label, min_persons=min_n, language=lang, title=case.name)
                     png, svg = _png_svg(fig)
                     write_bytes(tmp / f"case_{case.id}.png", png)
@@ -288,9 +288,9 @@ def run_monthly(
         write_bytes(tmp / "report.xlsx", excel_report(sheets, lang))
         inputs = {str(p): _sha256(p) for p in (portfolio.data.spells, portfolio.data.memberships,
                                                 portfolio.data.classification, portfolio.data.finance) if p}
-        counts = {cid: {"persons": int(len(c.persons)), "comparison": int((c.persons["group"] == "comparison").sum()),
-                        "intervention": int((c.persons["group"] == "intervention").sum())}
-                  for cid, c in run.cohorts.items()}
+        counts = {cid: {"persons": s.persons("comparison") + s.persons("intervention"),
+                        "comparison": s.persons("comparison"), "intervention": s.persons("intervention")}
+                  for cid, s in run.statistics.items()}
         info = {
             "as_of": label,
             "cutoff": cutoff_label,

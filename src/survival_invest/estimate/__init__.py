@@ -6,6 +6,7 @@ from survival_invest.estimate.curves import (
     area_between,
     kaplan_meier,
     kaplan_meier_by,
+    kaplan_meier_from_counts,
 )
 from survival_invest.estimate.bootstrap import BootstrapResult, bootstrap
 from survival_invest.estimate.estimates import AreaBetween, Estimate
@@ -20,4 +21,5 @@ __all__ = [
     "area_between",
     "kaplan_meier",
     "kaplan_meier_by",
+    "kaplan_meier_from_counts",
 ]

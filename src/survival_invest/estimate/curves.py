@@ -120,6 +120,11 @@ class SurvivalCurves:
         sub = self._counts.take(np.array([i]))
         return SurvivalCurve(sub, self.alpha, self.ci, label=str(label))
 
+    def curve(self, label: Hashable, *, name: str | None = None) -> "SurvivalCurve":
+        """The curve of group ``label``, optionally shown under another ``name`` (plots, tables)."""
+        i = self._row(label)
+        return SurvivalCurve(self._counts.take(np.array([i])), self.alpha, self.ci, label=str(label if name is None else name))
+
     def __iter__(self):
         return iter(self.labels)
 
@@ -516,3 +521,74 @@ def area_between(
     i_est = intervention.rmst(float(taus[0]))
     return difference(c_est, i_est, float(taus[0]), a)
 
+
+
+def kaplan_meier_from_counts(
+    table: pd.DataFrame,
+    *,
+    group: str | None = "group",
+    alpha: float = 0.05,
+    ci: str = "log-log",
+) -> SurvivalCurves:
+    """Fit Kaplan-Meier curves from sufficient statistics (no person rows).
+
+    This is what the out-of-core and distributed engines hand over: per group
+    and integer duration ``t`` the number of events, censorings and (for delayed
+    entry) entries. The estimate is the same as :func:`kaplan_meier_by` on the
+    persons behind the counts, because Kaplan-Meier, Greenwood and the RMST
+    depend on the data only through them.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Columns ``t`` (integer >= 0), ``events``, ``censored`` and optionally
+        ``entered`` (subjects whose entry time is ``t``: at risk at times after
+        ``t``, as ``entry`` in :func:`kaplan_meier`), plus the ``group`` column.
+        Counts may be weighted sums (floats). Several rows per (group, t) are
+        summed.
+    group : str or None
+        Name of the group column; None for a single curve labelled "".
+    alpha, ci
+        As in :func:`kaplan_meier`.
+
+    Returns
+    -------
+    SurvivalCurves
+
+    Notes
+    -----
+    ``n(t) = sum_{u >= t} (d_u + c_u) - sum_{u >= t} e_u`` with ``e_u`` the
+    entries at ``u``; then ``S(t) = prod_{u <= t} (1 - d_u / n_u)``.
+    """
+    _check_alpha_ci(alpha, ci, "kaplan_meier_from_counts")
+    need = ["t", "events", "censored"] + ([group] if group else [])
+    missing = [c for c in need if c not in table.columns]
+    if missing:
+        raise InputError(f"kaplan_meier_from_counts: the table lacks the columns {missing}; it has {list(table.columns)}.")
+    t = table["t"].to_numpy()
+    if t.size and (t.dtype.kind not in "iu" or t.min() < 0):
+        raise InputError("kaplan_meier_from_counts: column 't' must hold whole durations >= 0.")
+    if group:
+        codes, labels, _ = _group_codes(table[group], t.shape[0])
+    else:
+        codes, labels = np.zeros(t.shape[0], dtype=np.int64), np.array([""], dtype=object)
+    n_groups = len(labels)
+    length = int(t.max()) + 1 if t.size else 1
+    flat = codes.astype(np.int64) * length + t.astype(np.int64)
+
+    def cells(col: str) -> np.ndarray:
+        values = table[col].to_numpy(dtype=np.float64)
+        return np.bincount(flat, weights=values, minlength=n_groups * length).reshape(n_groups, length)
+
+    events, censored = cells("events"), cells("censored")
+    removed = events + censored
+    at_risk = np.cumsum(removed[:, ::-1], axis=1)[:, ::-1]
+    if "entered" in table.columns:
+        entered = cells("entered")
+        at_risk = at_risk - np.cumsum(entered[:, ::-1], axis=1)[:, ::-1]
+    weighted = any(table[c].dtype.kind == "f" for c in ("events", "censored"))
+    time = np.broadcast_to(np.arange(length, dtype=np.float64), (n_groups, length))
+    has = removed > 0
+    last = np.where(has.any(axis=1), length - 1 - np.argmax(has[:, ::-1], axis=1), -1).astype(np.float64)
+    last[last < 0] = np.nan
+    return SurvivalCurves(Counts(time, at_risk, events, censored, last, weighted, True), labels, alpha, ci)

@@ -22,7 +22,9 @@ def _digest(path: Path) -> str:
 
 def test_bundled_demo_data_regenerates_byte_identically(tmp_path: Path) -> None:
     assert main(["--out", str(tmp_path), "--seed", "20200101"]) == 0
-    for name in ("two_groups.csv", "two_groups_truth.json"):
+    written = sorted(p.name for p in tmp_path.iterdir())
+    assert written == sorted(p.name for p in BUNDLED.iterdir() if p.name != "README.md")
+    for name in written:
         assert _digest(tmp_path / name) == _digest(BUNDLED / name), name
 
 

@@ -26,7 +26,7 @@ from survival_invest.estimate import (
     kaplan_meier,
     kaplan_meier_by,
 )
-from survival_invest.io import Spells, read_classification, read_memberships, read_spells
+from survival_invest.io import Spells, read_classification, read_memberships, read_persons, read_spells
 from survival_invest.portfolio import run_portfolio
 
 try:
@@ -52,6 +52,7 @@ __all__ = [
     "run_portfolio",
     "read_classification",
     "read_memberships",
+    "read_persons",
     "read_spells",
     "SurvivalCurve",
     "SurvivalCurves",

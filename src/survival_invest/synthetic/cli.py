@@ -6,18 +6,22 @@ import argparse
 import json
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+
 from survival_invest.synthetic.extracts import NORDDJURS_CASES, dream_wide, simulate_portfolio
 from survival_invest._atomic import write_text
 from survival_invest.synthetic.simple import write_demo_data
 
-__all__ = ["write_portfolio", "main"]
+__all__ = ["write_portfolio", "person_table", "main"]
 
 
 def write_portfolio(out: Path, *, seed: int = 20200101, as_of: str = "2022-06", data_lag: int = 2) -> list[Path]:
     """Write the Norddjurs-shaped synthetic portfolio to ``out``.
 
     Files: ``spells_monthly.csv`` (long, monthly), ``dream_weekly.csv`` (wide
-    DREAM, weekly), ``memberships.csv``, ``truth.json`` (settings and per-case
+    DREAM, weekly), ``memberships.csv``, ``persons.csv`` (person covariate
+    table, see :func:`person_table`), ``truth.json`` (settings and per-case
     true RMST and areas) and ``truth_curves.csv`` (true S(t)).
     """
     out.mkdir(parents=True, exist_ok=True)
@@ -26,6 +30,7 @@ def write_portfolio(out: Path, *, seed: int = 20200101, as_of: str = "2022-06", 
         "spells_monthly.csv": spells.to_csv(index=False, lineterminator="\n"),
         "dream_weekly.csv": dream_wide(spells).to_csv(index=False, lineterminator="\n"),
         "memberships.csv": members.to_csv(index=False, lineterminator="\n"),
+        "persons.csv": person_table(members["person_id"], seed=seed).to_csv(index=False, lineterminator="\n"),
         "truth_curves.csv": truth.curves(48).to_csv(index=False, lineterminator="\n", float_format="%.12g"),
     }
     meta = truth.to_dict()
@@ -36,6 +41,23 @@ def write_portfolio(out: Path, *, seed: int = 20200101, as_of: str = "2022-06", 
         write_text(out / name, text)
         paths.append(out / name)
     return paths
+
+
+def person_table(person_ids: pd.Series, *, seed: int) -> pd.DataFrame:
+    """A person covariate table for the synthetic persons: ``person_id, birth_date, sex``.
+
+    Ages 18-60 at 2020-01-01 (uniform) and sex (half ``F``, half ``M``), drawn
+    from their own random stream (``default_rng([seed, 1])``) so that the other
+    files of the portfolio do not change; independent of exits and selection.
+    """
+    ids = np.unique(np.asarray(person_ids, dtype=str))
+    rng = np.random.default_rng([seed, 1])
+    age_days = np.round(rng.uniform(18, 60, ids.shape[0]) * 365.25).astype("timedelta64[D]")
+    birth = np.datetime64("2020-01-01") - age_days
+    return pd.DataFrame(
+        {"person_id": ids, "birth_date": pd.DatetimeIndex(birth).strftime("%Y-%m-%d"),
+         "sex": np.where(rng.random(ids.shape[0]) < 0.5, "F", "M")}
+    )
 
 
 def write_synthetic_portfolio(out: Path, *, seed: int = 20200101) -> Path:

@@ -28,6 +28,7 @@ from survival_invest.estimate import (
 )
 from survival_invest.io import Spells, read_classification, read_memberships, read_persons, read_spells
 from survival_invest.portfolio import run_portfolio
+from survival_invest.uncertainty import SavingsBootstrap, bootstrap_savings
 
 try:
     __version__ = version("survival-invest")
@@ -39,6 +40,8 @@ __all__ = [
     "AreaBetween",
     "BootstrapResult",
     "bootstrap",
+    "bootstrap_savings",
+    "SavingsBootstrap",
     "Cohort",
     "CohortError",
     "ConfigError",

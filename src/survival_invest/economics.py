@@ -76,6 +76,8 @@ __all__ = [
     "occupancy_on_grid",
     "monthly_costs",
     "support_week",
+    "month_prices",
+    "forecast_weights",
 ]
 
 WEEKS_PER_MONTH = 52.0 / 12.0
@@ -395,3 +397,81 @@ def forecast_savings(
             }
         )
     return YearFigures(pd.DataFrame(rows), alpha)
+
+
+def month_prices(
+    cells: pd.DataFrame,
+    case: CaseConfig,
+    *,
+    week_factor: float,
+    price_index: Mapping[int, float],
+    price_level: int,
+    refusion: Refusion,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Kroner of one saved month in each participant cell, and its refusion-reform part.
+
+    The prices :func:`realised_savings` puts on a cell: the monthly cost of the
+    cell's benefit group (run price level) times the municipal net share at
+    week ``support_week(prior_periods, t, week_factor)``; the reform part is
+    the cost times (net share under the staircase - net share under the flat
+    pre-reform refusion).
+
+    Parameters
+    ----------
+    cells : DataFrame
+        Columns ``benefit_group`` (``""`` = unknown), ``prior_periods`` and ``t``.
+    case : CaseConfig
+    week_factor : float
+        Weeks per source period (1 or 52/12).
+    price_index, price_level, refusion
+        As for :func:`realised_savings`.
+
+    Returns
+    -------
+    (kroner, reform_part) : tuple of ndarray, shape (len(cells),)
+    """
+    cost = monthly_costs(cells, case, price_index, price_level)
+    weeks = support_week(cells["prior_periods"].to_numpy(), cells["t"].to_numpy(), week_factor)
+    net, pre = _net_factors(weeks, refusion)
+    return cost * net, cost * (net - pre)
+
+
+def forecast_weights(
+    inflow: pd.Series,
+    years: tuple[int, ...],
+    horizon: int,
+    *,
+    monthly_cost: float,
+    prior_weeks: float,
+    refusion: Refusion,
+) -> np.ndarray:
+    """The linear weights of :func:`forecast_savings`: figures = ``weights @ (S_c - S_i)``.
+
+    For fixed inflow, prices and prior weeks the forecast of every year is a
+    weighted sum over durations of the difference between the curves, so a
+    bootstrap of the curves needs only these weights.
+
+    Returns
+    -------
+    ndarray, shape (3, len(years), horizon)
+        Rows: saved *months* (divide by 12 for full-time persons), kroner, and
+        the refusion-reform part of the kroner, per year and duration
+        ``t = 0 .. horizon-1``.
+    """
+    t = np.arange(horizon)
+    net, pre = _net_factors(prior_weeks + WEEKS_PER_MONTH * t + 1.0, refusion)
+    first_month = min(int(inflow.index.min()) if len(inflow) else years[0] * 12, years[0] * 12)
+    last_month = years[-1] * 12 + 11
+    n_months = last_month - first_month + 1
+    n_e = np.zeros(n_months)
+    if len(inflow):
+        idx = inflow.index.to_numpy().astype(np.int64) - first_month
+        ok = (idx >= 0) & (idx < n_months)
+        np.add.at(n_e, idx[ok], inflow.to_numpy()[ok])
+    month_year = (first_month + np.arange(n_months)) // 12
+    # w[y, t] = sum over the months m of year y of n_e[m - t]: a (years x months x durations) gather
+    in_year = month_year[None, :] == np.asarray(years)[:, None]
+    back = np.arange(n_months)[:, None] - t[None, :]
+    gathered = np.where(back >= 0, n_e[np.clip(back, 0, None)], 0.0)
+    w = in_year.astype(np.float64) @ gathered
+    return np.stack([w, w * monthly_cost * net, w * monthly_cost * (net - pre)])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -225,3 +226,34 @@ def test_cohort_renders_in_jupyter_without_person_ids() -> None:
     html = c._repr_html_()
     assert "Cohort of case 1" in html and "events" in html and "secret-id" not in html
     assert "secret-id" not in repr(c)
+
+
+def test_person_table_gives_age_at_entry_and_sex_and_counts_the_absent() -> None:
+    sp = spells(months("p", "2020-01", ["130", ""]) + months("q", "2020-03", ["130", ""]) + I_ROWS)
+    ms = members([("p", "1", "target", "2020-01"), ("q", "1", "target", "2020-03")] + BASE_MEMBERS)
+    c = build_cohort(sp, ms, case_id="1", as_of="2020-12")
+    table = pd.DataFrame({"person_id": ["p", "i", "other"], "birth_year": ["", "1990", "1970"],
+                          "birth_date": ["1980-01-01", "", ""], "sex": ["K", "M", "F"]})
+    with_p = c.with_persons(table)
+    p = with_p.persons.set_index("person_id")
+    assert p.loc["p", "age"] == pytest.approx(14610 / 365.25)  # 1980-01-01 to 2020-01-01: 14,610 days
+    assert p.loc["i", "age"] == pytest.approx((pd.Timestamp("2020-01-01") - pd.Timestamp("1990-07-01")).days / 365.25)
+    assert (p.loc["p", "sex"], p.loc["i", "sex"], p.loc["p", "age_band"], p.loc["i", "age_band"]) == ("female", "male", "35-44", "25-34")
+    assert np.isnan(p.loc["q", "age"]) and (p.loc["q", "sex"], p.loc["q", "age_band"]) == ("unknown", "unknown")
+    s = with_p.summary
+    assert (s.loc["person_table_missing", "comparison"], s.loc["person_table_missing", "intervention"]) == (1, 0)
+    assert s.loc["person_table_birth_year_only", "intervention"] == 1
+    assert len(with_p.persons) == len(c.persons)  # nobody dropped
+    again = with_p.with_persons(table)  # attaching twice replaces, does not duplicate
+    assert list(again.persons.columns) == list(with_p.persons.columns) and again.summary.index.is_unique
+    with pytest.raises(CohortError, match=r"case '1': 1 of 3 persons of the cohort are not in .*\(1 comparison, 0 intervention\)"):
+        c.with_persons(table, missing="error")
+    assert "q" not in with_p._repr_html_()
+
+
+def test_age_at_entry_of_weekly_cohorts_uses_the_monday() -> None:
+    from survival_invest.cohort import entry_dates
+
+    assert str(entry_dates(np.array([24240]), "month")[0]) == "2020-01-01"
+    monday = entry_dates(np.array([2600]), "week")[0]
+    assert pd.Timestamp(monday).dayofweek == 0

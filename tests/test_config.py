@@ -114,3 +114,15 @@ def test_targets_section(tmp_path: Path) -> None:
         load_config(_write(tmp_path, BASE + '\n[targets]\nyears = [2020, 2021]\nreduction = [-2.0]\n'))
     with pytest.raises(ConfigError, match=r"\[targets\], key 'reductions': unknown key \(did you mean 'reduction'\?\)"):
         load_config(_write(tmp_path, BASE + '\n[targets]\nyears = [2020]\nreductions = [-2.0]\n'))
+
+
+def test_person_table_path_and_matched_comparison(tmp_path: Path) -> None:
+    text = BASE.replace('memberships = "m.csv"', 'memberships = "m.csv"\npersons = "people.parquet"')
+    text = text.replace('id = "1"', 'id = "1"\ncomparison = "matched"')
+    p = load_config(_write(tmp_path, text))
+    assert p.data.persons == tmp_path / "people.parquet" and p.case("1").comparison == "matched"
+    assert load_config(_write(tmp_path, BASE)).data.persons is None
+    with pytest.raises(ConfigError, match=r"\[data\], key 'person': unknown key \(did you mean 'persons'\?\)"):
+        load_config(_write(tmp_path, BASE.replace('memberships = "m.csv"', 'memberships = "m.csv"\nperson = "p.csv"')))
+    with pytest.raises(ConfigError, match=r"case '1', key 'comparison': 'match' is not one of .*\(did you mean 'matched'\?\)"):
+        load_config(_write(tmp_path, BASE.replace('id = "1"', 'id = "1"\ncomparison = "match"')))

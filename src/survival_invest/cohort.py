@@ -18,13 +18,25 @@ The duration clock (DOMAIN.md, "The estimation, precisely")
 * A person censored at entry (censor code at ``t = 0``) or followed too briefly
   to classify a durable exit is excluded and counted.
 
-Comparison groups (``comparison``)
-----------------------------------
+Comparison groups (``comparison``; ``docs/comparisons.md`` compares them)
+-------------------------------------------------------------------------
 * ``"non_participants"`` (default): target-group members of the case who are
   not in its intervention group, each from their own target entry period.
 * ``"target_all"``: every target-group member, participants included (as the
   municipal notes do), from the target entry period; participants without a
   target row enter the comparison group at their intervention entry period.
+* ``"matched"``: sequential (risk-set) matching. For each participant's entry
+  month, up to ``k`` target-group members on support that month, not yet
+  participants, with the same benefit group and prior-duration band, each with
+  a clock that starts in that month (no immortal time). A person can be a
+  control in several months (one row each); a later participant is censored at
+  their own participation start (``censor_reason = "participation_start"``).
+  Participants without a control are excluded and counted
+  (``excluded_no_match``). Rules, choices and summary rows:
+  :mod:`survival_invest.matching`. The ``memberships`` row then counts control
+  rows (comparison) and participants (intervention); ``persons`` gets the
+  columns ``prior_band`` and ``matched_set`` (the participant's set number,
+  not an id).
 
 The intervention group is every intervention member from the intervention entry
 period. Persons with no row at all in the spells extract are excluded from
@@ -40,7 +52,7 @@ over persons or rows.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -56,13 +68,14 @@ from survival_invest.io.readers import (
     memberships_from_frame,
     spells_from_frame,
 )
+from survival_invest.matching import Matching, band_labels, deal_controls, eligible_pairs, prior_band, strata
 from survival_invest.status import MONTH_RULES, Status, spell_status
 
-__all__ = ["Cohort", "build_cohort", "COMPARISONS", "CURVES", "MONTH_RULES"]
+__all__ = ["Cohort", "build_cohort", "attach_persons", "entry_dates", "COMPARISONS", "CURVES", "MONTH_RULES", "Matching"]
 
 log = logging.getLogger(__name__)
 
-COMPARISONS = ("non_participants", "target_all")
+COMPARISONS = ("non_participants", "target_all", "matched")
 CURVES = ("first_exit", "occupancy")
 
 
@@ -80,7 +93,9 @@ class Cohort:
         an exit, "cut_off", or "code <c>: <label>"), ``prior_weeks`` (weeks on
         support before entry since the last 52-week break within 3 years),
         ``followed`` (periods observed from entry, ``0 .. followed - 1``),
-        ``benefit`` and ``benefit_group`` at entry.
+        ``benefit`` and ``benefit_group`` at entry. Matched cohorts add
+        ``prior_band`` and ``matched_set``; :meth:`with_persons` adds ``age``,
+        ``age_band`` and ``sex``.
     status : DataFrame
         Compact person-period status for occupancy and expected-minus-observed
         savings: one row per person (``member``, the row of ``persons``) and
@@ -94,6 +109,8 @@ class Cohort:
     frequency, cutoff, as_of, data_lag, durable_exit, comparison, curve
         The settings the cohort was built with (``cutoff`` = ``as_of - data_lag``
         as a period number).
+    matching : Matching or None
+        The matching settings of a ``"matched"`` cohort.
     """
 
     case_id: str
@@ -107,6 +124,7 @@ class Cohort:
     durable_exit: int
     comparison: str
     curve: str
+    matching: Matching | None = None
 
     @property
     def cutoff_label(self) -> str:
@@ -114,8 +132,9 @@ class Cohort:
 
     def _repr_html_(self) -> str:
         """Jupyter: the settings and the summary counts (no person ids)."""
+        rule = self.comparison + (f" ({self.matching.describe()})" if self.matching is not None else "")
         head = (
-            f"<div><b>Cohort of case {self.case_id}</b>: comparison {self.comparison}, curve {self.curve}, "
+            f"<div><b>Cohort of case {self.case_id}</b>: comparison {rule}, curve {self.curve}, "
             f"durable exit {self.durable_exit}, cut-off {self.cutoff_label} (lag {self.data_lag})</div>"
         )
         return head + self.summary.to_html(float_format=lambda x: f"{x:,.0f}", na_rep="")
@@ -130,6 +149,22 @@ class Cohort:
 
         p = self.persons
         return kaplan_meier_by(p["duration"], p["event"], p["group"], **kwargs)  # type: ignore[arg-type]
+
+    def with_persons(self, table: pd.DataFrame, *, missing: Literal["unknown", "error"] = "unknown") -> Cohort:
+        """This cohort with baseline covariates from a person table: ``age``, ``age_band``, ``sex``.
+
+        See :func:`attach_persons` for the rules. The summary gets the rows
+        ``person_table_missing`` (persons absent from the table, per group) and
+        ``person_table_birth_year_only`` (ages from a year of birth only).
+        """
+        persons, counts = attach_persons(self.persons, table, self.frequency, missing=missing, case_id=self.case_id)
+        rows = pd.DataFrame(
+            {g: [float(counts[item][g]) for item in counts] for g in ("comparison", "intervention")}, index=list(counts)
+        )
+        rows["all"] = rows["comparison"] + rows["intervention"]
+        summary = pd.concat([self.summary.drop(index=list(counts), errors="ignore"), rows])
+        summary.index.name = "item"
+        return replace(self, persons=persons, summary=summary)
 
     def occupancy(self) -> pd.DataFrame:
         """Occupancy curve: share on support at ``t`` among those still followed at ``t``.
@@ -164,6 +199,88 @@ class Cohort:
             }
         )
         return out[out["followed"] > 0].reset_index(drop=True)
+
+
+#: Age bands at entry (years; lower limits) for ``age_band``; persons absent from the table are "unknown".
+AGE_BANDS = (25, 35, 45, 55)
+AGE_LABELS = ("<25", "25-34", "35-44", "45-54", "55+")
+
+
+def entry_dates(entry: np.ndarray, frequency: Frequency) -> np.ndarray:
+    """First day of each entry period (the month's 1st, or the ISO week's Monday) as ``datetime64[D]``."""
+    e = np.asarray(entry, dtype=np.int64)
+    if frequency == "month":
+        return (e - 1970 * 12).astype("datetime64[M]").astype("datetime64[D]")
+    return np.datetime64("1970-01-05", "D") + e * 7
+
+
+def attach_persons(
+    persons: pd.DataFrame,
+    table: pd.DataFrame,
+    frequency: Frequency,
+    *,
+    missing: Literal["unknown", "error"] = "unknown",
+    case_id: str = "",
+) -> tuple[pd.DataFrame, dict[str, dict[str, int]]]:
+    """Join a person table (:func:`survival_invest.io.readers.read_persons`) to a cohort's persons.
+
+    Rules
+    -----
+    * ``age``: years from the date of birth to the first day of the entry
+      period (days / 365.25); a year of birth alone is dated 1 July.
+      ``age_band``: ``<25, 25-34, 35-44, 45-54, 55+``.
+    * ``sex``: ``"female"`` / ``"male"``.
+    * A person of the cohort who is **absent from the table** is kept, with
+      ``sex = "unknown"``, ``age_band = "unknown"`` and ``age`` missing (NaN),
+      and counted per group (``missing="unknown"``, the default: an explicit
+      category rather than a silent drop, so the balance table and the
+      propensity model show how many there are); with ``missing="error"`` any
+      absent person is a :class:`CohortError` giving the counts.
+      :func:`survival_invest.balance.baseline_covariates` then uses
+      ``age_band`` instead of ``age``.
+    * Rows of the table for persons outside the cohort are ignored.
+
+    Returns
+    -------
+    (persons, counts)
+        The persons with the three columns (replacing earlier ones) and
+        ``counts[item][group]`` for ``person_table_missing`` and
+        ``person_table_birth_year_only``.
+    """
+    from survival_invest.io.readers import persons_from_frame
+
+    if missing not in ("unknown", "error"):
+        raise CohortError(f"missing must be 'unknown' or 'error'; got {missing!r}.")
+    if "birth_date_imputed" not in table.columns:
+        table = persons_from_frame(table, source=str(table.attrs.get("source", "<DataFrame>")))
+    src = table.attrs.get("source", "the person table")
+    pos = pd.Index(table["person_id"].astype(str)).get_indexer(persons["person_id"].astype(str))
+    found = pos >= 0
+    idx = np.where(found, pos, len(table))  # one extra slot for "absent" (also when the table is empty)
+    imputed = np.append(table["birth_date_imputed"].to_numpy(dtype=bool), False)[idx]
+    birth = np.append(table["birth_date"].to_numpy(dtype="datetime64[D]"), np.datetime64("NaT", "D"))[idx]
+    sex = np.append(table["sex"].to_numpy(dtype=object), "unknown")[idx]
+    group = persons["group"].to_numpy()
+    counts = {
+        "person_table_missing": {g: int((~found & (group == g)).sum()) for g in ("comparison", "intervention")},
+        "person_table_birth_year_only": {g: int((imputed & (group == g)).sum()) for g in ("comparison", "intervention")},
+    }
+    if missing == "error" and not found.all():
+        c = counts["person_table_missing"]
+        raise CohortError(
+            f"case {case_id!r}: {int((~found).sum())} of {len(found)} persons of the cohort are not in {src} "
+            f"({c['comparison']} comparison, {c['intervention']} intervention); add them to the table, or pass "
+            "missing='unknown' to keep them with age and sex 'unknown'."
+        )
+    with np.errstate(invalid="ignore"):
+        days = (entry_dates(persons["entry"].to_numpy(), frequency) - birth).astype(np.float64)
+    age = np.where(found, days / 365.25, np.nan)
+    band = np.asarray(AGE_LABELS, dtype=object)[np.searchsorted(np.asarray(AGE_BANDS), np.nan_to_num(age), side="right")]
+    out = persons.drop(columns=["age", "age_band", "sex"], errors="ignore").copy()
+    out["age"] = age
+    out["age_band"] = pd.Series(np.where(found, band, "unknown"), index=out.index, dtype="string")
+    out["sex"] = pd.Series(sex, index=out.index, dtype="string")
+    return out, counts
 
 
 def _ragged_join(
@@ -238,7 +355,11 @@ def _previous_within(member: np.ndarray, t: np.ndarray, first: int) -> np.ndarra
 
 
 def _members(memberships: pd.DataFrame, case_id: str, comparison: str) -> tuple[pd.DataFrame, dict[str, int]]:
-    """The case's comparison and intervention members with their entry periods."""
+    """The case's comparison and intervention members with their entry periods.
+
+    For ``"matched"`` the comparison rows returned are the whole target group:
+    the pool the controls are drawn from (see :mod:`survival_invest.matching`).
+    """
     src = memberships.attrs.get("source", "memberships")
     case = memberships[memberships["case_id"] == str(case_id)]
     if case.empty:
@@ -251,20 +372,208 @@ def _members(memberships: pd.DataFrame, case_id: str, comparison: str) -> tuple[
     if comparison == "non_participants":
         comp = target[~participant]
         notes["participants_left_out_of_comparison"] = int(participant.sum())
+    elif comparison == "matched":
+        comp = target
     else:
         missing = inter[~inter["person_id"].isin(target["person_id"])]
         comp = pd.concat([target, missing], ignore_index=True)
         notes["participants_added_to_comparison_at_intervention_entry"] = int(len(missing))
     for name, frame in (("comparison", comp), ("intervention", inter)):
         if frame.empty:
+            what = "target group (the pool of matched controls)" if name == "comparison" and comparison == "matched" else f"{name} group"
             raise CohortError(
-                f"case {case_id!r}: the {name} group is empty (comparison rule {comparison!r}); "
+                f"case {case_id!r}: the {what} is empty (comparison rule {comparison!r}); "
                 f"check the 'group' column of {src}."
             )
     out = pd.concat(
         [comp.assign(group="comparison"), inter.assign(group="intervention")], ignore_index=True
     )[["person_id", "group", "entry_period", "row"]]
     return out, notes
+
+
+@dataclass
+class _Followed:
+    """Per-member results of :func:`_follow` (arrays over members) and the on-support rows."""
+
+    duration: np.ndarray
+    event: np.ndarray
+    reason: np.ndarray
+    prior: np.ndarray
+    followed: np.ndarray
+    benefit: np.ndarray
+    benefit_group: np.ndarray
+    no_spells: np.ndarray
+    censored_at_entry: np.ndarray
+    too_short: np.ndarray
+    by_code: np.ndarray
+    by_participation: np.ndarray
+    f_member: np.ndarray
+    f_t: np.ndarray
+    f_ridx: np.ndarray
+
+    @property
+    def excluded(self) -> np.ndarray:
+        return self.no_spells | self.censored_at_entry | self.too_short
+
+
+def _clock(freq: Frequency) -> tuple[int, int]:
+    """(lookback, reset) in periods: 3 years back, a 52-week break resets the prior count."""
+    return (36, 12) if freq == "month" else (156, 52)
+
+
+def _prior_weeks(
+    st: Status, member: np.ndarray, t: np.ndarray, on: np.ndarray, ridx: np.ndarray, n_m: int, freq: Frequency
+) -> np.ndarray:
+    """Weeks on support before entry (``t < 0``) since the last 52-week break within 3 years.
+
+    ``member, t, on, ridx``: joined rows (sorted by member, then period) with
+    ``t`` relative to the member's entry.
+    """
+    lookback, reset = _clock(freq)
+    pr = t < 0
+    pr &= on
+    p_member, p_t = member[pr], t[pr]
+    p_weeks = st.weeks_at(ridx[pr])
+    del pr
+    p_prev = _previous_within(p_member, p_t, -lookback - 1)
+    brk = (p_t - p_prev - 1) >= reset
+    del p_prev
+    last_break = _last_per_member(p_member, brk, p_t, n_m, -NEVER)
+    counted = p_t >= last_break[p_member]  # only the stretch after the last break counts
+    prior = np.bincount(p_member[counted], weights=p_weeks[counted], minlength=n_m)
+    last_prior = _last_per_member(p_member, None, p_t, n_m, -NEVER)
+    prior[(-last_prior - 1) >= reset] = 0.0  # a 52-week break just before entry resets the count
+    return prior
+
+
+def _prior_only(st: Status, m_person: np.ndarray, entry: np.ndarray, freq: Frequency) -> np.ndarray:
+    """Prior weeks of (person, entry) pairs without following them (for matching candidates)."""
+    lookback, _ = _clock(freq)
+    n_m = m_person.shape[0]
+    member, ridx = _ragged_join(st.person, st.period, m_person, entry - lookback, entry - 1)
+    t = st.period[ridx] - entry[member]
+    return _prior_weeks(st, member, t, st.on[ridx], ridx, n_m, freq)
+
+
+def _follow(
+    st: Status, m_person: np.ndarray, entry: np.ndarray, cutoff: int, k: int, freq: Frequency,
+    end: np.ndarray | None = None,
+) -> _Followed:
+    """Follow members from entry: exit, censoring, prior weeks, benefit at entry (module docstring rules).
+
+    ``m_person``: position of each member's person in ``st.persons`` (-1 = no
+    spell rows); ``entry``: entry period; ``end``: optional last period of
+    follow-up per member (the period before a matched control's own
+    participation start), censoring with reason ``participation_start``.
+    """
+    lookback, _ = _clock(freq)
+    no_spells = m_person < 0
+    n_m = entry.shape[0]
+    member, ridx = _ragged_join(st.person, st.period, m_person, entry - lookback, np.full(n_m, cutoff))
+    # Arrays over joined rows are the memory peak at 10^8 rows: each is deleted
+    # as soon as it has served, and the order below is chosen for that.
+    t = st.period[ridx]
+    t -= entry[member]
+    on = st.on[ridx]
+
+    # follow-up end: cut-off, or the period before the first censor code at t >= 0 (or a given end)
+    cens = st.censor[ridx]
+    cens &= t >= 0
+    t_c = _first_per_member(member, cens, t, n_m, NEVER)
+    code_row = _first_per_member(member, cens, ridx, n_m, -1)
+    del cens
+    cap_part = NEVER if end is None else end.astype(np.int64) - entry
+    obs_end = np.minimum(np.minimum(cutoff - entry.astype(np.int64), t_c - 1), cap_part).astype(np.int32)
+
+    prior = _prior_weeks(st, member, t, on, ridx, n_m, freq)
+
+    # benefit at entry: the on-support code at the latest t <= 0
+    at_or_before = t <= 0
+    at_or_before &= on
+    b_idx = _last_per_member(member, at_or_before, ridx, n_m, -1)
+    del at_or_before
+
+    # on-support periods within follow-up: 0 <= t <= obs_end
+    sel = t >= 0
+    sel &= on
+    del on
+    end_of = obs_end[member]
+    sel &= t <= end_of
+    del end_of
+    f_member, f_t, f_ridx = member[sel], t[sel], ridx[sel]
+    del member, t, ridx, sel
+
+    # exit: the first gap of >= k periods between on-support periods (the first gap starts at t = -1)
+    prev_t = _previous_within(f_member, f_t, -1)
+    cand = (f_t - prev_t - 1) >= k
+    exit_mid = _first_per_member(f_member, cand, prev_t + 1, n_m, NEVER)
+    del prev_t, cand
+    last_on = _last_per_member(f_member, None, f_t, n_m, -1)
+    exit_end = np.where(obs_end - last_on >= k, last_on + 1, NEVER)
+    exit_t = np.minimum(exit_mid, exit_end)
+    event = exit_t < NEVER
+    duration = np.where(event, exit_t, last_on)
+
+    censored_at_entry = ~no_spells & (t_c == 0)
+    too_short = ~no_spells & ~censored_at_entry & ~event & (duration < 0)
+
+    # censoring reason: a code, the member's own participation start (matched controls), or the cut-off
+    by_code = ~event & (t_c < NEVER) & (t_c <= cutoff - entry) & (t_c - 1 <= cap_part)
+    by_part = ~event & ~by_code & (cap_part < cutoff - entry)
+    reason = np.where(event, "", "cut_off").astype(object)
+    reason[by_part] = "participation_start"
+    if by_code.any():
+        c = st.code[code_row[by_code]]
+        lab = pd.Series(st.code_label[c]).fillna("").astype(str).to_numpy()
+        reason[by_code] = "code " + st.codes[c].astype(str) + ": " + lab
+
+    has_b = b_idx >= 0
+    b_code = st.code[np.maximum(b_idx, 0)]
+    return _Followed(
+        duration=duration, event=event, reason=reason, prior=prior, followed=(obs_end + 1).astype(np.int64),
+        benefit=np.where(has_b, st.codes[b_code], pd.NA), benefit_group=np.where(has_b, st.code_group[b_code], pd.NA),
+        no_spells=no_spells, censored_at_entry=censored_at_entry, too_short=too_short, by_code=by_code,
+        by_participation=by_part, f_member=f_member, f_t=f_t, f_ridx=f_ridx,
+    )
+
+
+def _assemble(
+    members: pd.DataFrame, entry: np.ndarray, fol: _Followed, st: Status, freq: Frequency
+) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
+    """``persons`` and ``status`` frames of the members not excluded; also the kept mask."""
+    keep_m = ~fol.excluded
+    persons = pd.DataFrame(
+        {
+            "person_id": members["person_id"].to_numpy(),
+            "group": members["group"].to_numpy(),
+            "entry_period": period_label(entry, freq),
+            "entry": entry.astype(np.int64),
+            "duration": fol.duration.astype(np.int64),
+            "event": fol.event.astype(np.int8),
+            "censor_reason": fol.reason,
+            "prior_weeks": fol.prior,
+            "followed": fol.followed,
+            "benefit": fol.benefit,
+            "benefit_group": fol.benefit_group,
+        }
+    )[keep_m].reset_index(drop=True)
+    persons["censor_reason"] = persons["censor_reason"].astype("string")
+    persons["benefit"] = persons["benefit"].astype("string")
+    persons["benefit_group"] = persons["benefit_group"].astype("string")
+    f_member, f_t, f_ridx = fol.f_member, fol.f_t, fol.f_ridx
+    if not keep_m.all():
+        kept = keep_m[f_member]
+        new_index = (np.cumsum(keep_m) - 1).astype(f_member.dtype)
+        f_member, f_t, f_ridx = new_index[f_member[kept]], f_t[kept], f_ridx[kept]
+    status = pd.DataFrame({"member": f_member, "t": f_t, "share": st.share_at(f_ridx)}, copy=False)
+    return persons, status, keep_m
+
+
+def _person_positions(st: Status, ids: pd.Series) -> np.ndarray:
+    """Position of each id in ``st.persons`` (-1 when the person has no spell rows)."""
+    if st.persons.dtype.kind in "iuf":
+        ids = pd.to_numeric(ids, errors="coerce")
+    return st.persons.get_indexer(ids)
 
 
 def build_cohort(
@@ -276,10 +585,11 @@ def build_cohort(
     data_lag: int = 0,
     durable_exit: int = 1,
     classification: pd.DataFrame | None = None,
-    comparison: Literal["non_participants", "target_all"] = "non_participants",
+    comparison: Literal["non_participants", "target_all", "matched"] = "non_participants",
     curve: Literal["first_exit", "occupancy"] = "first_exit",
     month_rule: Literal["any", "majority", "all"] = "any",
     status: Status | None = None,
+    matching: Matching | None = None,
 ) -> Cohort:
     """Build the cohort of one case: per person entry, duration, exit and censoring.
 
@@ -300,7 +610,7 @@ def build_cohort(
         Consecutive periods off support needed for an exit (1 = any period off).
     classification : DataFrame, optional
         ``code, class`` table; default the shipped DREAM list.
-    comparison : {"non_participants", "target_all"}
+    comparison : {"non_participants", "target_all", "matched"}
         See the module docstring for the entry rules.
     curve : {"first_exit", "occupancy"}
         The case's curve definition (recorded; both are available on the cohort).
@@ -311,6 +621,10 @@ def build_cohort(
         once and shared by several cases of the same extract (saves classifying
         the extract again for every case); ``spells`` is then only used for its
         name and exclusion counts.
+    matching : Matching, optional
+        Ratio, prior-duration bands and seed of ``comparison="matched"``
+        (default ``Matching()``: 1:2, bands 0-12, 13-25, 26-51, 52-103, 104+
+        weeks, seed 0); only with that comparison.
 
     Returns
     -------
@@ -334,6 +648,12 @@ def build_cohort(
         raise CohortError(f"durable_exit must be a whole number of periods >= 1; got {durable_exit!r}.")
     if not isinstance(data_lag, (int, np.integer)) or data_lag < 0:
         raise CohortError(f"data_lag must be a whole number of periods >= 0; got {data_lag!r}.")
+    if matching is not None and comparison != "matched":
+        raise CohortError(f"matching settings are only used with comparison='matched'; got comparison={comparison!r}.")
+    if comparison == "matched" and matching is None:
+        matching = Matching()
+    if matching is not None and not isinstance(matching, Matching):
+        raise CohortError(f"matching must be a survival_invest.matching.Matching; got {type(matching).__name__}.")
     if isinstance(spells, pd.DataFrame):
         spells = spells_from_frame(spells)
     if "row" not in memberships.columns or "frequency" not in memberships.attrs:
@@ -371,138 +691,144 @@ def build_cohort(
             "the missing newest periods would look like exits from support. Run an earlier as-of month, raise the "
             "data lag, or use a newer extract."
         )
-    m_ids = members["person_id"]
-    if st.persons.dtype.kind in "iuf":
-        m_ids = pd.to_numeric(m_ids, errors="coerce")
-    m_person = st.persons.get_indexer(m_ids)
-    no_spells = m_person < 0
-
-    lookback = 36 if freq == "month" else 156
-    reset = 12 if freq == "month" else 52
+    m_person = _person_positions(st, members["person_id"])
     entry = members["entry_period"].to_numpy().astype(np.int32)
-    n_m = len(members)
-    member, ridx = _ragged_join(st.person, st.period, m_person, entry - lookback, np.full(n_m, cutoff))
-    # Arrays over joined rows are the memory peak at 10^8 rows: each is deleted
-    # as soon as it has served, and the order below is chosen for that.
-    t = st.period[ridx]
-    t -= entry[member]
-    on = st.on[ridx]
-
-    # follow-up end: cut-off, or the period before the first censor code at t >= 0
-    cens = st.censor[ridx]
-    cens &= t >= 0
-    t_c = _first_per_member(member, cens, t, n_m, NEVER)
-    code_row = _first_per_member(member, cens, ridx, n_m, -1)
-    del cens
-    obs_end = np.minimum(cutoff - entry.astype(np.int64), t_c - 1).astype(np.int32)
-
-    # prior weeks on support before entry, restarting after a 52-week break within 3 years
-    pr = t < 0
-    pr &= on
-    p_member, p_t = member[pr], t[pr]
-    p_weeks = st.weeks_at(ridx[pr])
-    del pr
-    p_prev = _previous_within(p_member, p_t, -lookback - 1)
-    brk = (p_t - p_prev - 1) >= reset
-    del p_prev
-    last_break = _last_per_member(p_member, brk, p_t, n_m, -NEVER)
-    counted = p_t >= last_break[p_member]  # only the stretch after the last break counts
-    prior = np.bincount(p_member[counted], weights=p_weeks[counted], minlength=n_m)
-    last_prior = _last_per_member(p_member, None, p_t, n_m, -NEVER)
-    prior[(-last_prior - 1) >= reset] = 0.0  # a 52-week break just before entry resets the count
-    del p_member, p_t, p_weeks, brk, counted
-
-    # benefit at entry: the on-support code at the latest t <= 0
-    at_or_before = t <= 0
-    at_or_before &= on
-    b_idx = _last_per_member(member, at_or_before, ridx, n_m, -1)
-    del at_or_before
-
-    # on-support periods within follow-up: 0 <= t <= obs_end
-    sel = t >= 0
-    sel &= on
-    del on
-    end_of = obs_end[member]
-    sel &= t <= end_of
-    del end_of
-    f_member, f_t, f_ridx = member[sel], t[sel], ridx[sel]
-    del member, t, ridx, sel
-
-    # exit: the first gap of >= k periods between on-support periods (the first gap starts at t = -1)
-    prev_t = _previous_within(f_member, f_t, -1)
-    cand = (f_t - prev_t - 1) >= k
-    exit_mid = _first_per_member(f_member, cand, prev_t + 1, n_m, NEVER)
-    del prev_t, cand
-    last_on = _last_per_member(f_member, None, f_t, n_m, -1)
-    exit_end = np.where(obs_end - last_on >= k, last_on + 1, NEVER)
-    exit_t = np.minimum(exit_mid, exit_end)
-    event = exit_t < NEVER
-    duration = np.where(event, exit_t, last_on)
-
-    censored_at_entry = ~no_spells & (t_c == 0)
-    too_short = ~no_spells & ~censored_at_entry & ~event & (duration < 0)
-    excluded = no_spells | censored_at_entry | too_short
-
-    # censoring reason
-    by_code = ~event & (t_c < NEVER) & (t_c <= cutoff - entry)
-    reason = np.where(event, "", "cut_off").astype(object)
-    if by_code.any():
-        c = st.code[code_row[by_code]]
-        lab = pd.Series(st.code_label[c]).fillna("").astype(str).to_numpy()
-        reason[by_code] = "code " + st.codes[c].astype(str) + ": " + lab
-
-    has_b = b_idx >= 0
-    b_code = st.code[np.maximum(b_idx, 0)]
-    benefit = np.where(has_b, st.codes[b_code], pd.NA)
-    benefit_group = np.where(has_b, st.code_group[b_code], pd.NA)
-
-    followed = (obs_end + 1).astype(np.int64)
-    keep_m = ~excluded
-    persons = pd.DataFrame(
-        {
-            "person_id": members["person_id"].to_numpy(),
-            "group": members["group"].to_numpy(),
-            "entry_period": period_label(entry, freq),
-            "entry": entry.astype(np.int64),
-            "duration": duration.astype(np.int64),
-            "event": event.astype(np.int8),
-            "censor_reason": reason,
-            "prior_weeks": prior,
-            "followed": followed,
-            "benefit": benefit,
-            "benefit_group": benefit_group,
+    if matching is not None:  # comparison == "matched"
+        members, entry, fol, excluded, extra = _matched(members, m_person, entry, st, cutoff, k, freq, matching, case_id)
+    else:
+        fol = _follow(st, m_person, entry, cutoff, k, freq)
+        excluded = {
+            "excluded_no_spell_data": fol.no_spells,
+            "excluded_censored_at_entry": fol.censored_at_entry,
+            "excluded_too_short_for_durable_exit": fol.too_short,
         }
-    )[keep_m].reset_index(drop=True)
-    persons["censor_reason"] = persons["censor_reason"].astype("string")
-    persons["benefit"] = persons["benefit"].astype("string")
-    persons["benefit_group"] = persons["benefit_group"].astype("string")
-    if not keep_m.all():
-        kept = keep_m[f_member]
-        new_index = (np.cumsum(keep_m) - 1).astype(f_member.dtype)
-        f_member, f_t, f_ridx = new_index[f_member[kept]], f_t[kept], f_ridx[kept]
-    status = pd.DataFrame({"member": f_member, "t": f_t, "share": st.share_at(f_ridx)}, copy=False)
+        extra = {}
+    persons, status_frame, keep_m = _assemble(members, entry, fol, st, freq)
+    if matching is not None:
+        persons["prior_band"] = pd.Series(
+            np.asarray(band_labels(matching.prior_bands))[prior_band(persons["prior_weeks"].to_numpy(), matching.prior_bands)],
+            dtype="string",
+        )
+        persons["matched_set"] = members["matched_set"].to_numpy()[keep_m]
 
     summary = _summary(
-        members, persons, status, no_spells, censored_at_entry, too_short, by_code[keep_m], notes, spells, st, cutoff
+        members if comparison != "matched" else extra.pop("_summary_members"),
+        persons, status_frame, excluded, fol.by_code[keep_m], fol.by_participation[keep_m], notes, spells, st, cutoff,
+        extra, matched=comparison == "matched",
     )
     log.info("case %s: %d persons, cut-off %s", case_id, len(persons), period_label(cutoff, freq))
     return Cohort(
-        str(case_id), persons, status, summary, freq, cutoff, as_of_p, int(data_lag), k, comparison, curve
+        str(case_id), persons, status_frame, summary, freq, cutoff, as_of_p, int(data_lag), k, comparison, curve,
+        matching,
     )
+
+
+def _matched(
+    members: pd.DataFrame, m_person: np.ndarray, entry: np.ndarray, st: Status, cutoff: int, k: int,
+    freq: Frequency, matching: Matching, case_id: str,
+) -> tuple[pd.DataFrame, np.ndarray, _Followed, dict[str, np.ndarray], dict]:
+    """Participants and their sequentially matched controls (rules in :mod:`survival_invest.matching`).
+
+    Returns the members actually followed (controls first, then matched
+    participants, with a ``matched_set`` column), their entry periods and
+    follow-up, the exclusion masks over the summary's members (every
+    participant and every control) and the matching counts for the summary.
+    """
+    is_int = (members["group"] == "intervention").to_numpy()
+    part, target = members[is_int].reset_index(drop=True), members[~is_int].reset_index(drop=True)
+    p_person, p_entry = m_person[is_int], entry[is_int]
+    t_person, t_entry = m_person[~is_int], entry[~is_int].astype(np.int64)
+
+    # participants: followed as in every comparison rule (their keys and exclusions)
+    fol_p = _follow(st, p_person, p_entry, cutoff, k, freq)
+    ok_p = ~fol_p.excluded
+    p_band = prior_band(fol_p.prior, matching.prior_bands)
+
+    # the risk sets: target persons on support in a participant's entry month, not yet participants
+    start_of = pd.Series(p_entry.astype(np.int64), index=part["person_id"].to_numpy())
+    t_start = start_of.reindex(target["person_id"].to_numpy()).fillna(float(NEVER)).to_numpy().astype(np.int64)
+    months = np.unique(p_entry[ok_p])
+    c_target, c_row = eligible_pairs(st, t_person, t_entry, t_start, months)
+    c_month = st.period[c_row].astype(np.int32)
+    c_prior = _prior_only(st, t_person[c_target], c_month, freq)
+    c_group = st.code_group[st.code[c_row]]
+
+    # strata over participants (matchable ones) and candidates together; deal the controls
+    p_idx = np.flatnonzero(ok_p)
+    s_all = strata(
+        np.concatenate([p_entry[p_idx], c_month]),
+        np.concatenate([fol_p.benefit_group[p_idx], c_group]),
+        np.concatenate([p_band[p_idx], prior_band(c_prior, matching.prior_bands)]),
+    )
+    cand, who, n_ctrl = deal_controls(s_all[: p_idx.size], s_all[p_idx.size:], matching.ratio, matching.seed)
+    order = np.lexsort((c_row[cand], who))  # controls listed by matched set, then by (person, month)
+    cand, who = cand[order], who[order]
+    matched = n_ctrl > 0
+    controls = pd.DataFrame(
+        {
+            "person_id": target["person_id"].to_numpy()[c_target[cand]],
+            "group": "comparison",
+            "entry_period": c_month[cand].astype(np.int64),
+            "row": target["row"].to_numpy()[c_target[cand]],
+            "matched_set": who.astype(np.int64),
+        }
+    )
+    kept_p = p_idx[matched]
+    chosen = pd.concat(
+        [controls, part.iloc[kept_p].assign(matched_set=np.arange(p_idx.size, dtype=np.int64)[matched])],
+        ignore_index=True,
+    )
+    # renumber the sets 0 .. (matched participants - 1)
+    chosen["matched_set"] = np.searchsorted(np.flatnonzero(matched), chosen["matched_set"].to_numpy())
+    ch_person = np.concatenate([t_person[c_target[cand]], p_person[kept_p]])
+    ch_entry = np.concatenate([c_month[cand], p_entry[kept_p]]).astype(np.int32)
+    ch_end = np.concatenate([t_start[c_target[cand]] - 1, np.full(kept_p.size, NEVER)])
+    fol = _follow(st, ch_person, ch_entry, cutoff, k, freq, end=ch_end)
+
+    # summary members: every control row, then every participant (exclusions counted there)
+    n_c = cand.size
+    no_match = np.zeros(len(part), dtype=bool)
+    no_match[p_idx[~matched]] = True
+    summary_members = pd.concat([controls[["group"]], part[["group"]]], ignore_index=True)
+    excluded = {
+        "excluded_no_spell_data": np.concatenate([fol.no_spells[:n_c], fol_p.no_spells]),
+        "excluded_censored_at_entry": np.concatenate([fol.censored_at_entry[:n_c], fol_p.censored_at_entry]),
+        "excluded_too_short_for_durable_exit": np.concatenate([fol.too_short[:n_c], fol_p.too_short]),
+        "excluded_no_match": np.concatenate([np.zeros(n_c, dtype=bool), no_match]),
+    }
+    per_part = np.bincount(n_ctrl, minlength=matching.ratio + 1)
+    extra: dict = {
+        "_summary_members": summary_members,
+        "matching_candidate_pairs": (c_row.size, 0),
+        "matching_candidate_persons": (np.unique(c_target).size, 0),
+        "matching_controls": (n_c, 0),
+        "matching_control_persons": (np.unique(c_target[cand]).size, 0),
+        "matching_controls_later_participants": (int((t_start[c_target[cand]] < NEVER).sum()), 0),
+        "matching_participants_matched": (0, int(matched.sum())),
+    }
+    for j in range(matching.ratio + 1):  # k + 1 summary rows, not a loop over persons
+        extra[f"matching_participants_with_{j}_controls"] = (0, int(per_part[j]))
+    log.info(
+        "case %s matched: %d of %d participants found a control (%d controls from %d eligible pairs)",
+        case_id, int(matched.sum()), p_idx.size, n_c, c_row.size,
+    )
+    return chosen, ch_entry, fol, excluded, extra
 
 
 def _summary(
     members: pd.DataFrame,
     persons: pd.DataFrame,
     status: pd.DataFrame,
-    no_spells: np.ndarray,
-    censored_at_entry: np.ndarray,
-    too_short: np.ndarray,
+    excluded: dict[str, np.ndarray],
     by_code: np.ndarray,
+    by_participation: np.ndarray,
     notes: dict[str, int],
     spells: Spells,
     st: Status,
     cutoff: int,
+    extra_rows: dict[str, tuple[int, int]],
+    *,
+    matched: bool = False,
 ) -> pd.DataFrame:
     """Counts per group; nothing leaves the cohort without a line here."""
     groups = ["comparison", "intervention"]
@@ -517,9 +843,8 @@ def _summary(
         return vals + [sum(vals)]
 
     items["memberships"] = per_group(lambda g: (mg == g).sum())
-    items["excluded_no_spell_data"] = per_group(lambda g: (no_spells & (mg == g)).sum())
-    items["excluded_censored_at_entry"] = per_group(lambda g: (censored_at_entry & (mg == g)).sum())
-    items["excluded_too_short_for_durable_exit"] = per_group(lambda g: (too_short & (mg == g)).sum())
+    for name, mask in excluded.items():
+        items[name] = per_group(lambda g, mask=mask: (mask & (mg == g)).sum())
     items["persons"] = per_group(lambda g: (pg == g).sum())
     items["off_support_at_entry"] = per_group(
         lambda g: ((persons["duration"] == 0) & (persons["event"] == 1) & (pg == g)).sum()
@@ -528,8 +853,12 @@ def _summary(
     items["person_periods_followed"] = per_group(lambda g: persons["followed"].to_numpy()[pg == g].sum())
     items["events"] = per_group(lambda g: persons["event"].to_numpy()[pg == g].sum())
     ev = persons["event"].to_numpy() == 1
-    items["censored_cut_off"] = per_group(lambda g: (~ev & ~by_code & (pg == g)).sum())
+    items["censored_cut_off"] = per_group(lambda g: (~ev & ~by_code & ~by_participation & (pg == g)).sum())
     items["censored_code"] = per_group(lambda g: (by_code & (pg == g)).sum())
+    if matched:
+        items["censored_participation_start"] = per_group(lambda g: (by_participation & (pg == g)).sum())
+    for name, (c, i) in extra_rows.items():
+        items[name] = [float(c), float(i), float(c + i)]
     out = pd.DataFrame.from_dict(items, orient="index", columns=groups + ["all"])
     extra = {f"memberships_note_{k}": v for k, v in notes.items()}
     for reason, n in zip(spells.excluded["reason"], spells.excluded["rows"]):

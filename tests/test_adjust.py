@@ -1,5 +1,6 @@
 """Selection adjustment: on data where participants are chosen on prior duration, the
-unadjusted area is biased and the inverse-probability-weighted area recovers the truth."""
+unadjusted area is biased and the inverse-probability-weighted area recovers the truth;
+on register data where they are picked month by month, sequential matching recovers it."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import survival_invest as si
 from survival_invest import InputError
 from survival_invest.adjust import design_matrix, ipw_area, ipw_bootstrap, ipw_weights, propensity
 from survival_invest.balance import balance_table
+from survival_invest.io.readers import memberships_from_frame, spells_from_frame
+from survival_invest.synthetic.confounded import simulate_confounded
 
 TAU = 24
 
@@ -78,3 +81,80 @@ def test_propensity_is_a_logistic_fit() -> None:
     assert np.max(np.abs(ps - want)) < 0.03
     d = design_matrix(pd.DataFrame({"a": [1.0, 2.0], "b": ["x", "y"]}), ["a", "b"])
     assert d.shape == (2, 2)
+
+
+# --- register data with selection: participants picked month by month, short spells first -----------------------
+
+
+def _cohorts(seed: int, comparisons: tuple[str, ...] = ("target_all", "non_participants", "matched")):
+    sp, ms, people, truth = simulate_confounded(30000, seed=seed)
+    sp, ms = spells_from_frame(sp), memberships_from_frame(ms)
+    out = {
+        comp: si.build_cohort(sp, ms, case_id="1", as_of="2022-06", data_lag=2, comparison=comp).with_persons(people)
+        for comp in comparisons
+    }
+    return out, truth
+
+
+@pytest.fixture(scope="module")
+def selected() -> tuple[dict[str, si.Cohort], object]:
+    return _cohorts(seed=1)
+
+
+def _area(c: si.Cohort) -> pd.Series:
+    return c.curves().area_between("comparison", "intervention", TAU).iloc[0]
+
+
+def _truth(c: si.Cohort, truth) -> float:
+    return truth.area(TAU, c.persons.loc[c.persons.group == "intervention", "person_id"])
+
+
+def test_register_selection_biases_the_naive_areas_and_matching_recovers_the_truth(selected) -> None:
+    cohorts, truth = selected
+    naive_error = []
+    for comp in ("target_all", "non_participants"):
+        a = _area(cohorts[comp])
+        assert abs(a.value - _truth(cohorts[comp], truth)) > 3 * a.se, comp  # outside any reasonable interval
+        naive_error.append(abs(a.value - _truth(cohorts[comp], truth)))
+    m = cohorts["matched"]
+    a = _area(m)
+    true_m = _truth(m, truth)
+    assert a.lower <= true_m <= a.upper
+    assert abs(a.value - true_m) < min(naive_error) / 2
+    assert m.summary.loc["excluded_no_match", "intervention"] == 0  # every participant found a control here
+
+
+@pytest.mark.parametrize("seed", [2, 3])
+def test_matching_is_unbiased_and_the_naive_comparison_biased_across_seeds(seed: int) -> None:
+    cohorts, truth = _cohorts(seed, ("non_participants", "matched"))
+    a = _area(cohorts["matched"])
+    assert abs(a.value - _truth(cohorts["matched"], truth)) < 3 * a.se
+    n = _area(cohorts["non_participants"])
+    assert n.value - _truth(cohorts["non_participants"], truth) > 3 * n.se  # the long-term non-participants inflate it
+
+
+def test_weights_on_the_matched_cohort_recover_the_truth_but_cannot_repair_the_clock(selected) -> None:
+    cohorts, truth = selected
+    m = cohorts["matched"]
+    res = ipw_bootstrap(m.persons, None, TAU, n_boot=100, seed=3)  # age, sex, prior weeks, benefit group
+    assert res.lower <= _truth(m, truth) <= res.upper
+    # non-participants weighted to the participants' baseline: their clock still starts at target entry and they
+    # are the persons who left support before anyone picked them (immortal time), so the area stays biased
+    non = cohorts["non_participants"]
+    res = ipw_bootstrap(non.persons, None, TAU, n_boot=40, seed=3)
+    assert not res.lower <= _truth(non, truth) <= res.upper
+
+
+def test_balance_before_and_after_matching_and_weighting(selected) -> None:
+    cohorts, _ = selected
+    non, m = cohorts["non_participants"], cohorts["matched"]
+    _, w = ipw_area(non.persons, None, TAU)
+    _, wm = ipw_area(m.persons, None, TAU)
+    t = balance_table(non.persons, weights=w, matched=m.persons, matched_weights=wm)
+    assert list(t.index) == ["age", "sex=female", "sex=male", "prior_weeks", "benefit_group=kontanthjaelp", "benefit_group=uddannelseshjaelp"]
+    assert t.loc["prior_weeks", "smd"] < -0.3 and abs(t.loc["benefit_group=kontanthjaelp", "smd"]) > 0.1
+    assert abs(t.loc["prior_weeks", "smd_matched"]) < 0.1  # matched on the band
+    assert abs(t.loc["benefit_group=kontanthjaelp", "smd_matched"]) < 1e-12  # matched exactly
+    assert t.loc["age", "smd_matched"] < -0.1  # the younger are picked more; matching does not touch age
+    assert (t.filter(like="smd_weighted").abs() < 0.05).all().all()
+    assert (t.filter(like="smd_matched_weighted").abs() < 0.05).all().all()

@@ -40,3 +40,34 @@ def test_errors() -> None:
         balance_table(p, ["age"])
     with pytest.raises(InputError, match="both groups need persons"):
         balance_table(p.assign(group="intervention"), ["x"])
+
+
+def test_before_ipw_and_matching_side_by_side() -> None:
+    before = pd.DataFrame({"group": ["intervention"] * 2 + ["comparison"] * 4, "x": [1.0, 3.0, 5.0, 5.0, 3.0, 1.0],
+                           "b": ["k", "k", "u", "u", "k", "k"]})
+    matched = pd.DataFrame({"group": ["intervention"] * 2 + ["comparison"] * 2, "x": [1.0, 3.0, 1.0, 3.0], "b": ["k"] * 4})
+    t = balance_table(before, ["x", "b"], matched=matched, matched_weights=np.array([1.0, 1.0, 1.0, 1.0]))
+    assert list(t.columns) == ["mean_treated", "mean_comparison", "smd", "mean_treated_matched", "mean_comparison_matched",
+                               "smd_matched", "mean_treated_matched_weighted", "mean_comparison_matched_weighted",
+                               "smd_matched_weighted"]
+    assert t.loc["x", "smd"] < -0.5 and t.loc["x", "smd_matched"] == 0.0
+    assert t.loc["b=u", "mean_comparison"] == 0.5 and t.loc["b=u", "mean_comparison_matched"] == 0.0  # level absent after matching
+    with pytest.raises(InputError, match="3 weights for 4 rows of the matched persons"):
+        balance_table(before, ["x"], matched=matched, matched_weights=np.ones(3))
+    with pytest.raises(InputError, match="matched_weights needs matched"):
+        balance_table(before, ["x"], matched_weights=np.ones(3))
+    with pytest.raises(InputError, match=r"columns \['b'\] are not in the matched persons"):
+        balance_table(before, ["x", "b"], matched=matched.drop(columns="b"))
+
+
+def test_baseline_covariates_use_what_is_there() -> None:
+    from survival_invest.balance import baseline_covariates
+
+    p = pd.DataFrame({"group": ["intervention", "comparison"], "prior_weeks": [1.0, 2.0], "benefit_group": ["k", "u"]})
+    assert baseline_covariates(p) == ["prior_weeks", "benefit_group"]
+    full = p.assign(age=[30.0, 40.0], age_band=["25-34", "35-44"], sex=["male", "female"])
+    assert baseline_covariates(full) == ["age", "sex", "prior_weeks", "benefit_group"]
+    unknown = full.assign(age=[30.0, np.nan], age_band=["25-34", "unknown"], sex=["male", "unknown"])
+    assert baseline_covariates(unknown) == ["age_band", "sex", "prior_weeks", "benefit_group"]  # nobody dropped
+    t = balance_table(unknown)
+    assert "age_band=unknown" in t.index and "sex=unknown" in t.index

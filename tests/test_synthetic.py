@@ -56,3 +56,20 @@ def test_large_sample_recovers_true_curve_within_its_band() -> None:
         inside = (lo <= true_s) & (true_s <= up)
         assert inside.mean() >= 0.85  # pointwise 95 % bands: most points cover
         assert np.max(np.abs(km.survival_at(t) - true_s)) < 0.02
+
+
+def test_confounded_extract_is_seeded_and_its_selection_is_built_in() -> None:
+    from survival_invest.synthetic.confounded import simulate_confounded
+
+    a = simulate_confounded(3000, seed=4)
+    b = simulate_confounded(3000, seed=4)
+    c = simulate_confounded(3000, seed=5)
+    assert all(x.equals(y) for x, y in zip(a[:3], b[:3])) and not a[0].equals(c[0])
+    spells, members, people, truth = a
+    parts = truth.participants
+    assert set(parts["person_id"]) == set(members.loc[members.group == "intervention", "person_id"])
+    assert set(people["person_id"]) == set(members["person_id"])
+    assert parts["prior_months"].median() < 6  # short spells are picked first
+    areas = truth.participant_areas(24)
+    assert (areas["area"] > 0).all() and truth.area(24) == pytest.approx(areas["area"].mean())
+    assert simulate_confounded(3000, seed=4, missing_from_person_table=0.1)[2].shape[0] < len(people)

@@ -14,6 +14,18 @@ covariates explain:
   and ``(1 - P(T)) / (1 - e)`` for the comparison group (Robins, Hernán).
 * ``trim=q`` truncates the weights at their ``q`` and ``1 - q`` quantiles within each group.
 
+The covariates default to the engine's baseline covariates
+(:func:`survival_invest.balance.baseline_covariates`: age and sex from a person
+table attached with :meth:`survival_invest.Cohort.with_persons`, prior weeks on
+support and benefit group at entry); persons absent from the person table are
+kept in an explicit ``"unknown"`` level (``age_band``, ``sex``), never dropped.
+
+The weights can be fitted on any cohort: on a ``non_participants`` cohort they
+adjust for the measured baseline differences, but not for a comparison clock
+that starts at a non-comparable moment (immortal time; see
+``docs/comparisons.md``); on a ``matched`` cohort they remove what imbalance the
+matching left (e.g. in age).
+
 Weighted curves come from the core's ``weights``. Greenwood's formula on
 weighted counts does not account for estimated weights, so intervals for
 weighted areas come from :func:`ipw_bootstrap`, which re-fits the propensity
@@ -28,7 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from survival_invest.balance import covariate_columns
+from survival_invest.balance import baseline_covariates, covariate_columns
 from survival_invest.errors import InputError
 from survival_invest.estimate.bootstrap import replicate_counts
 from survival_invest.estimate.curves import kaplan_meier_by
@@ -36,8 +48,13 @@ from survival_invest.estimate.curves import kaplan_meier_by
 __all__ = ["design_matrix", "propensity", "ipw_weights", "IPWArea", "ipw_area", "ipw_bootstrap"]
 
 
-def design_matrix(persons: pd.DataFrame, covariates: list[str]) -> np.ndarray:
-    """Covariates as a numeric matrix: numeric columns as they are, others one-hot (first level dropped)."""
+def design_matrix(persons: pd.DataFrame, covariates: list[str] | None = None) -> np.ndarray:
+    """Covariates as a numeric matrix: numeric columns as they are, others one-hot (first level dropped).
+
+    ``covariates=None``: :func:`~survival_invest.balance.baseline_covariates` of ``persons``.
+    """
+    if covariates is None:
+        covariates = baseline_covariates(persons)
     parts = list(covariate_columns(persons, covariates, drop_first=True, who="design_matrix").values())
     if not parts:
         raise InputError("no usable covariates: give at least one column with variation.")
@@ -100,7 +117,7 @@ class IPWArea:
     n_boot: int
 
 
-def ipw_area(persons: pd.DataFrame, covariates: list[str], tau: float, **kw) -> tuple[float, np.ndarray]:
+def ipw_area(persons: pd.DataFrame, covariates: list[str] | None, tau: float, **kw) -> tuple[float, np.ndarray]:
     """Weighted ``RMST_comparison - RMST_intervention`` and the weights used."""
     treated = (persons["group"] == "intervention").to_numpy()
     w = ipw_weights(propensity(design_matrix(persons, covariates), treated), treated, **kw)
@@ -109,10 +126,15 @@ def ipw_area(persons: pd.DataFrame, covariates: list[str], tau: float, **kw) -> 
 
 
 def ipw_bootstrap(
-    persons: pd.DataFrame, covariates: list[str], tau: float, *, n_boot: int = 300, seed: int = 0,
+    persons: pd.DataFrame, covariates: list[str] | None, tau: float, *, n_boot: int = 300, seed: int = 0,
     alpha: float = 0.05, **kw,
 ) -> IPWArea:
-    """IPW area with a percentile bootstrap interval; persons resampled within their group."""
+    """IPW area with a percentile bootstrap interval; persons resampled within their group.
+
+    ``covariates=None``: the baseline covariates of ``persons``. Rows are
+    resampled as independent units; in a matched cohort a person who is a
+    control in several months has several rows, resampled separately.
+    """
     treated = (persons["group"] == "intervention").to_numpy()
     codes = treated.astype(np.int64)
     x = design_matrix(persons, covariates)

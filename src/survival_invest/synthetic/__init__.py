@@ -1,5 +1,6 @@
-"""Seeded synthetic data with known truth: simple two-group cohorts and full register extracts."""
+"""Seeded synthetic data with known truth: simple two-group cohorts, full register extracts, and an extract with selection."""
 
+from survival_invest.synthetic.confounded import ConfoundedTruth, simulate_confounded
 from survival_invest.synthetic.extracts import (
     NORDDJURS_CASES,
     CaseSpec,
@@ -17,10 +18,12 @@ from survival_invest.synthetic.simple import (
 __all__ = [
     "NORDDJURS_CASES",
     "CaseSpec",
+    "ConfoundedTruth",
     "GeometricTruth",
     "PortfolioTruth",
     "dream_wide",
     "geometric_two_groups",
+    "simulate_confounded",
     "simulate_portfolio",
     "true_rmst_geometric",
     "write_demo_data",

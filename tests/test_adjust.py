@@ -158,3 +158,20 @@ def test_balance_before_and_after_matching_and_weighting(selected) -> None:
     assert t.loc["age", "smd_matched"] < -0.1  # the younger are picked more; matching does not touch age
     assert (t.filter(like="smd_weighted").abs() < 0.05).all().all()
     assert (t.filter(like="smd_matched_weighted").abs() < 0.05).all().all()
+
+
+def test_bootstrap_refits_equal_fits_on_explicitly_resampled_persons() -> None:
+    from survival_invest.estimate.bootstrap import replicate_counts
+
+    frame, _ = confounded(1500, seed=8)
+    res = ipw_bootstrap(frame, ["prior_weeks"], TAU, n_boot=5, seed=11, alpha=0.5)
+    codes = (frame["group"] == "intervention").to_numpy().astype(np.int64)
+    counts = replicate_counts(codes, 2, 5, np.random.default_rng(11))
+    reps = []
+    for b in range(5):  # the slow way: copy the resampled rows and fit everything again
+        idx = np.repeat(np.arange(len(frame)), counts[b])
+        reps.append(ipw_area(frame.iloc[idx].reset_index(drop=True), ["prior_weeks"], TAU)[0])
+    lo, hi = np.quantile(reps, [0.25, 0.75])
+    # equal up to the optimiser's tolerance (ignoring the counts would move the replicates by about 0.1)
+    assert res.lower == pytest.approx(lo, abs=2e-3) and res.upper == pytest.approx(hi, abs=2e-3)
+    assert res.se == pytest.approx(np.std(reps, ddof=1), abs=2e-3)

@@ -69,14 +69,23 @@ def _unpenalised() -> dict:
     return {"C": np.inf} if (major, minor) >= (1, 8) else {"penalty": None}
 
 
-def propensity(x: np.ndarray, treated: np.ndarray) -> np.ndarray:
-    """``P(participant | x)`` by an unpenalised logistic regression (scikit-learn)."""
-    from sklearn.linear_model import LogisticRegression
-
+def _standardise(x: np.ndarray) -> np.ndarray:
+    """Centred and scaled columns: a well-conditioned fit of the same (unpenalised) model."""
     scale = x.std(axis=0)
     scale[scale == 0] = 1.0
-    z = (x - x.mean(axis=0)) / scale  # standardised for a well-conditioned fit; the model is the same
-    model = LogisticRegression(max_iter=2000, **_unpenalised())
+    return (x - x.mean(axis=0)) / scale
+
+
+def _logistic(warm_start: bool = False):
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(max_iter=2000, warm_start=warm_start, **_unpenalised())
+
+
+def propensity(x: np.ndarray, treated: np.ndarray) -> np.ndarray:
+    """``P(participant | x)`` by an unpenalised logistic regression (scikit-learn)."""
+    z = _standardise(x)
+    model = _logistic()
     model.fit(z, treated.astype(int))
     return model.predict_proba(z)[:, 1]
 
@@ -134,6 +143,11 @@ def ipw_bootstrap(
     ``covariates=None``: the baseline covariates of ``persons``. Rows are
     resampled as independent units; in a matched cohort a person who is a
     control in several months has several rows, resampled separately.
+
+    Each replicate's propensity model is the logistic fit on the resampled
+    persons, computed as a fit with the replicate counts as frequency weights
+    (the same likelihood as duplicated rows) started from the full-sample
+    coefficients (``warm_start``), which needs a few iterations only.
     """
     treated = (persons["group"] == "intervention").to_numpy()
     codes = treated.astype(np.int64)
@@ -143,9 +157,13 @@ def ipw_bootstrap(
     counts = replicate_counts(codes, 2, n_boot, rng)
     n = len(persons)
     weights = np.zeros((n_boot, n))
+    z, t_int = _standardise(x), treated.astype(int)
+    model = _logistic(warm_start=True)
+    model.fit(z, t_int)
     for b in range(n_boot):  # only the small logistic fit per replicate; the curves are fitted in one pass below
+        model.fit(z, t_int, sample_weight=counts[b])
         idx = np.repeat(np.arange(n), counts[b])
-        ps = propensity(x[idx], treated[idx])
+        ps = model.predict_proba(z)[:, 1][idx]
         w_rows = ipw_weights(ps, treated[idx], **kw)
         weights[b] = np.bincount(idx, weights=w_rows, minlength=n)  # sum over the copies of each person
     key = (np.arange(n_boot)[:, None] * 2 + codes[None, :]).ravel()

@@ -40,7 +40,8 @@ def covariate_columns(
 ) -> dict[str, np.ndarray]:
     """Covariates as named numeric columns: numeric ones as they are, others one 0/1 column per level.
 
-    Levels are named ``name=level``; ``drop_first`` drops each categorical's first
+    Levels are named ``name=level``, in sorted order (a categorical column: in
+    the order of its categories, unused ones left out); ``drop_first`` drops each categorical's first
     level (a regression design). Missing columns and missing numeric values are
     an :class:`InputError` naming them (``who`` says which function asked).
     """
@@ -56,7 +57,13 @@ def covariate_columns(
                 raise InputError(f"{who}: column {c!r} has missing values at rows {np.flatnonzero(np.isnan(vals))[:5].tolist()}.")
             cols[c] = vals
         else:
-            dummies = pd.get_dummies(x.astype("string").fillna("<NA>"), prefix=c, prefix_sep="=", drop_first=drop_first)
+            if isinstance(x.dtype, pd.CategoricalDtype):  # keep the categories' order (e.g. age bands), used ones only
+                x = x.cat.remove_unused_categories()
+                if x.isna().any():
+                    x = x.cat.add_categories("<NA>").fillna("<NA>")
+            else:
+                x = x.astype("string").fillna("<NA>")
+            dummies = pd.get_dummies(x, prefix=c, prefix_sep="=", drop_first=drop_first)
             for name in dummies.columns:
                 cols[str(name)] = dummies[name].to_numpy(dtype=float)
     return cols

@@ -228,7 +228,7 @@ def attach_persons(
     -----
     * ``age``: years from the date of birth to the first day of the entry
       period (days / 365.25); a year of birth alone is dated 1 July.
-      ``age_band``: ``<25, 25-34, 35-44, 45-54, 55+``.
+      ``age_band``: ``<25, 25-34, 35-44, 45-54, 55+`` (an ordered categorical).
     * ``sex``: ``"female"`` / ``"male"``.
     * A person of the cohort who is **absent from the table** is kept, with
       ``sex = "unknown"``, ``age_band = "unknown"`` and ``age`` missing (NaN),
@@ -278,7 +278,7 @@ def attach_persons(
     band = np.asarray(AGE_LABELS, dtype=object)[np.searchsorted(np.asarray(AGE_BANDS), np.nan_to_num(age), side="right")]
     out = persons.drop(columns=["age", "age_band", "sex"], errors="ignore").copy()
     out["age"] = age
-    out["age_band"] = pd.Series(np.where(found, band, "unknown"), index=out.index, dtype="string")
+    out["age_band"] = pd.Categorical(np.where(found, band, "unknown"), categories=AGE_LABELS + ("unknown",), ordered=True)
     out["sex"] = pd.Series(sex, index=out.index, dtype="string")
     return out, counts
 

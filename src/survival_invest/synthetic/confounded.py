@@ -170,16 +170,16 @@ def simulate_confounded(
         on |= begin
         started |= begin
         in_window = (m >= w0) & (m < w0 + window_months)
-        new_target = in_window & on & (target_entry < 0)
-        target_entry[new_target] = m
-        followed = target_entry >= 0
-        dead = followed & alive & (rng.random(n) < p_censor)
         band = np.searchsorted(bands, np.maximum(d, 0), side="right")
         h = hz[band] * h_factor
         treated = (part >= 0) & (m > part)
         h = np.where(treated, np.minimum(effect * h, 0.95), h)
-        leave = on & alive & ~dead & (d >= 1) & (rng.random(n) < h)
+        leave = on & alive & (d >= 1) & (rng.random(n) < h)
         on &= ~leave
+        new_target = in_window & on & (target_entry < 0)  # on support in the month of target entry
+        target_entry[new_target] = m
+        followed = target_entry >= 0
+        dead = followed & alive & (rng.random(n) < p_censor)
         pick = in_window & on & alive & ~dead & followed & (part < 0) & (rng.random(n) < sel[band] * s_factor)
         part[pick] = m
         col = np.zeros(n, dtype=np.int8)

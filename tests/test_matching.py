@@ -168,3 +168,13 @@ def test_matched_cohort_works_with_the_rest_of_the_engine() -> None:
     assert set(occ.group) == {"comparison", "intervention"} and occ.share.between(0, 1).all()
     # the comparison rows of one person are independent rows with their own clock: status indexes persons rows
     assert c.status["member"].max() < len(c.persons)
+
+
+def test_no_match_at_all_is_an_error_that_says_what_to_do() -> None:
+    rows = months("i", "2019-12", ["151"] * 13) + months("a", "2019-12", ["130"] * 13)
+    sp = spells_from_frame(pd.DataFrame(rows, columns=["person_id", "period", "benefit"]))
+    ms = memberships_from_frame(pd.DataFrame(
+        [("i", "1", "target", "2020-01"), ("a", "1", "target", "2020-01"), ("i", "1", "intervention", "2020-03")],
+        columns=["person_id", "case_id", "group", "entry_period"]))
+    with pytest.raises(CohortError, match=r"case '1': none of the 1 participants found a control .*1 eligible .*wider prior_bands"):
+        build_cohort(sp, ms, case_id="1", as_of="2020-12", comparison="matched")

@@ -65,7 +65,7 @@ def test_confounded_extract_is_seeded_and_its_selection_is_built_in() -> None:
     b = simulate_confounded(3000, seed=4)
     c = simulate_confounded(3000, seed=5)
     assert all(x.equals(y) for x, y in zip(a[:3], b[:3])) and not a[0].equals(c[0])
-    spells, members, people, truth = a
+    _, members, people, truth = a
     parts = truth.participants
     assert set(parts["person_id"]) == set(members.loc[members.group == "intervention", "person_id"])
     assert set(people["person_id"]) == set(members["person_id"])

@@ -694,7 +694,9 @@ def build_cohort(
     m_person = _person_positions(st, members["person_id"])
     entry = members["entry_period"].to_numpy().astype(np.int32)
     if matching is not None:  # comparison == "matched"
-        members, entry, fol, excluded, extra = _matched(members, m_person, entry, st, cutoff, k, freq, matching, case_id)
+        members, entry, fol, summary_members, excluded, extra = _matched(
+            members, m_person, entry, st, cutoff, k, freq, matching, case_id
+        )
     else:
         fol = _follow(st, m_person, entry, cutoff, k, freq)
         excluded = {
@@ -702,19 +704,18 @@ def build_cohort(
             "excluded_censored_at_entry": fol.censored_at_entry,
             "excluded_too_short_for_durable_exit": fol.too_short,
         }
-        extra = {}
+        summary_members, extra = members, {}
     persons, status_frame, keep_m = _assemble(members, entry, fol, st, freq)
     if matching is not None:
+        bands = np.asarray(band_labels(matching.prior_bands))
         persons["prior_band"] = pd.Series(
-            np.asarray(band_labels(matching.prior_bands))[prior_band(persons["prior_weeks"].to_numpy(), matching.prior_bands)],
-            dtype="string",
+            bands[prior_band(persons["prior_weeks"].to_numpy(), matching.prior_bands)], dtype="string"
         )
         persons["matched_set"] = members["matched_set"].to_numpy()[keep_m]
 
     summary = _summary(
-        members if comparison != "matched" else extra.pop("_summary_members"),
-        persons, status_frame, excluded, fol.by_code[keep_m], fol.by_participation[keep_m], notes, spells, st, cutoff,
-        extra, matched=comparison == "matched",
+        summary_members, persons, status_frame, excluded, fol.by_code[keep_m], fol.by_participation[keep_m],
+        notes, spells, st, cutoff, extra, matched=matching is not None,
     )
     log.info("case %s: %d persons, cut-off %s", case_id, len(persons), period_label(cutoff, freq))
     return Cohort(
@@ -726,13 +727,14 @@ def build_cohort(
 def _matched(
     members: pd.DataFrame, m_person: np.ndarray, entry: np.ndarray, st: Status, cutoff: int, k: int,
     freq: Frequency, matching: Matching, case_id: str,
-) -> tuple[pd.DataFrame, np.ndarray, _Followed, dict[str, np.ndarray], dict]:
+) -> tuple[pd.DataFrame, np.ndarray, _Followed, pd.DataFrame, dict[str, np.ndarray], dict[str, tuple[int, int]]]:
     """Participants and their sequentially matched controls (rules in :mod:`survival_invest.matching`).
 
     Returns the members actually followed (controls first, then matched
     participants, with a ``matched_set`` column), their entry periods and
-    follow-up, the exclusion masks over the summary's members (every
-    participant and every control) and the matching counts for the summary.
+    follow-up, the summary's members (every control row, then every
+    participant), the exclusion masks over those, and the matching counts
+    (comparison, intervention) for the summary.
     """
     is_int = (members["group"] == "intervention").to_numpy()
     part, target = members[is_int].reset_index(drop=True), members[~is_int].reset_index(drop=True)
@@ -764,6 +766,12 @@ def _matched(
     order = np.lexsort((c_row[cand], who))  # controls listed by matched set, then by (person, month)
     cand, who = cand[order], who[order]
     matched = n_ctrl > 0
+    if not matched.any():
+        raise CohortError(
+            f"case {case_id!r}: none of the {p_idx.size} participants found a control (comparison 'matched': "
+            f"{c_row.size} eligible (person, month) pairs, none with a participant's benefit group and prior band "
+            f"{', '.join(band_labels(matching.prior_bands))} weeks); use wider prior_bands or another comparison."
+        )
     controls = pd.DataFrame(
         {
             "person_id": target["person_id"].to_numpy()[c_target[cand]],
@@ -797,8 +805,7 @@ def _matched(
         "excluded_no_match": np.concatenate([np.zeros(n_c, dtype=bool), no_match]),
     }
     per_part = np.bincount(n_ctrl, minlength=matching.ratio + 1)
-    extra: dict = {
-        "_summary_members": summary_members,
+    extra = {
         "matching_candidate_pairs": (c_row.size, 0),
         "matching_candidate_persons": (np.unique(c_target).size, 0),
         "matching_controls": (n_c, 0),
@@ -812,7 +819,7 @@ def _matched(
         "case %s matched: %d of %d participants found a control (%d controls from %d eligible pairs)",
         case_id, int(matched.sum()), p_idx.size, n_c, c_row.size,
     )
-    return chosen, ch_entry, fol, excluded, extra
+    return chosen, ch_entry, fol, summary_members, excluded, extra
 
 
 def _summary(

@@ -110,7 +110,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     progress = _Progress(args.quiet)
     try:
-        outcome = run_monthly(args.config, args.as_of, args.out, progress=progress)
+        outcome = run_monthly(args.config, args.as_of, args.out, progress=progress, engine=args.engine)
     finally:
         progress.done()
     for w in outcome.warnings:
@@ -158,6 +158,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", required=True, help="as-of month, YYYY-MM (the cut-off is as-of minus the data lag)")
     p.add_argument("--out", type=Path, required=True, help="reports folder; the run goes to OUT/<as-of>/")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress line")
+    p.add_argument("--engine", choices=["auto", "memory", "duckdb", "spark"], default=None,
+                   help="where to aggregate the extract (default: the config's [engine], else auto by size)")
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("validate", help="check config and data without computing")

@@ -156,6 +156,31 @@ class Targets:
     other_initiatives: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
 
 
+ENGINES = ("auto", "memory", "duckdb", "spark")
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """Where the extract is aggregated (``[engine]``; see ``docs/scaling.md``).
+
+    ``name``: ``memory`` (numpy/pandas), ``duckdb`` (out-of-core over Parquet),
+    ``spark`` (a cluster, or local mode), or ``auto`` (default: ``duckdb`` when
+    the spells on disk exceed ``auto_threshold_mb``, else ``memory``). The
+    environment variable ``SURVIVAL_INVEST_ENGINE`` overrides ``name``.
+    DuckDB: ``memory_limit`` (e.g. ``"6GB"``), ``threads``, ``temp_directory``
+    (spill files). Spark: ``spark_master`` (else ``$SPARK_MASTER``, else
+    ``local[*]``) and ``spark_conf`` (a table of Spark settings).
+    """
+
+    name: str = "auto"
+    auto_threshold_mb: float = 1000.0
+    memory_limit: str | None = None
+    threads: int | None = None
+    temp_directory: Path | None = None
+    spark_master: str | None = None
+    spark_conf: Mapping[str, str] = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class Portfolio:
     """A validated portfolio configuration."""
@@ -166,6 +191,7 @@ class Portfolio:
     refusion: Refusion
     cases: tuple[CaseConfig, ...]
     targets: Targets | None = None
+    engine: EngineConfig = field(default_factory=EngineConfig)
 
     def case(self, case_id: str) -> CaseConfig:
         for c in self.cases:
@@ -174,7 +200,8 @@ class Portfolio:
         raise ConfigError(f"{self.source}: no case {case_id!r}; cases are {[c.id for c in self.cases]}.")
 
 
-_SECTIONS = {"run", "data", "refusion", "case", "targets"}
+_SECTIONS = {"run", "data", "refusion", "case", "targets", "engine"}
+_ENGINE_KEYS = {"name", "auto_threshold_mb", "memory_limit", "threads", "temp_directory", "spark_master", "spark_conf"}
 _TARGET_KEYS = {"years", "reduction", "other_initiatives"}
 _RUN_KEYS = {"price_level", "price_index", "data_lag", "min_persons", "language"}
 _DATA_KEYS = {"spells", "spells_format", "memberships", "classification", "finance", "persons"}
@@ -432,7 +459,33 @@ def parse_config(doc: Mapping[str, Any], source: Path) -> Portfolio:
         for name in raw_o:
             others[str(name)] = tctx.numbers(raw_o, name, len(years_raw))
         targets = Targets(tuple(years_raw), reduction, others)
-    return Portfolio(source, run, data, refusion, cases, targets)
+    return Portfolio(source, run, data, refusion, cases, targets, _engine(source, doc.get("engine", {}), base))
+
+
+def _engine(source: Path, raw: Any, base: Path) -> EngineConfig:
+    ctx = _Ctx(source, "[engine]")
+    if not isinstance(raw, dict):
+        raise ctx.error("engine", "expected a table")
+    ctx.unknown(raw, _ENGINE_KEYS)
+    conf = raw.get("spark_conf", {})
+    if not isinstance(conf, dict) or not all(isinstance(v, (str, int, float, bool)) for v in conf.values()):
+        raise ctx.error("spark_conf", f"expected a table of setting = value, got {conf!r}")
+    for key in ("memory_limit", "spark_master"):
+        if key in raw and not isinstance(raw[key], str):
+            raise ctx.error(key, f"expected a string, got {raw[key]!r}")
+    threads = raw.get("threads")
+    temp = raw.get("temp_directory")
+    if temp is not None and not isinstance(temp, str):
+        raise ctx.error("temp_directory", f"expected a folder path, got {temp!r}")
+    return EngineConfig(
+        name=ctx.choice(raw, "name", ENGINES, "auto"),
+        auto_threshold_mb=float(ctx.number(raw, "auto_threshold_mb", lo=0, default=1000.0)),
+        memory_limit=raw.get("memory_limit"),
+        threads=None if threads is None else int(ctx.number(raw, "threads", lo=1, integer=True)),
+        temp_directory=None if temp is None else (base / temp),
+        spark_master=raw.get("spark_master"),
+        spark_conf={str(k): str(v).lower() if isinstance(v, bool) else str(v) for k, v in conf.items()},
+    )
 
 
 def load_config(path: str | Path) -> Portfolio:

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from survival_invest.cohort import Cohort, build_cohort
+from survival_invest.cohort import Cohort
 from survival_invest.config import CaseConfig, Portfolio, load_config
 from survival_invest.economics import (
     YearFigures,
@@ -38,9 +38,8 @@ from survival_invest.economics import (
     realised_savings,
 )
 from survival_invest.io.periods import parse_as_of
-from survival_invest.io.readers import Spells, read_classification, read_finance, read_memberships, read_spells
+from survival_invest.io.readers import read_finance
 from survival_invest.stats import CaseStatistics, case_statistics
-from survival_invest.status import spell_status
 
 __all__ = ["RESULT_COLUMNS", "PortfolioRun", "run_portfolio", "run_portfolio_full", "case_results", "budget_results"]
 
@@ -193,7 +192,9 @@ def _with_net(out: pd.DataFrame, case_id: str) -> pd.DataFrame:
     return out
 
 
-def run_portfolio(config: Portfolio | str, as_of: str | int, *, alpha: float = 0.05) -> pd.DataFrame:
+def run_portfolio(
+    config: Portfolio | str, as_of: str | int, *, alpha: float = 0.05, engine: str | None = None
+) -> pd.DataFrame:
     """Run every case of the portfolio for the as-of month; return the long results table.
 
     Parameters
@@ -210,44 +211,31 @@ def run_portfolio(config: Portfolio | str, as_of: str | int, *, alpha: float = 0
     DataFrame
         Columns ``case_id, year, measure, kind, value, lower, upper, unit``, unrounded.
     """
-    return run_portfolio_full(config, as_of, alpha=alpha).results
+    return run_portfolio_full(config, as_of, alpha=alpha, engine=engine).results
 
 
-def run_portfolio_full(config: Portfolio | str, as_of: str | int, *, alpha: float = 0.05) -> PortfolioRun:
-    """As :func:`run_portfolio`, also returning the cohorts (for plots and reports)."""
+def run_portfolio_full(
+    config: Portfolio | str, as_of: str | int, *, alpha: float = 0.05, engine: str | None = None
+) -> PortfolioRun:
+    """As :func:`run_portfolio`, also returning the statistics (and in-memory cohorts) behind the figures.
+
+    ``engine``: ``memory``, ``duckdb``, ``spark`` or ``auto`` (default: the
+    config's ``[engine]``; see :mod:`survival_invest.engines`). Every engine
+    gives the same figures.
+    """
+    from survival_invest.engines import portfolio_statistics
+
     if not isinstance(config, Portfolio):
         config = load_config(config)
     as_of_p = parse_as_of(as_of, "month")
     cutoff = as_of_p - config.run.data_lag
-    needs_data = any(c.method == "survival" for c in config.cases)
-    spells: Spells | None = None
-    members = None
-    classification = None
-    if needs_data:
-        spells = read_spells(config.data.spells, format=config.data.spells_format)  # type: ignore[arg-type]
-        members = read_memberships(config.data.memberships)
-        classification = read_classification(config.data.classification)
     finance = read_finance(config.data.finance) if config.data.finance else None
-    status = None
-    if needs_data:  # classify the extract once for all cases
-        status = spell_status(spells, classification, members.attrs["frequency"])  # type: ignore[arg-type]
+    ran = portfolio_statistics(config, as_of_p, engine)
     frames = []
-    cohorts: dict[str, Cohort] = {}
-    statistics: dict[str, CaseStatistics] = {}
     for case in config.cases:  # a handful of cases; each is vectorised inside
-        stats = None
-        if case.method == "survival":
-            cohort = build_cohort(
-                spells, members, case_id=case.id, as_of=as_of_p, data_lag=config.run.data_lag,  # type: ignore[arg-type]
-                durable_exit=case.durable_exit, classification=classification,
-                comparison=case.comparison, curve=case.curve,  # type: ignore[arg-type]
-                status=status,
-            )
-            cohorts[case.id] = cohort
-            stats = case_statistics(cohort, source_frequency=status.source_frequency)  # type: ignore[union-attr]
-            statistics[case.id] = stats
+        stats = ran.statistics.get(case.id)
         frames.append(case_results(case, config, statistics=stats, finance=finance, cutoff=cutoff, alpha=alpha))
-        log.info("case %s done", case.id)
+        log.info("case %s done (%s engine)", case.id, ran.engine)
     results = pd.concat(frames, ignore_index=True)
     order = {"investment": 0, "savings": 1, "net": 2, "saved_fte": 3, "refusion_part": 4}
     kinds = {"budget": 0, "realised": 1, "forecast": 2}
@@ -255,13 +243,7 @@ def run_portfolio_full(config: Portfolio | str, as_of: str | int, *, alpha: floa
         ["case_id", "year", "measure", "kind"],
         key=lambda s: s.map(order) if s.name == "measure" else (s.map(kinds) if s.name == "kind" else s),
     ).reset_index(drop=True)
-    input_rows = {}
-    if spells is not None:
-        input_rows["spells"] = int(len(spells.frame))
-        for reason, n in zip(spells.excluded["reason"], spells.excluded["rows"], strict=True):
-            input_rows[f"spells_removed_{reason}"] = int(n)
-    if members is not None:
-        input_rows["memberships"] = int(len(members))
+    input_rows = dict(ran.input_rows)
     if finance is not None:
         input_rows["finance"] = int(len(finance))
-    return PortfolioRun(results, statistics, as_of_p, cutoff, input_rows, "memory", cohorts)
+    return PortfolioRun(results, ran.statistics, as_of_p, cutoff, input_rows, ran.engine, ran.cohorts)

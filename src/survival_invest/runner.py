@@ -92,8 +92,10 @@ def _png_svg(fig) -> tuple[bytes, bytes]:
 
 _CHOICES = {
     "da": {"non_participants": "ikke-deltagere i målgruppen", "target_all": "hele målgruppen (inkl. deltagere)",
+           "matched": "matchede ikke-deltagere (samme måned, ydelse og varighed)",
            "first_exit": "første afgang fra forsørgelse", "occupancy": "andel på forsørgelse (tilbagefald tæller)"},
     "en": {"non_participants": "non-participants of the target group", "target_all": "the whole target group (participants included)",
+           "matched": "matched non-participants (same month, benefit and duration band)",
            "first_exit": "first exit from support", "occupancy": "share on support (returns count)"},
 }
 
@@ -156,8 +158,12 @@ def run_monthly(
     out: Path,
     *,
     progress: Callable[[str, int, int], None] | None = None,
+    engine: str | None = None,
 ) -> RunOutcome:
-    """Run every case for ``as_of`` and write the report folder and history (see the module docstring)."""
+    """Run every case for ``as_of`` and write the report folder and history (see the module docstring).
+
+    ``engine`` overrides the config's ``[engine]`` (``memory``, ``duckdb``, ``spark``, ``auto``).
+    """
     portfolio = config if isinstance(config, Portfolio) else load_config(config)
     total = len(portfolio.cases) + 3  # read + cases + report + publish
     step = [0]
@@ -173,7 +179,7 @@ def run_monthly(
     run_time = datetime.now(timezone.utc).replace(tzinfo=None)
     run_id = run_time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
     say("reading data and building cohorts")
-    run = run_portfolio_full(portfolio, as_of_p)
+    run = run_portfolio_full(portfolio, as_of_p, engine=engine)
     results = run.results.copy()
     warnings: list[str] = []
 
@@ -303,6 +309,7 @@ def run_monthly(
             "inputs_sha256": inputs,
             "results_rows": int(len(results)),
             "input_rows": run.input_rows,
+            "engine": run.engine,
             "cohorts": counts,
             "warnings": warnings,
             "uncertainty": "95 % delta method from the Kaplan-Meier curves (Greenwood covariance)",

@@ -1,0 +1,229 @@
+"""What the SQL engines share: the small relations built in pandas, input checks, and the run order.
+
+An engine is a thin adaptor (:class:`SqlBackend`) that can register a pandas
+DataFrame as a table, expose the extract as the relation ``spells``, run a
+query into a DataFrame and materialise a query as a table. Everything else —
+the cohort rules in SQL (:mod:`survival_invest.engines.sql`), the checks
+and the assembly of the aggregates — is here, once, so DuckDB and Spark cannot
+drift apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import pandas as pd
+
+from survival_invest.errors import CohortError, ExtractError
+from survival_invest.engines import sql as Q
+from survival_invest.io.periods import Frequency, parse_periods, period_label, week_to_month, weeks_in_month
+
+__all__ = ["SqlBackend", "CaseSpec", "sql_aggregates", "spells_files"]
+
+
+class SqlBackend(Protocol):
+    name: str
+
+    def register(self, name: str, frame: pd.DataFrame) -> None: ...
+
+    def query(self, sql: str) -> pd.DataFrame: ...
+
+    def materialise(self, name: str, sql: str) -> None: ...
+
+    def id_kind(self) -> str:
+        """``"integer"`` or ``"string"``: the type of the extract's person_id column."""
+        ...
+
+
+@dataclass(frozen=True)
+class CaseSpec:
+    """One survival case as the SQL engines need it."""
+
+    case_id: str
+    comparison: str
+    durable_exit: int
+
+
+def spells_files(path: Path) -> tuple[str, list[Path]]:
+    """The extract's format (``parquet``/``csv``) and files: one file, or every such file under a folder."""
+    p = Path(path)
+    if p.is_dir():
+        files = sorted(q for q in p.rglob("*") if q.suffix.lower() in (".parquet", ".pq") and q.is_file())
+        if not files:
+            raise ExtractError(f"{p}: the spells folder holds no .parquet files; the DuckDB and Spark engines read "
+                               "long spells (person_id, period, benefit) as Parquet (a file or a folder of parts).")
+        return "parquet", files
+    if not p.exists():
+        raise ExtractError(f"{p}: the spells file does not exist.")
+    suffix = p.suffix.lower()
+    if suffix in (".parquet", ".pq"):
+        return "parquet", [p]
+    if suffix == ".csv":
+        return "csv", [p]
+    raise ExtractError(f"{p}: unknown file type {suffix!r} for the spells extract; expected .parquet, .csv or a "
+                       "folder of .parquet files.")
+
+
+def _profile(backend: SqlBackend, source: str) -> pd.DataFrame:
+    """Rows per (period, benefit) and missing values: one cheap scan of two columns."""
+    prof = backend.query(
+        """
+        SELECT CAST(period AS STRING) AS period, CAST(benefit AS STRING) AS benefit, COUNT(*) AS n,
+               SUM(CASE WHEN person_id IS NULL THEN 1 ELSE 0 END) AS null_ids
+        FROM spells GROUP BY CAST(period AS STRING), CAST(benefit AS STRING)
+        """
+    )
+    nulls = int(prof["null_ids"].sum())
+    no_period = int(prof.loc[prof["period"].isna(), "n"].sum())
+    no_code = int(prof.loc[prof["benefit"].isna(), "n"].sum())
+    for n, col in ((nulls, "person_id"), (no_period, "period"), (no_code, "benefit")):
+        if n:
+            raise ExtractError(f"{source}: column {col!r}: {n} rows have no value; every spell row needs a "
+                               "person_id, a period and a benefit code (run `survival-invest validate` with the "
+                               "in-memory engine on a sample to see the rows).")
+    return prof
+
+
+def _period_map(prof: pd.DataFrame, source: str, frequency: Frequency) -> tuple[pd.DataFrame, Frequency, bool]:
+    """Distinct period labels -> source period, analysis period and weeks in the month."""
+    raw = pd.Series(pd.unique(prof["period"].astype(str)))
+    periods, src_freq, bad = parse_periods(raw)
+    if bad.any():
+        examples = ", ".join(repr(v) for v in raw[bad].head(5))
+        n_rows = int(prof.loc[prof["period"].isin(raw[bad]), "n"].sum())
+        raise ExtractError(f"{source}: column 'period': {n_rows} rows hold labels that are not "
+                           f"{'YYYY-MM' if src_freq == 'month' else 'YYYY-Www'} periods, e.g. {examples}.")
+    if src_freq == "month" and frequency == "week":
+        raise CohortError("memberships are weekly but the spells extract is monthly; weekly entry periods need weekly spells.")
+    rollup = src_freq == "week" and frequency == "month"
+    period = week_to_month(periods) if rollup else periods
+    wim = weeks_in_month(period) if rollup else np.ones(periods.shape[0], dtype=np.int64)
+    pmap = pd.DataFrame({"raw_period": raw.astype(str), "src_period": periods.astype(np.int64),
+                         "period": np.asarray(period, dtype=np.int64), "wim": np.asarray(wim, dtype=np.int64)})
+    return pmap, src_freq, rollup
+
+
+def _codes(prof: pd.DataFrame, classification: pd.DataFrame, source: str) -> pd.DataFrame:
+    """The classification as integer flags; unknown codes of the extract are an error listing them."""
+    table = classification.set_index("code")
+    counts = prof.groupby("benefit")["n"].sum()
+    unknown = [(c, int(n)) for c, n in counts.items() if c not in table.index]
+    if unknown:
+        unknown.sort(key=lambda x: -x[1])
+        listed = ", ".join(f"'{c}' ({n} rows)" for c, n in unknown[:10])
+        more = f" and {len(unknown) - 10} more codes" if len(unknown) > 10 else ""
+        src = classification.attrs.get("source", "the classification")
+        raise ExtractError(f"{source}: column 'benefit': {len(unknown)} code{'s' if len(unknown) > 1 else ''} not in "
+                           f"{src}: {listed}{more}; add them to the classification with a class of support, "
+                           "self_support or censor.")
+    codes = pd.DataFrame({"benefit": table.index.astype(str)})
+    codes["code_id"] = np.arange(len(codes), dtype=np.int64)
+    cls = table["class"].astype(str).to_numpy()
+    codes["is_support"] = (cls == "support").astype(np.int64)
+    codes["is_censor"] = (cls == "censor").astype(np.int64)
+    codes["benefit_group"] = table["benefit_group"].astype(object).where(table["benefit_group"].notna(), "").astype(str).to_numpy()
+    return codes
+
+
+def _members(memberships: pd.DataFrame, cases: list[CaseSpec], cutoff: int, id_kind: str) -> tuple[pd.DataFrame, list[str]]:
+    """The members of every case (comparison rules of :mod:`survival_invest.cohort`) as one small table."""
+    from survival_invest.cohort import _members as case_members
+
+    freq: Frequency = memberships.attrs["frequency"]
+    msrc = memberships.attrs.get("source", "memberships")
+    frames = []
+    for i, case in enumerate(cases):  # a handful of cases
+        if case.comparison not in ("non_participants", "target_all"):
+            raise CohortError(f"case {case.case_id!r}: comparison {case.comparison!r} needs the in-memory engine "
+                              "(engine = \"memory\"); the SQL engines implement non_participants and target_all.")
+        m, _ = case_members(memberships, case.case_id, case.comparison)
+        late = m["entry_period"].to_numpy() > cutoff
+        if late.any():
+            rows = ", ".join(str(r) for r in m.loc[late, "row"].head(10))
+            first = int(m.loc[late, "entry_period"].iloc[0])
+            raise ExtractError(f"{msrc}: column 'entry_period', rows {rows} (case {case.case_id!r}): entry "
+                               f"{period_label(first, freq)} is after the data cut-off {period_label(cutoff, freq)}; "
+                               "remove those rows or run a later month.")
+        frames.append(pd.DataFrame({
+            "case_id": i, "grp": (m["group"].to_numpy() == "intervention").astype(np.int64),
+            "person_id": m["person_id"].to_numpy(), "entry": m["entry_period"].to_numpy().astype(np.int64),
+            "k": np.int64(case.durable_exit),
+        }))
+    members = pd.concat(frames, ignore_index=True)
+    members.insert(0, "member", np.arange(len(members), dtype=np.int64))
+    if id_kind == "integer":
+        # ids that are not whole numbers cannot match an integer extract: they count as "no spell data"
+        members["person_id"] = pd.to_numeric(members["person_id"], errors="coerce").astype("Int64")
+    else:
+        members["person_id"] = members["person_id"].astype(str)
+    return members, [c.case_id for c in cases]
+
+
+def sql_aggregates(
+    backend: SqlBackend,
+    *,
+    source: str,
+    memberships: pd.DataFrame,
+    classification: pd.DataFrame,
+    cases: list[CaseSpec],
+    cutoff: int,
+    month_rule: str = "any",
+) -> tuple[dict[str, pd.DataFrame], dict]:
+    """Run the cohort rules in SQL on ``backend`` and return the four aggregates and run facts.
+
+    ``backend`` must already expose the extract as the relation ``spells``.
+    Returns (aggregates with case ids and group labels as in
+    :mod:`survival_invest.stats`, facts: rows, source frequency, rollup,
+    week factor).
+    """
+    freq: Frequency = memberships.attrs["frequency"]
+    prof = _profile(backend, source)
+    pmap, src_freq, rollup = _period_map(prof, source, freq)
+    codes = _codes(prof, classification, source)
+    last = int(pmap["period"].max()) if len(pmap) else cutoff
+    if cutoff > last:
+        raise ExtractError(
+            f"{source}: column 'period': the extract ends {period_label(last, freq)} but the cut-off is "
+            f"{period_label(cutoff, freq)}; the missing newest periods would look like exits from support. Run an "
+            "earlier as-of month, raise the data lag, or use a newer extract.")
+    members, case_ids = _members(memberships, cases, cutoff, backend.id_kind())
+    backend.register("pmap", pmap)
+    backend.register("codes", codes)
+    backend.register("members", members)
+
+    lookback = 36 if freq == "month" else 156
+    reset = 12 if freq == "month" else 52
+    lo = int(members["entry"].min()) - lookback
+    status = Q.status_sql(rollup=rollup, month_rule=month_rule, lo=lo, hi=cutoff)
+    backend.materialise("present", "SELECT DISTINCT person_id FROM spells WHERE person_id IN (SELECT person_id FROM members)")
+    backend.materialise("m_agg", Q.member_sql(status=status, cutoff=cutoff, lookback=lookback, reset=reset))
+    dups = backend.query("SELECT COALESCE(SUM(dup_rows), 0) AS n FROM m_agg")["n"].iloc[0]
+    if int(dups):
+        raise ExtractError(
+            f"{source}: {int(dups)} person-period rows of the cohorts' persons repeat an earlier row of the same person "
+            "and period; the SQL engines need one row per person and period (the in-memory reader drops identical "
+            "duplicates and lists conflicting ones: run it on the affected persons, or deduplicate the extract).")
+    backend.materialise("outcome", Q.outcome_sql(Q.persons_sql(cutoff=cutoff, reset=reset)))
+    backend.materialise("kept", Q.kept_sql())
+    out = {name: backend.query(text) for name, text in Q.aggregate_sqls().items()}
+    out["units"] = backend.query(Q.units_sql(status=status, cutoff=cutoff))
+
+    labels = np.array(case_ids, dtype=object)
+    groups = np.array(["comparison", "intervention"], dtype=object)
+    for name, frame in out.items():
+        frame["case_id"] = labels[frame["case_id"].to_numpy().astype(np.int64)]
+        frame["group"] = groups[frame["grp"].to_numpy().astype(np.int64)]
+    s = out["summary"]
+    items = [c for c in s.columns if c not in ("case_id", "grp", "group")]
+    out["summary"] = s.melt(id_vars=["case_id", "group"], value_vars=items, var_name="item", value_name="n")
+    facts = {
+        "spells_rows": int(prof["n"].sum()),
+        "source_frequency": src_freq,
+        "weekly_units": rollup,
+        "week_factor": 1.0 if src_freq == "week" else 52.0 / 12.0,
+        "extract_periods_after_cut_off_rows": int(prof.loc[prof["period"].isin(pmap.loc[pmap["period"] > cutoff, "raw_period"]), "n"].sum()),
+    }
+    return out, facts

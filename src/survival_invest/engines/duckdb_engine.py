@@ -1,0 +1,94 @@
+"""DuckDB: the out-of-core engine on one machine.
+
+The extract stays on disk (Parquet: one file or a folder of parts; or CSV) and
+DuckDB runs the cohort rules of :mod:`survival_invest.engines.sql` over it,
+spilling to ``temp_directory`` when a join, window or aggregate outgrows
+``memory_limit``. Only the small aggregates come back to Python.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from survival_invest.engines._common import spells_files
+
+__all__ = ["DuckDBBackend"]
+
+
+def _quote(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+@dataclass
+class DuckDBSettings:
+    """``memory_limit`` (e.g. ``"6GB"``), ``threads`` and ``temp_directory`` (spill files)."""
+
+    memory_limit: str | None = None
+    threads: int | None = None
+    temp_directory: str | None = None
+
+
+class DuckDBBackend:
+    """A DuckDB connection with the extract as the view ``spells`` (see :class:`~._common.SqlBackend`)."""
+
+    name = "duckdb"
+
+    def __init__(self, spells: Path, settings: DuckDBSettings | None = None) -> None:
+        import duckdb
+
+        s = settings or DuckDBSettings()
+        self._tmp = tempfile.TemporaryDirectory(prefix="survival-invest-duckdb-") if s.temp_directory is None else None
+        temp_dir = s.temp_directory or self._tmp.name  # type: ignore[union-attr]
+        # a file-backed database: temporary tables live on disk, not in RAM
+        self.con = duckdb.connect(str(Path(temp_dir) / "work.duckdb"))
+        self._run(f"SET temp_directory = {_quote(Path(temp_dir))}")
+        self._run("SET preserve_insertion_order = false")
+        if s.memory_limit:
+            self._run(f"SET memory_limit = '{s.memory_limit}'")
+        if s.threads:
+            self._run(f"SET threads = {int(s.threads)}")
+        kind, files = spells_files(spells)
+        listing = "[" + ", ".join(_quote(f) for f in files) + "]"
+        if kind == "parquet":
+            self._run(f"CREATE VIEW spells AS SELECT person_id, period, benefit FROM read_parquet({listing})")
+        else:
+            self._run(
+                f"CREATE VIEW spells AS SELECT person_id, period, benefit FROM read_csv({listing}, header = true, "
+                "types = {'period': 'VARCHAR', 'benefit': 'VARCHAR'})"
+            )
+
+    def id_kind(self) -> str:
+        rows = self._run("SELECT data_type FROM information_schema.columns WHERE table_name = 'spells' "
+                         "AND column_name = 'person_id'")
+        t = rows[0] if rows else None
+        return "integer" if t and any(k in str(t[0]).upper() for k in ("INT",)) else "string"
+
+    def register(self, name: str, frame: pd.DataFrame) -> None:
+        self.con.register(f"_{name}_df", frame)
+        self._run(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM _{name}_df")
+        self.con.unregister(f"_{name}_df")
+
+    def _run(self, sql: str) -> list:
+        # DuckDB 2 wants every result consumed before the next statement
+        return self.con.execute(sql).fetchall()
+
+    def query(self, sql: str) -> pd.DataFrame:
+        return self.con.execute(sql).df()
+
+    def materialise(self, name: str, sql: str) -> None:
+        self._run(f"CREATE OR REPLACE TABLE {name} AS {sql}")
+
+    def close(self) -> None:
+        self.con.close()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+
+    def __enter__(self) -> "DuckDBBackend":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -169,10 +169,22 @@ def cohort_aggregates(cohort, *, source_frequency: str | None = None) -> dict[st
     month = entry[member] + t
     share = st["share"].to_numpy(dtype=np.float64)
     units = np.rint(share * weeks_in_month(month)).astype(np.int64) if weekly_units else np.rint(share).astype(np.int64)
-    units_frame = pd.DataFrame(
-        {"case_id": case, "group": group[member], "month": month, "t": t, "benefit_group": bg[member],
-         "prior_periods": prior[member], "units": units}
+    # person-period sized: aggregate on integer keys first, attach the labels to the (small) result
+    bg_codes, bg_labels = pd.factorize(bg)
+    cells = pd.DataFrame(
+        {"g": is_int[member].astype(np.int8), "month": month.astype(np.int32), "t": t.astype(np.int32),
+         "bg": bg_codes[member].astype(np.int32), "prior_periods": prior[member].astype(np.int32), "units": units},
+        copy=False,
     )
+    del member, t, month, share, units
+    cells = cells.groupby(["g", "month", "t", "bg", "prior_periods"], sort=False, as_index=False)["units"].sum()
+    units_frame = pd.DataFrame(
+        {"case_id": case, "group": np.where(cells["g"].to_numpy() == 1, "intervention", "comparison"),
+         "month": cells["month"].to_numpy(), "t": cells["t"].to_numpy(),
+         "benefit_group": np.asarray(bg_labels, dtype=object)[cells["bg"].to_numpy()],
+         "prior_periods": cells["prior_periods"].to_numpy(), "units": cells["units"].to_numpy()}
+    )
+    del cells
     summary = cohort.summary
     rows = []
     for item in SUMMARY_ITEMS:

@@ -351,29 +351,11 @@ def forecast_savings(
     """
     h = comparison_survival.shape[0]
     delta = comparison_survival - intervention_survival
-    t = np.arange(h)
-    net, pre = _net_factors(prior_weeks + WEEKS_PER_MONTH * t + 1.0, refusion)
-    first_month = min(int(inflow.index.min()) if len(inflow) else years[0] * 12, years[0] * 12)
-    last_month = years[-1] * 12 + 11
-    n_months = last_month - first_month + 1
-    n_e = np.zeros(n_months)
-    if len(inflow):
-        idx = inflow.index.to_numpy().astype(np.int64) - first_month
-        ok = (idx >= 0) & (idx < n_months)
-        np.add.at(n_e, idx[ok], inflow.to_numpy()[ok])  # a handful of months, not persons
-    month_year = (first_month + np.arange(n_months)) // 12
+    weights = forecast_weights(inflow, years, h, monthly_cost=monthly_cost, prior_weeks=prior_weeks, refusion=refusion)
+    entry_year = inflow.index.to_numpy().astype(np.int64) // 12 if len(inflow) else np.zeros(0, dtype=np.int64)
     rows = []
-    for y in years:  # a few budget years
-        in_year = month_year == y
-        # weight of duration t in year y: entrants of month e contribute when e + t falls in the year
-        months_idx = np.flatnonzero(in_year)
-        # w[t] = sum over months m of the year of n_e[m - t]: a (months x durations) gather, summed
-        for_m = months_idx[:, None] - t[None, :]
-        valid = for_m >= 0
-        w = np.where(valid, n_e[np.clip(for_m, 0, None)], 0.0).sum(axis=0)
-        months_saved = float(w @ delta)
-        kr_w = w * monthly_cost * net
-        ref_wt = w * monthly_cost * (net - pre)
+    for yi, y in enumerate(years):  # a few budget years
+        w, kr_w, ref_wt = weights[:, yi, :]
         var = {}
         for name, ww in (("fte", w), ("kr", kr_w), ("ref", ref_wt)):
             if unit_variance is not None:
@@ -386,13 +368,13 @@ def forecast_savings(
         rows.append(
             {
                 "year": y,
-                "saved_fte": months_saved / 12.0,
+                "saved_fte": float(w @ delta) / 12.0,
                 "saved_fte_se": np.sqrt(var["fte"]) / 12.0,
                 "savings_kr": float(kr_w @ delta),
                 "savings_kr_se": np.sqrt(var["kr"]),
                 "refusion_part_kr": float(ref_wt @ delta),
                 "refusion_part_kr_se": np.sqrt(var["ref"]),
-                "participants": float(n_e[month_year <= y].sum()),
+                "participants": float(inflow.to_numpy()[entry_year <= y].sum()),
                 "months": float(w.sum()),
             }
         )

@@ -576,6 +576,36 @@ def _person_positions(st: Status, ids: pd.Series) -> np.ndarray:
     return st.persons.get_indexer(ids)
 
 
+def refuse_late_entries(
+    members: pd.DataFrame, memberships: pd.DataFrame, case_id: str, freq: Frequency, as_of: int, data_lag: int
+) -> None:
+    """Raise :class:`ExtractError` naming the memberships rows whose entry lies after the cut-off ``as_of - data_lag``."""
+    cutoff = as_of - data_lag
+    late = members["entry_period"].to_numpy() > cutoff
+    if late.any():
+        mask = np.zeros(int(memberships["row"].max()), dtype=bool)
+        mask[members["row"].to_numpy()[late] - 1] = True
+        first = members.loc[late, "entry_period"].iloc[0]
+        msrc = memberships.attrs.get("source", "memberships")
+        raise ExtractError(
+            f"{msrc}: column 'entry_period', {_rows_text(mask)} (case {case_id!r}): entry "
+            f"{period_label(int(first), freq)} is after the data cut-off {period_label(cutoff, freq)} "
+            f"(as-of {period_label(as_of, freq)} minus a lag of {data_lag}); remove those rows or run a later month."
+        )
+
+
+def refuse_short_extract(source: str, last: int, freq: Frequency, as_of: int, data_lag: int) -> None:
+    """Raise :class:`ExtractError` when the extract ends (``last``) before the cut-off: missing periods would look like exits."""
+    cutoff = as_of - data_lag
+    if cutoff > last:
+        raise ExtractError(
+            f"{source}: column 'period': the extract ends {period_label(last, freq)} but the "
+            f"cut-off is {period_label(cutoff, freq)} (as-of {period_label(as_of, freq)} minus a lag of {data_lag}); "
+            "the missing newest periods would look like exits from support. Run an earlier as-of month, raise the "
+            "data lag, or use a newer extract."
+        )
+
+
 def build_cohort(
     spells: Spells | pd.DataFrame,
     memberships: pd.DataFrame,
@@ -666,31 +696,15 @@ def build_cohort(
         raise CohortError(f"as_of: {exc}") from exc
     cutoff = as_of_p - int(data_lag)
     k = int(durable_exit)
-    msrc = memberships.attrs.get("source", "memberships")
 
     members, notes = _members(memberships, str(case_id), comparison)
-    late = members["entry_period"].to_numpy() > cutoff
-    if late.any():
-        bad_rows = members["row"].to_numpy()[late]
-        mask = np.zeros(int(memberships["row"].max()), dtype=bool)
-        mask[bad_rows - 1] = True
-        first = members.loc[late, "entry_period"].iloc[0]
-        raise ExtractError(
-            f"{msrc}: column 'entry_period', {_rows_text(mask)} (case {case_id!r}): entry "
-            f"{period_label(int(first), freq)} is after the data cut-off {period_label(cutoff, freq)} "
-            f"(as-of {period_label(as_of_p, freq)} minus a lag of {data_lag}); remove those rows or run a later month."
-        )
+    refuse_late_entries(members, memberships, str(case_id), freq, as_of_p, int(data_lag))
 
     st = spell_status(spells, classification, freq, month_rule) if status is None else status
     if st.frequency != freq:
         raise CohortError(f"the given status is by {st.frequency} but the memberships are by {freq}.")
-    if st.period.size and cutoff > int(st.period.max()):
-        raise ExtractError(
-            f"{spells.source}: column 'period': the extract ends {period_label(int(st.period.max()), freq)} but the "
-            f"cut-off is {period_label(cutoff, freq)} (as-of {period_label(as_of_p, freq)} minus a lag of {data_lag}); "
-            "the missing newest periods would look like exits from support. Run an earlier as-of month, raise the "
-            "data lag, or use a newer extract."
-        )
+    if st.period.size:
+        refuse_short_extract(spells.source, int(st.period.max()), freq, as_of_p, int(data_lag))
     m_person = _person_positions(st, members["person_id"])
     entry = members["entry_period"].to_numpy().astype(np.int32)
     if matching is not None:  # comparison == "matched"

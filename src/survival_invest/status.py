@@ -82,6 +82,18 @@ class Status:
         return self.on[idx] * per
 
 
+def unknown_codes_error(source: str, classification: pd.DataFrame, bad: list[tuple[str, int]]) -> ExtractError:
+    """The error for extract codes missing from the classification: the codes with their row counts, most rows first."""
+    bad = sorted(bad, key=lambda x: -x[1])
+    listed = ", ".join(f"'{c}' ({n} rows)" for c, n in bad[:10])
+    more = f" and {len(bad) - 10} more codes" if len(bad) > 10 else ""
+    src = classification.attrs.get("source", "the classification")
+    return ExtractError(
+        f"{source}: column 'benefit': {len(bad)} code{'s' if len(bad) > 1 else ''} not in "
+        f"{src}: {listed}{more}; add them to the classification with a class of support, self_support or censor."
+    )
+
+
 def _person_codes(ids: pd.Series) -> tuple[pd.Index, np.ndarray, np.ndarray | None]:
     """Person codes from runs of equal ids (rows grouped by person), or a stable sort if not grouped.
 
@@ -145,16 +157,8 @@ def spell_status(
     if unknown_codes.any():
         counts = np.bincount(code[code >= 0], minlength=codes.shape[0])
         bad = [(codes[i], int(counts[i])) for i in np.flatnonzero(unknown_codes) if counts[i] > 0]
-        bad.sort(key=lambda x: -x[1])
         if bad:
-            listed = ", ".join(f"'{c}' ({n} rows)" for c, n in bad[:10])
-            more = f" and {len(bad) - 10} more codes" if len(bad) > 10 else ""
-            src = classification.attrs.get("source", "the classification")
-            raise ExtractError(
-                f"{spells.source}: column 'benefit': {len(bad)} code{'s' if len(bad) > 1 else ''} not in "
-                f"{src}: {listed}{more}; add them to the classification with a class of "
-                "support, self_support or censor."
-            )
+            raise unknown_codes_error(spells.source, classification, bad)
     cls_arr = np.asarray(cls.astype(object))
     code_support = cls_arr == "support"
     code_censor = cls_arr == "censor"

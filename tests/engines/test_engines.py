@@ -208,7 +208,7 @@ def test_sql_engines_refuse_bad_input_clearly(tmp_path: Path) -> None:
     late = members.reset_index(drop=True)
     row = int(np.flatnonzero((late["group"] == "intervention").to_numpy())[0])
     late.loc[row, "entry_period"] = "2021-05"
-    with pytest.raises(si.ExtractError, match=rf"entry_period', rows {row + 1} .*after the data cut-off"):
+    with pytest.raises(si.ExtractError, match=rf"entry_period', row {row + 1} \(case .*after the data cut-off .* minus a lag of 0"):
         _bad(tmp_path, spells, late, cases=[CaseSpec(str(late.loc[row, "case_id"]), "non_participants", 1)],
              cutoff=2021 * 12)
     with pytest.raises(si.CohortError, match="needs the in-memory engine"):

@@ -85,7 +85,8 @@ def portfolio_statistics(config: Portfolio, as_of: int, engine: str | None = Non
     backend = _backend(name, config)
     try:
         agg, facts = sql_aggregates(backend, source=str(config.data.spells), memberships=members,
-                                    classification=classification, cases=specs, cutoff=cutoff)
+                                    classification=classification, cases=specs, cutoff=cutoff,
+                                    data_lag=config.run.data_lag)
     finally:
         backend.close()
     stats = assemble(agg, weekly_units=facts["weekly_units"], week_factor=facts["week_factor"])

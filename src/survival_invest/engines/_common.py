@@ -19,7 +19,9 @@ import pandas as pd
 
 from survival_invest.errors import CohortError, ExtractError
 from survival_invest.engines import sql as Q
-from survival_invest.io.periods import Frequency, parse_periods, period_label, week_to_month, weeks_in_month
+from survival_invest.cohort import refuse_late_entries, refuse_short_extract
+from survival_invest.io.periods import Frequency, parse_periods, week_to_month, weeks_in_month
+from survival_invest.status import unknown_codes_error
 
 __all__ = ["SqlBackend", "CaseSpec", "sql_aggregates", "spells_files"]
 
@@ -112,13 +114,7 @@ def _codes(prof: pd.DataFrame, classification: pd.DataFrame, source: str) -> pd.
     counts = prof.groupby("benefit")["n"].sum()
     unknown = [(c, int(n)) for c, n in counts.items() if c not in table.index]
     if unknown:
-        unknown.sort(key=lambda x: -x[1])
-        listed = ", ".join(f"'{c}' ({n} rows)" for c, n in unknown[:10])
-        more = f" and {len(unknown) - 10} more codes" if len(unknown) > 10 else ""
-        src = classification.attrs.get("source", "the classification")
-        raise ExtractError(f"{source}: column 'benefit': {len(unknown)} code{'s' if len(unknown) > 1 else ''} not in "
-                           f"{src}: {listed}{more}; add them to the classification with a class of support, "
-                           "self_support or censor.")
+        raise unknown_codes_error(source, classification, unknown)
     codes = pd.DataFrame({"benefit": table.index.astype(str)})
     codes["code_id"] = np.arange(len(codes), dtype=np.int64)
     cls = table["class"].astype(str).to_numpy()
@@ -128,25 +124,20 @@ def _codes(prof: pd.DataFrame, classification: pd.DataFrame, source: str) -> pd.
     return codes
 
 
-def _members(memberships: pd.DataFrame, cases: list[CaseSpec], cutoff: int, id_kind: str) -> tuple[pd.DataFrame, list[str]]:
+def _members(
+    memberships: pd.DataFrame, cases: list[CaseSpec], as_of: int, data_lag: int, id_kind: str
+) -> tuple[pd.DataFrame, list[str]]:
     """The members of every case (comparison rules of :mod:`survival_invest.cohort`) as one small table."""
     from survival_invest.cohort import _members as case_members
 
     freq: Frequency = memberships.attrs["frequency"]
-    msrc = memberships.attrs.get("source", "memberships")
     frames = []
     for i, case in enumerate(cases):  # a handful of cases
         if case.comparison not in ("non_participants", "target_all"):
             raise CohortError(f"case {case.case_id!r}: comparison {case.comparison!r} needs the in-memory engine "
                               "(engine = \"memory\"); the SQL engines implement non_participants and target_all.")
         m, _ = case_members(memberships, case.case_id, case.comparison)
-        late = m["entry_period"].to_numpy() > cutoff
-        if late.any():
-            rows = ", ".join(str(r) for r in m.loc[late, "row"].head(10))
-            first = int(m.loc[late, "entry_period"].iloc[0])
-            raise ExtractError(f"{msrc}: column 'entry_period', rows {rows} (case {case.case_id!r}): entry "
-                               f"{period_label(first, freq)} is after the data cut-off {period_label(cutoff, freq)}; "
-                               "remove those rows or run a later month.")
+        refuse_late_entries(m, memberships, case.case_id, freq, as_of, data_lag)
         frames.append(pd.DataFrame({
             "case_id": i, "grp": (m["group"].to_numpy() == "intervention").astype(np.int64),
             "person_id": m["person_id"].to_numpy(), "entry": m["entry_period"].to_numpy().astype(np.int64),
@@ -170,9 +161,13 @@ def sql_aggregates(
     classification: pd.DataFrame,
     cases: list[CaseSpec],
     cutoff: int,
+    data_lag: int = 0,
     month_rule: str = "any",
 ) -> tuple[dict[str, pd.DataFrame], dict]:
     """Run the cohort rules in SQL on ``backend`` and return the four aggregates and run facts.
+
+    ``cutoff`` is the last complete period (as-of minus ``data_lag``; the lag
+    only appears in error messages).
 
     ``backend`` must already expose the extract as the relation ``spells``.
     Returns (aggregates with case ids and group labels as in
@@ -183,13 +178,10 @@ def sql_aggregates(
     prof = _profile(backend, source)
     pmap, src_freq, rollup = _period_map(prof, source, freq)
     codes = _codes(prof, classification, source)
-    last = int(pmap["period"].max()) if len(pmap) else cutoff
-    if cutoff > last:
-        raise ExtractError(
-            f"{source}: column 'period': the extract ends {period_label(last, freq)} but the cut-off is "
-            f"{period_label(cutoff, freq)}; the missing newest periods would look like exits from support. Run an "
-            "earlier as-of month, raise the data lag, or use a newer extract.")
-    members, case_ids = _members(memberships, cases, cutoff, backend.id_kind())
+    as_of = cutoff + data_lag
+    if len(pmap):
+        refuse_short_extract(source, int(pmap["period"].max()), freq, as_of, data_lag)
+    members, case_ids = _members(memberships, cases, as_of, data_lag, backend.id_kind())
     backend.register("pmap", pmap)
     backend.register("codes", codes)
     backend.register("members", members)

@@ -158,7 +158,7 @@ def measure_one(data: Path, engine: str, memory_limit: str | None, threads: int 
     import pandas as pd
 
     from survival_invest.engines._common import CaseSpec, sql_aggregates
-    from survival_invest.io.readers import default_classification, memberships_from_frame
+    from survival_invest.io.readers import default_classification, read_memberships
     from survival_invest.stats import normalise_aggregates
 
     meta = json.loads((data / "meta.json").read_text())
@@ -166,7 +166,7 @@ def measure_one(data: Path, engine: str, memory_limit: str | None, threads: int 
     base = _tree_rss_gb(os.getpid())
     with PeakSampler() as peak:
         t0 = time.perf_counter()
-        members = memberships_from_frame(pd.read_parquet(data / "memberships.parquet"))
+        n_members = 0
         case = [CaseSpec("1", "non_participants", 1)]
         if engine == "memory":
             import survival_invest as si
@@ -181,6 +181,8 @@ def measure_one(data: Path, engine: str, memory_limit: str | None, threads: int 
             frame["period"] = nums[labels.cat.codes.to_numpy()]
             spells = Spells(frame, "month", str(data))
             t_read = time.perf_counter() - t0
+            members = read_memberships(data / "memberships.parquet")
+            n_members = len(members)
             cohort = si.build_cohort(spells, members, case_id="1", as_of=cutoff, data_lag=0)
             agg = cohort_aggregates(cohort, source_frequency="month")
         else:
@@ -195,14 +197,17 @@ def measure_one(data: Path, engine: str, memory_limit: str | None, threads: int 
                 conf = {"spark.driver.memory": memory_limit or "6g"}
                 backend = SparkBackend(data / "spells", master=f"local[{threads or 2}]", conf=conf)
             try:
-                raw, _ = sql_aggregates(backend, source=str(data), memberships=members,
-                                        classification=default_classification(), cases=case, cutoff=cutoff)
+                # memberships passed unnamed, as portfolio_statistics does: freed once the engine has its copy
+                raw, facts = sql_aggregates(backend, source=str(data),
+                                            memberships=read_memberships(data / "memberships.parquet"),
+                                            classification=default_classification(), cases=case, cutoff=cutoff)
             finally:
                 backend.close()
             agg = normalise_aggregates(raw)
+            n_members = facts["memberships_rows"]
         seconds = time.perf_counter() - t0
     persons = int(agg["survival"][["events", "censored"]].to_numpy().sum())
-    return {"engine": engine, "rows": meta["rows"], "members": int(len(members)), "persons_in_cohort": persons,
+    return {"engine": engine, "rows": meta["rows"], "members": int(n_members), "persons_in_cohort": persons,
             "seconds": seconds, "read_s": t_read, "rows_per_s": meta["rows"] / seconds,
             "peak_gb": peak.peak, "baseline_gb": base,
             "checksum": int(agg["survival"]["events"].sum()) * 1_000_003 + int(agg["units"]["units"].sum())}

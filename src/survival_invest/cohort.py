@@ -60,6 +60,7 @@ import pandas as pd
 
 from survival_invest._arrays import ragged_arange
 from survival_invest.errors import CohortError, ExtractError
+from survival_invest.io.ids import person_keys
 from survival_invest.io.periods import Frequency, parse_as_of, period_label
 from survival_invest.io.readers import (
     Spells,
@@ -367,7 +368,8 @@ def _members(memberships: pd.DataFrame, case_id: str, comparison: str) -> tuple[
         raise CohortError(f"case {case_id!r}: no memberships in {src}; cases present: {cases[:20]}.")
     inter = case[case["group"] == "intervention"]
     target = case[case["group"] == "target"]
-    participant = target["person_id"].isin(inter["person_id"]).to_numpy()
+    k_target, k_inter = person_keys(target["person_id"], inter["person_id"])  # integer keys: fast at national scale
+    participant = np.isin(k_target, k_inter)
     notes = {"target_rows_of_participants": int(participant.sum())}
     if comparison == "non_participants":
         comp = target[~participant]
@@ -375,7 +377,7 @@ def _members(memberships: pd.DataFrame, case_id: str, comparison: str) -> tuple[
     elif comparison == "matched":
         comp = target
     else:
-        missing = inter[~inter["person_id"].isin(target["person_id"])]
+        missing = inter[~np.isin(k_inter, k_target)]
         comp = pd.concat([target, missing], ignore_index=True)
         notes["participants_added_to_comparison_at_intervention_entry"] = int(len(missing))
     for name, frame in (("comparison", comp), ("intervention", inter)):

@@ -79,18 +79,19 @@ def portfolio_statistics(config: Portfolio, as_of: int, engine: str | None = Non
     if config.data.spells_format != "long":
         raise ConfigError(f"{config.source}: engine {name!r} reads long spells (person_id, period, benefit) as Parquet "
                           "or CSV; convert the DREAM wide file once (docs/scaling.md) or use engine = \"memory\".")
-    members = read_memberships(config.data.memberships)
     classification = read_classification(config.data.classification)
     specs = [CaseSpec(c.id, c.comparison, c.durable_exit) for c in cases]
     backend = _backend(name, config)
     try:
-        agg, facts = sql_aggregates(backend, source=str(config.data.spells), memberships=members,
+        # memberships passed unnamed: sql_aggregates frees them once the engine holds its members table
+        agg, facts = sql_aggregates(backend, source=str(config.data.spells),
+                                    memberships=read_memberships(config.data.memberships),
                                     classification=classification, cases=specs, cutoff=cutoff,
                                     data_lag=config.run.data_lag)
     finally:
         backend.close()
     stats = assemble(agg, weekly_units=facts["weekly_units"], week_factor=facts["week_factor"])
-    rows = {"spells": facts["spells_rows"], "memberships": int(len(members))}
+    rows = {"spells": facts["spells_rows"], "memberships": facts["memberships_rows"]}
     return EngineRun(name, stats, rows)
 
 

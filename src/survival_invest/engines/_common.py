@@ -16,10 +16,12 @@ from typing import Protocol
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from survival_invest.errors import CohortError, ExtractError
 from survival_invest.engines import sql as Q
 from survival_invest.cohort import refuse_late_entries, refuse_short_extract
+from survival_invest.io.ids import integer_ids
 from survival_invest.io.periods import Frequency, parse_periods, week_to_month, weeks_in_month
 from survival_invest.status import unknown_codes_error
 
@@ -139,17 +141,21 @@ def _members(
         m, _ = case_members(memberships, case.case_id, case.comparison)
         refuse_late_entries(m, memberships, case.case_id, freq, as_of, data_lag)
         frames.append(pd.DataFrame({
-            "case_id": i, "grp": (m["group"].to_numpy() == "intervention").astype(np.int64),
-            "person_id": m["person_id"].to_numpy(), "entry": m["entry_period"].to_numpy().astype(np.int64),
+            "case_id": i, "grp": (m["group"] == "intervention").to_numpy().astype(np.int64),
+            "person_id": m["person_id"].array, "entry": m["entry_period"].to_numpy().astype(np.int64),
             "k": np.int64(case.durable_exit),
         }))
     members = pd.concat(frames, ignore_index=True)
     members.insert(0, "member", np.arange(len(members), dtype=np.int64))
     if id_kind == "integer":
-        # ids that are not whole numbers cannot match an integer extract: they count as "no spell data"
-        members["person_id"] = pd.to_numeric(members["person_id"], errors="coerce").astype("Int64")
+        ints = integer_ids(members["person_id"])
+        if ints is not None:
+            members["person_id"] = ints
+        else:
+            # ids that are not whole numbers cannot match an integer extract: they count as "no spell data"
+            members["person_id"] = pd.to_numeric(members["person_id"], errors="coerce").astype("Int64")
     else:
-        members["person_id"] = members["person_id"].astype(str)
+        members["person_id"] = members["person_id"].astype("string[pyarrow]")
     return members, [c.case_id for c in cases]
 
 
@@ -182,6 +188,11 @@ def sql_aggregates(
     if len(pmap):
         refuse_short_extract(source, int(pmap["period"].max()), freq, as_of, data_lag)
     members, case_ids = _members(memberships, cases, as_of, data_lag, backend.id_kind())
+    n_memberships = int(len(memberships))
+    # free the caller's table when it passed it without keeping a name for it (national scale: GBs), and hand
+    # Arrow's pooled memory back to the system before the engine needs it (mimalloc keeps freed pages otherwise)
+    del memberships
+    pa.default_memory_pool().release_unused()
     backend.register("pmap", pmap)
     backend.register("codes", codes)
     backend.register("members", members)
@@ -189,6 +200,7 @@ def sql_aggregates(
     lookback = 36 if freq == "month" else 156
     reset = 12 if freq == "month" else 52
     lo = int(members["entry"].min()) - lookback
+    del members  # the engine holds its own copy; national scale: ~50 bytes per membership
     status = Q.status_sql(rollup=rollup, month_rule=month_rule, lo=lo, hi=cutoff)
     backend.materialise("present", "SELECT DISTINCT person_id FROM spells WHERE person_id IN (SELECT person_id FROM members)")
     backend.materialise("m_agg", Q.member_sql(status=status, cutoff=cutoff, lookback=lookback, reset=reset))
@@ -213,6 +225,7 @@ def sql_aggregates(
     out["summary"] = s.melt(id_vars=["case_id", "group"], value_vars=items, var_name="item", value_name="n")
     facts = {
         "spells_rows": int(prof["n"].sum()),
+        "memberships_rows": n_memberships,
         "source_frequency": src_freq,
         "weekly_units": rollup,
         "week_factor": 1.0 if src_freq == "week" else 52.0 / 12.0,

@@ -69,6 +69,14 @@ def parse_periods(labels: pd.Series, frequency: Frequency | Literal["auto"] = "a
         mask of labels that could not be parsed (wrong shape, month 13, week 54,
         week 53 in a 52-week year, missing). The caller reports ``bad`` rows.
     """
+    if len(labels) > 1000:
+        # parse each distinct label once: a national file repeats a few hundred labels millions of times
+        codes, uniq = pd.factorize(pd.Series(labels), use_na_sentinel=True)
+        if 0 < len(uniq) < len(labels) // 2:  # factorize keeps first-seen order: "auto" sees the same first label
+            periods, freq, bad = parse_periods(pd.Series(np.asarray(uniq, dtype=object)), frequency)
+            ok = codes >= 0
+            safe = np.where(ok, codes, 0)
+            return np.where(ok, periods[safe], 0).astype(np.int64), freq, ~ok | bad[safe]
     s = labels.astype("string")
     if frequency == "auto":
         first = s.dropna()

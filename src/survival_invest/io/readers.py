@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from survival_invest.errors import ExtractError, plain_repr
+from survival_invest.io.ids import arrow_strings, person_keys
 from survival_invest.io.periods import Frequency, parse_periods, period_label
 
 __all__ = [
@@ -50,17 +51,21 @@ def _rows_text(mask: np.ndarray) -> str:
     return f"row{'s' if len(idx) > 1 else ''} {head}{more}"
 
 
-def _read_table(path: str | Path, *, what: str) -> pd.DataFrame:
-    """Read a CSV or Parquet file with every column as it is stored (CSV: as strings)."""
+def _read_table(path: str | Path, *, what: str, arrow: bool = False) -> pd.DataFrame:
+    """Read a CSV or Parquet file with every column as it is stored (CSV: as strings).
+
+    ``arrow``: Arrow-backed columns (no Python object per value; for files
+    with tens of millions of rows, like a national memberships file).
+    """
     p = Path(path)
     if not p.is_file():
         raise ExtractError(f"{p}: {what} file not found.")
     suffix = p.suffix.lower()
     try:
         if suffix in (".parquet", ".pq"):
-            return pd.read_parquet(p)
+            return pd.read_parquet(p, dtype_backend="pyarrow") if arrow else pd.read_parquet(p)
         if suffix in (".csv", ".txt", ".gz"):
-            return pd.read_csv(p, dtype=str, keep_default_na=False, na_values=[""])
+            return pd.read_csv(p, dtype="string[pyarrow]" if arrow else str, keep_default_na=False, na_values=[""])
     except (ValueError, OSError, pd.errors.ParserError) as exc:
         raise ExtractError(f"{p}: cannot read the {what} file: {exc}") from exc
     raise ExtractError(f"{p}: unknown file type {suffix!r} for the {what} file; expected .csv or .parquet.")
@@ -299,11 +304,12 @@ def memberships_from_frame(frame: pd.DataFrame, *, source: str = "<DataFrame>", 
     per case and group.
     """
     _require(frame, ("person_id", "case_id", "group", "entry_period"), source)
+    # Arrow-backed strings and integer keys: a national file has tens of millions of rows (see io.ids)
     out = pd.DataFrame(
         {
-            "person_id": frame["person_id"].astype("string").str.strip(),
-            "case_id": frame["case_id"].astype("string").str.strip(),
-            "group": frame["group"].astype("string").str.strip().str.lower(),
+            "person_id": arrow_strings(frame["person_id"]),
+            "case_id": arrow_strings(frame["case_id"]),
+            "group": arrow_strings(frame["group"]).str.lower(),
         }
     )
     for col in ("person_id", "case_id"):
@@ -319,7 +325,7 @@ def memberships_from_frame(frame: pd.DataFrame, *, source: str = "<DataFrame>", 
     periods, freq = _parse_period_column(frame, "entry_period", source, frequency)
     out["entry_period"] = periods
     out["row"] = np.arange(1, len(out) + 1)
-    dup = out.duplicated(["person_id", "case_id", "group"], keep=False).to_numpy()
+    dup = _repeated(person_keys(out["person_id"])[0], pd.factorize(out["case_id"])[0], pd.factorize(out["group"])[0])
     if dup.any():
         raise ExtractError(
             f"{source}: columns 'person_id', 'case_id', 'group', {_rows_text(dup)}: the same person is listed "
@@ -330,9 +336,31 @@ def memberships_from_frame(frame: pd.DataFrame, *, source: str = "<DataFrame>", 
     return out
 
 
+def _repeated(*keys: np.ndarray) -> np.ndarray:
+    """Rows whose combination of integer keys occurs more than once (all of them, like ``keep=False``).
+
+    The keys are packed into one int64 (after factorising when the product
+    would not fit) and sorted once.
+    """
+    packed = np.zeros(len(keys[0]), dtype=np.int64)
+    if not packed.size:
+        return np.zeros(0, dtype=bool)
+    for key in keys:
+        k = np.asarray(key, dtype=np.int64)
+        lo, hi = int(k.min()), int(k.max())
+        k = pd.factorize(k)[0].astype(np.int64) if hi - lo >= 2**62 else k - lo  # Python ints: no overflow
+        if int(packed.max()) * (int(k.max()) + 1) + int(k.max()) >= 2**62:
+            packed = pd.factorize(packed)[0].astype(np.int64)
+            k = pd.factorize(k)[0].astype(np.int64)  # both below the row count now: the product fits
+        packed = packed * (int(k.max()) + 1) + k
+    ordered = np.sort(packed)  # a sort beats pandas' hash-based duplicated(keep=False) several times here
+    repeats = ordered[1:][ordered[1:] == ordered[:-1]]
+    return np.isin(packed, repeats) if repeats.size else np.zeros(packed.size, dtype=bool)
+
+
 def read_memberships(path: str | Path, *, frequency: str = "auto") -> pd.DataFrame:
     """Read and validate a memberships file (CSV or Parquet); see :func:`memberships_from_frame`."""
-    return memberships_from_frame(_read_table(path, what="memberships"), source=str(path), frequency=frequency)
+    return memberships_from_frame(_read_table(path, what="memberships", arrow=True), source=str(path), frequency=frequency)
 
 
 def classification_from_frame(frame: pd.DataFrame, *, source: str = "<DataFrame>") -> pd.DataFrame:

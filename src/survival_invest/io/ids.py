@@ -1,0 +1,102 @@
+"""Identifier columns at national scale: compact strings and integer keys for equality.
+
+A national memberships file holds tens of millions of rows. Python string
+objects cost ~60 bytes each and every ``str.strip``/``isin``/``duplicated`` on
+them is a Python-speed hash; these helpers keep identifiers as Arrow strings
+(pandas ``string[pyarrow]``: one buffer, vectorised C++ kernels) and compare
+them through integer keys:
+
+* when every id is a canonical decimal integer (``"120034"``, not ``"007"``,
+  ``"+5"`` or ``"5.0"``) the key is the integer itself (a cast, no hashing);
+* otherwise the key is a factorisation code, consistent across all the
+  columns passed together.
+
+Two ids get the same key exactly when their strings are equal.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+__all__ = ["arrow_strings", "integer_ids", "person_keys"]
+
+
+def _to_arrow(values: pd.Series) -> pa.ChunkedArray | pa.Array | None:
+    """The column as an Arrow string array, or ``None`` when Arrow cannot take it as is (mixed objects)."""
+    arr = values.array
+    pa_arr = getattr(arr, "_pa_array", None)  # ArrowStringArray / ArrowExtensionArray
+    try:
+        if pa_arr is None:
+            if values.dtype.kind in "iu":
+                pa_arr = pa.array(values.to_numpy())
+            elif values.dtype.kind == "f":
+                return None  # floats from Parquet need the '.0' rule of the caller
+            else:
+                pa_arr = pa.array(np.asarray(values, dtype=object), from_pandas=True)
+        if pa.types.is_integer(pa_arr.type):
+            pa_arr = pc.cast(pa_arr, pa.string())
+        if not (pa.types.is_string(pa_arr.type) or pa.types.is_large_string(pa_arr.type)):
+            return None
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return None
+    return pa_arr
+
+
+def arrow_strings(values: pd.Series) -> pd.Series:
+    """Stripped strings as ``string[pyarrow]`` (missing values stay missing).
+
+    Integers become their decimal text; anything Arrow cannot read directly
+    (mixed Python objects, floats) goes through pandas' ``astype("string")``.
+    """
+    pa_arr = _to_arrow(values)
+    if pa_arr is None:
+        return values.astype("string").str.strip().astype("string[pyarrow]")
+    if isinstance(pa_arr, pa.ChunkedArray):
+        pa_arr = pa_arr.combine_chunks()
+    trimmed = pc.utf8_trim_whitespace(pa_arr)
+    if pa.types.is_large_string(trimmed.type):
+        trimmed = pc.cast(trimmed, pa.string())
+    return pd.Series(pd.arrays.ArrowStringArray(trimmed), index=values.index, name=values.name)
+
+
+def integer_ids(values: pd.Series) -> np.ndarray | None:
+    """The ids as int64 when every one is a canonical decimal integer, else ``None``.
+
+    Canonical: the integer's decimal text is the id itself, so equal integers
+    mean equal strings (``"007"`` and ``"7"`` are different persons and are
+    not integers here).
+    """
+    if values.dtype.kind in "iu":
+        return values.to_numpy().astype(np.int64)
+    if values.isna().any():
+        return None
+    pa_arr = _to_arrow(values)
+    if pa_arr is None:
+        return None
+    try:
+        ints = pc.cast(pa_arr, pa.int64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    if not pc.all(pc.equal(pc.cast(ints, pa.string()), pc.cast(pa_arr, pa.string()))).as_py():
+        return None
+    out = ints.to_numpy() if isinstance(ints, pa.Array) else ints.combine_chunks().to_numpy()
+    return np.asarray(out, dtype=np.int64)
+
+
+def person_keys(*columns: pd.Series) -> list[np.ndarray]:
+    """Integer keys for one or more id columns, equal exactly where the ids are equal (across all columns).
+
+    Integers when every id is canonical (see :func:`integer_ids`), else codes of
+    one :func:`pandas.factorize` over the columns together. Missing ids get
+    distinct negative keys only in the factorised case (``-1``); callers check
+    for missing ids first.
+    """
+    ints = [integer_ids(c) for c in columns]
+    if all(i is not None for i in ints):
+        return ints  # type: ignore[return-value]
+    sizes = np.cumsum([0] + [len(c) for c in columns])
+    codes, _ = pd.factorize(pd.concat([c.astype("string") for c in columns], ignore_index=True))
+    return [np.asarray(codes[a:b], dtype=np.int64) for a, b in zip(sizes[:-1], sizes[1:], strict=True)]

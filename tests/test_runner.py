@@ -263,6 +263,21 @@ def test_validate_reports_what_it_found_or_every_problem(portfolio: Path, capsys
     assert len(err) == 2  # every problem at once, one line each
 
 
+def test_validate_checks_the_person_table(portfolio: Path, capsys) -> None:
+    cfg = _rewrite_data(portfolio, "persons.csv", lambda s: "\n".join(s.splitlines()[:-3]) + "\n")  # 3 persons fewer
+    cfg.write_text(cfg.read_text().replace("[data]\n", '[data]\npersons = "persons.csv"\n', 1))
+    assert main(["validate", "--config", str(cfg)]) == 0
+    out = capsys.readouterr().out
+    n = (cfg.parent / "persons.csv").read_text().count("\n") - 1
+    assert f"persons {cfg.parent / 'persons.csv'}: {n} persons" in out
+    assert "not in the person table (age and sex 'unknown', counted)" in out
+    bad = cfg.parent / "persons.csv"
+    bad.write_text(bad.read_text().replace(",F\n", ",X\n", 1))
+    assert main(["validate", "--config", str(cfg)]) == 2
+    err = capsys.readouterr().err
+    assert "persons.csv" in err and "'sex'" in err and "'X'" in err
+
+
 def test_help_on_every_command(capsys) -> None:
     for cmd in ([], ["run"], ["validate"], ["synth"], ["curves"]):
         with pytest.raises(SystemExit) as exc:

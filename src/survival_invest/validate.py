@@ -14,7 +14,7 @@ import numpy as np
 from survival_invest.config import load_config
 from survival_invest.errors import SurvivalInvestError
 from survival_invest.io.periods import month_label, parse_as_of
-from survival_invest.io.readers import read_classification, read_finance, read_memberships, read_spells
+from survival_invest.io.readers import read_classification, read_finance, read_memberships, read_persons, read_spells
 from survival_invest.status import spell_status
 
 __all__ = ["validate"]
@@ -49,6 +49,15 @@ def validate(config_path: str | Path, *, as_of: str | None = None) -> tuple[list
         classification = read_classification(portfolio.data.classification)
     except SurvivalInvestError as exc:
         problems.append(str(exc))
+    persons = None
+    if portfolio.data.persons:
+        try:
+            persons = read_persons(portfolio.data.persons)
+            imputed = int(persons["birth_date_imputed"].sum())
+            found.append(f"persons {portfolio.data.persons}: {len(persons)} persons"
+                         + (f", {imputed} birth dates from the year alone (1 July)" if imputed else ""))
+        except SurvivalInvestError as exc:
+            problems.append(str(exc))
     if portfolio.data.finance:
         try:
             fin = read_finance(portfolio.data.finance)
@@ -87,5 +96,10 @@ def validate(config_path: str | Path, *, as_of: str | None = None) -> tuple[list
                     note = f", {missing} without spell data (will be excluded and counted)" if missing else ""
                 else:
                     note = ""
+                if persons is not None:
+                    unknown = int((~np.isin(rows["person_id"].to_numpy(dtype=str),
+                                            persons["person_id"].to_numpy(dtype=str))).sum())
+                    if unknown:
+                        note += f", {unknown} not in the person table (age and sex 'unknown', counted)"
                 found.append(f"case {case.id}: {n_t} target and {n_i} intervention members{note}")
     return found, problems

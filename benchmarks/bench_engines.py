@@ -194,7 +194,9 @@ def measure_one(data: Path, engine: str, memory_limit: str | None, threads: int 
             else:
                 from survival_invest.engines.spark_engine import SparkBackend
 
-                conf = {"spark.driver.memory": memory_limit or "6g"}
+                # ~2 million rows per shuffle partition (the advice of docs/scaling.md); AQE coalesces small ones
+                conf = {"spark.driver.memory": memory_limit or "6g",
+                        "spark.sql.shuffle.partitions": str(max(8, meta["rows"] // 2_000_000))}
                 backend = SparkBackend(data / "spells", master=f"local[{threads or 2}]", conf=conf)
             try:
                 # memberships passed unnamed, as portfolio_statistics does: freed once the engine has its copy

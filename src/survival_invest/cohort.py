@@ -355,20 +355,36 @@ def _previous_within(member: np.ndarray, t: np.ndarray, first: int) -> np.ndarra
     return prev
 
 
-def _members(memberships: pd.DataFrame, case_id: str, comparison: str) -> tuple[pd.DataFrame, dict[str, int]]:
-    """The case's comparison and intervention members with their entry periods.
+def comparison_rows(
+    memberships: pd.DataFrame, case_id: str, comparison: str, keys: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
+    """Row positions (into ``memberships``) of a case's comparison and intervention members, and notes.
 
-    For ``"matched"`` the comparison rows returned are the whole target group:
-    the pool the controls are drawn from (see :mod:`survival_invest.matching`).
+    The comparison rules:
+
+    * ``non_participants``: target rows of persons who are not in the case's
+      intervention group;
+    * ``target_all``: every target row, plus the intervention rows of
+      participants missing from the target group (at their intervention entry);
+    * ``matched``: every target row (the pool the controls are drawn from, see
+      :mod:`survival_invest.matching`).
+
+    ``keys``: integer person keys of all rows (:func:`survival_invest.io.ids.person_keys`),
+    computed once when several cases are taken from the same table. Index
+    arithmetic only: no copy of the (possibly national) table.
     """
     src = memberships.attrs.get("source", "memberships")
-    case = memberships[memberships["case_id"] == str(case_id)]
-    if case.empty:
+    in_case = (memberships["case_id"] == str(case_id)).to_numpy(dtype=bool, na_value=False)
+    if not in_case.any():
         cases = sorted(memberships["case_id"].unique().tolist())
         raise CohortError(f"case {case_id!r}: no memberships in {src}; cases present: {cases[:20]}.")
-    inter = case[case["group"] == "intervention"]
-    target = case[case["group"] == "target"]
-    k_target, k_inter = person_keys(target["person_id"], inter["person_id"])  # integer keys: fast at national scale
+    is_inter = (memberships["group"] == "intervention").to_numpy(dtype=bool, na_value=False)
+    inter = np.flatnonzero(in_case & is_inter)
+    target = np.flatnonzero(in_case & ~is_inter)
+    if keys is None:
+        k_target, k_inter = person_keys(memberships["person_id"].iloc[target], memberships["person_id"].iloc[inter])
+    else:
+        k_target, k_inter = keys[target], keys[inter]
     participant = np.isin(k_target, k_inter)
     notes = {"target_rows_of_participants": int(participant.sum())}
     if comparison == "non_participants":
@@ -378,18 +394,24 @@ def _members(memberships: pd.DataFrame, case_id: str, comparison: str) -> tuple[
         comp = target
     else:
         missing = inter[~np.isin(k_inter, k_target)]
-        comp = pd.concat([target, missing], ignore_index=True)
+        comp = np.concatenate([target, missing])
         notes["participants_added_to_comparison_at_intervention_entry"] = int(len(missing))
-    for name, frame in (("comparison", comp), ("intervention", inter)):
-        if frame.empty:
+    for name, rows in (("comparison", comp), ("intervention", inter)):
+        if rows.size == 0:
             what = "target group (the pool of matched controls)" if name == "comparison" and comparison == "matched" else f"{name} group"
             raise CohortError(
                 f"case {case_id!r}: the {what} is empty (comparison rule {comparison!r}); "
                 f"check the 'group' column of {src}."
             )
-    out = pd.concat(
-        [comp.assign(group="comparison"), inter.assign(group="intervention")], ignore_index=True
-    )[["person_id", "group", "entry_period", "row"]]
+    return comp, inter, notes
+
+
+def _members(memberships: pd.DataFrame, case_id: str, comparison: str) -> tuple[pd.DataFrame, dict[str, int]]:
+    """The case's comparison and intervention members with their entry periods (see :func:`comparison_rows`)."""
+    comp, inter, notes = comparison_rows(memberships, case_id, comparison)
+    rows = np.concatenate([comp, inter])
+    out = memberships.iloc[rows][["person_id", "entry_period", "row"]].reset_index(drop=True)
+    out.insert(1, "group", np.repeat(np.array(["comparison", "intervention"], dtype=object), [comp.size, inter.size]))
     return out, notes
 
 

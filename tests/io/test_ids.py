@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import survival_invest as si
 from survival_invest.errors import ExtractError
-from survival_invest.io.ids import arrow_strings, integer_ids, person_keys
+from survival_invest.io.ids import arrow_strings, categories, integer_ids, person_keys
 from survival_invest.io.periods import parse_periods
 from survival_invest.io.readers import _repeated, memberships_from_frame
 
@@ -87,3 +87,13 @@ def test_memberships_from_arrow_and_integer_columns(tmp_path: Path) -> None:
     ok = memberships_from_frame(pd.DataFrame({"person_id": ["007", "7"], "case_id": ["1", "1"],
                                               "group": ["target", "target"], "entry_period": ["2020-01", "2020-01"]}))
     assert len(ok) == 2
+
+
+def test_categories_clean_each_distinct_value_once() -> None:
+    values = pd.Series([" Target", "target", None, "intervention ", "TARGET"] * 10, dtype=object)
+    c = categories(values, lower=True)
+    assert isinstance(c.dtype, pd.CategoricalDtype) and sorted(c.cat.categories) == ["intervention", "target"]
+    assert c.iloc[:5].tolist()[:2] == ["target", "target"] and pd.isna(c.iloc[2]) and c.iloc[3] == "intervention"
+    assert categories(pd.Series([" 1", "1", "2"] * 10)).cat.categories.tolist() == ["1", "2"]
+    many = categories(pd.Series([f" id{i}" for i in range(100)]))  # mostly distinct: Arrow strings instead
+    assert many.dtype == "string[pyarrow]" and many.iloc[0] == "id0"

@@ -21,7 +21,7 @@ import pyarrow as pa
 from survival_invest.errors import CohortError, ExtractError
 from survival_invest.engines import sql as Q
 from survival_invest.cohort import refuse_late_entries, refuse_short_extract
-from survival_invest.io.ids import integer_ids
+from survival_invest.io.ids import integer_ids, person_keys
 from survival_invest.io.periods import Frequency, parse_periods, week_to_month, weeks_in_month
 from survival_invest.status import unknown_codes_error
 
@@ -129,33 +129,44 @@ def _codes(prof: pd.DataFrame, classification: pd.DataFrame, source: str) -> pd.
 def _members(
     memberships: pd.DataFrame, cases: list[CaseSpec], as_of: int, data_lag: int, id_kind: str
 ) -> tuple[pd.DataFrame, list[str]]:
-    """The members of every case (comparison rules of :mod:`survival_invest.cohort`) as one small table."""
-    from survival_invest.cohort import _members as case_members
+    """The members of every case (comparison rules of :func:`survival_invest.cohort.comparison_rows`) as one table.
+
+    Built from row positions and integer keys computed once, so a national
+    memberships table (tens of millions of rows) is never copied per case.
+    """
+    from survival_invest.cohort import comparison_rows
 
     freq: Frequency = memberships.attrs["frequency"]
-    frames = []
+    ints = integer_ids(memberships["person_id"])
+    (keys,) = [ints] if ints is not None else person_keys(memberships["person_id"])
+    entry = memberships["entry_period"].to_numpy().astype(np.int64)
+    source_row = memberships["row"].to_numpy()
+    parts = []
     for i, case in enumerate(cases):  # a handful of cases
         if case.comparison not in ("non_participants", "target_all"):
             raise CohortError(f"case {case.case_id!r}: comparison {case.comparison!r} needs the in-memory engine "
                               "(engine = \"memory\"); the SQL engines implement non_participants and target_all.")
-        m, _ = case_members(memberships, case.case_id, case.comparison)
-        refuse_late_entries(m, memberships, case.case_id, freq, as_of, data_lag)
-        frames.append(pd.DataFrame({
-            "case_id": i, "grp": (m["group"] == "intervention").to_numpy().astype(np.int64),
-            "person_id": m["person_id"].array, "entry": m["entry_period"].to_numpy().astype(np.int64),
-            "k": np.int64(case.durable_exit),
-        }))
-    members = pd.concat(frames, ignore_index=True)
-    members.insert(0, "member", np.arange(len(members), dtype=np.int64))
-    if id_kind == "integer":
-        ints = integer_ids(members["person_id"])
-        if ints is not None:
-            members["person_id"] = ints
-        else:
-            # ids that are not whole numbers cannot match an integer extract: they count as "no spell data"
-            members["person_id"] = pd.to_numeric(members["person_id"], errors="coerce").astype("Int64")
+        comp, inter, _ = comparison_rows(memberships, case.case_id, case.comparison, keys)
+        rows = np.concatenate([comp, inter])
+        refuse_late_entries(pd.DataFrame({"entry_period": entry[rows], "row": source_row[rows]}), memberships,
+                            case.case_id, freq, as_of, data_lag)
+        parts.append((i, rows, np.repeat(np.array([0, 1], dtype=np.int64), [comp.size, inter.size]), case.durable_exit))
+    rows = np.concatenate([p[1] for p in parts])
+    members = pd.DataFrame({
+        "member": np.arange(rows.size, dtype=np.int64),
+        "case_id": np.repeat(np.array([p[0] for p in parts], dtype=np.int64), [p[1].size for p in parts]),
+        "grp": np.concatenate([p[2] for p in parts]),
+        "entry": entry[rows],
+        "k": np.repeat(np.array([p[3] for p in parts], dtype=np.int64), [p[1].size for p in parts]),
+    })
+    if id_kind == "integer" and ints is not None:
+        members.insert(3, "person_id", ints[rows])
+    elif id_kind == "integer":
+        # ids that are not whole numbers cannot match an integer extract: they count as "no spell data"
+        members.insert(3, "person_id", pd.to_numeric(memberships["person_id"].iloc[rows], errors="coerce")
+                       .astype("Int64").array)
     else:
-        members["person_id"] = members["person_id"].astype("string[pyarrow]")
+        members.insert(3, "person_id", memberships["person_id"].iloc[rows].astype("string[pyarrow]").array)
     return members, [c.case_id for c in cases]
 
 

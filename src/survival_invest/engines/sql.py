@@ -80,27 +80,34 @@ def status_sql(*, rollup: bool, month_rule: str, lo: int, hi: int) -> str:
 
 
 def member_sql(*, status: str, cutoff: int, lookback: int, reset: int) -> str:
-    """One row per member: censoring, exit, last on-support period, prior units, benefit code, dup rows."""
+    """One row per member: censoring, exit, last on-support period, prior units, benefit code, dup rows.
+
+    The windows and the aggregate are keyed by ``(person_id, member)``
+    although ``member`` alone determines the person: Spark then reuses the
+    hash partitioning on ``person_id`` of the join before it and saves a
+    shuffle of every joined row (a partitioning on a subset of the keys
+    satisfies the clustering); DuckDB is indifferent.
+    """
     return f"""
     WITH j AS (
-        SELECT m.member AS member, m.k AS k, st.period - m.entry AS t, st.on_flag AS on_flag, st.censor AS censor,
+        SELECT m.member AS member, m.person_id AS person_id, m.k AS k, st.period - m.entry AS t, st.on_flag AS on_flag, st.censor AS censor,
                st.units AS units, st.code_id AS code_id, st.dups AS dups
         FROM members m JOIN ({status}) st ON st.person_id = m.person_id
         WHERE st.period >= m.entry - {lookback} AND st.period <= {cutoff}
     ),
     w AS (
-        SELECT member, k, t, on_flag, censor, units, code_id, dups,
+        SELECT member, person_id, k, t, on_flag, censor, units, code_id, dups,
             MAX(CASE WHEN on_flag = 1 THEN t END) OVER (
-                PARTITION BY member ORDER BY t ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_on,
+                PARTITION BY person_id, member ORDER BY t ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_on,
             SUM(CASE WHEN on_flag = 1 AND t < 0 THEN units ELSE 0 END) OVER (
-                PARTITION BY member ORDER BY t ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prior_before,
+                PARTITION BY person_id, member ORDER BY t ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prior_before,
             MAX(t) OVER (
-                PARTITION BY member ORDER BY t ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_t,
-            MIN(CASE WHEN censor = 1 AND t >= 0 THEN t END) OVER (PARTITION BY member) AS t_c
+                PARTITION BY person_id, member ORDER BY t ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_t,
+            MIN(CASE WHEN censor = 1 AND t >= 0 THEN t END) OVER (PARTITION BY person_id, member) AS t_c
         FROM j
     ),
     f AS (
-        SELECT member, k, t, on_flag, units, code_id, dups, prev_t, t_c,
+        SELECT member, person_id, k, t, on_flag, units, code_id, dups, prev_t, t_c,
             CASE WHEN on_flag = 1 AND t >= 0 AND t < COALESCE(t_c, {NEVER}) THEN 1 ELSE 0 END AS follow,
             GREATEST(COALESCE(prev_on, -1), -1) AS prev_f,
             CASE WHEN on_flag = 1 AND t < 0 AND t - COALESCE(prev_on, {-lookback - 1}) - 1 >= {reset}
@@ -118,7 +125,7 @@ def member_sql(*, status: str, cutoff: int, lookback: int, reset: int) -> str:
         MAX(CASE WHEN on_flag = 1 AND t < 0 THEN t END) AS last_prior,
         MAX(CASE WHEN on_flag = 1 AND t <= 0 THEN (t + {T_OFFSET}) * {CODE_BASE} + code_id END) AS entry_code_key
     FROM f
-    GROUP BY member
+    GROUP BY person_id, member
     """
 
 

@@ -21,7 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["arrow_strings", "integer_ids", "person_keys"]
+__all__ = ["arrow_strings", "categories", "integer_ids", "person_keys"]
 
 
 def _to_arrow(values: pd.Series) -> pa.ChunkedArray | pa.Array | None:
@@ -60,6 +60,28 @@ def arrow_strings(values: pd.Series) -> pd.Series:
     if pa.types.is_large_string(trimmed.type):
         trimmed = pc.cast(trimmed, pa.string())
     return pd.Series(pd.arrays.ArrowStringArray(trimmed), index=values.index, name=values.name)
+
+
+def categories(values: pd.Series, *, lower: bool = False) -> pd.Series:
+    """A column with few distinct values (case ids, group names) as a stripped categorical.
+
+    Cleans each distinct value once and stores one small integer per row
+    (national scale: 29 million group names cost 29 MB instead of 700 MB).
+    Values that differ only by surrounding blanks (or case, with ``lower``)
+    become one category; missing values stay missing. Falls back to
+    :func:`arrow_strings` when most values are distinct.
+    """
+    codes, uniq = pd.factorize(values, use_na_sentinel=True)
+    if len(uniq) > max(len(values) // 2, 16):
+        out = arrow_strings(values)
+        return out.str.lower() if lower else out
+    clean = arrow_strings(pd.Series(np.asarray(uniq, dtype=object)))
+    if lower:
+        clean = clean.str.lower()
+    inverse, cats = pd.factorize(clean, use_na_sentinel=True)
+    merged = np.where(codes >= 0, inverse[np.maximum(codes, 0)], -1) if len(uniq) else np.full(len(values), -1)
+    cat = pd.Categorical.from_codes(merged.astype(np.int64), categories=pd.Index(np.asarray(cats, dtype=object)))
+    return pd.Series(cat, index=values.index, name=values.name)
 
 
 def integer_ids(values: pd.Series) -> np.ndarray | None:

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from survival_invest.errors import ExtractError, plain_repr
-from survival_invest.io.ids import arrow_strings, person_keys
+from survival_invest.io.ids import arrow_strings, categories, person_keys
 from survival_invest.io.periods import Frequency, parse_periods, period_label
 
 __all__ = [
@@ -308,8 +308,8 @@ def memberships_from_frame(frame: pd.DataFrame, *, source: str = "<DataFrame>", 
     out = pd.DataFrame(
         {
             "person_id": arrow_strings(frame["person_id"]),
-            "case_id": arrow_strings(frame["case_id"]),
-            "group": arrow_strings(frame["group"]).str.lower(),
+            "case_id": categories(frame["case_id"]),
+            "group": categories(frame["group"], lower=True),
         }
     )
     for col in ("person_id", "case_id"):

@@ -5,7 +5,8 @@ Usage::
     python benchmarks/bench_engines.py generate --rows 1e8 --out /tmp/bench_1e8
     python benchmarks/bench_engines.py measure --data /tmp/bench_1e8 --engine memory duckdb spark
     python benchmarks/bench_engines.py replicate --source /tmp/bench_1e8 --copies 10 --out /tmp/bench_1e9
-    python benchmarks/bench_engines.py measure --data /tmp/bench_1e9 --engine duckdb --memory-limit 5GB
+    python benchmarks/bench_engines.py measure --data /tmp/bench_1e9 --engine duckdb --memory-limit 4GB
+    python benchmarks/bench_engines.py measure --data /tmp/bench_3e6 --engine memory duckdb --cases 3
 
 ``generate`` writes the synthetic single-case extract of
 ``survival_invest.synthetic.extracts.simulate_large`` in parts of about
@@ -21,6 +22,8 @@ the process *and its children* (Spark's JVM is a child), sampled every 0.2 s
 from ``/proc``. The memory engine reads the Parquet parts with pyarrow, builds
 the cohort and counts; DuckDB and Spark run ``engines.sql``. Numbers are
 information, never asserted; they go in the README and ``docs/scaling.md``.
+``--cases N`` repeats the memberships as N cases (the same persons in every
+case), to see what a case costs.
 """
 
 from __future__ import annotations
@@ -154,11 +157,25 @@ class PeakSampler:
         self.peak = max(self.peak, _tree_rss_gb(os.getpid()))
 
 
-def measure_one(data: Path, engine: str, memory_limit: str | None, threads: int | None) -> dict:
+def _memberships(data: Path, cases: int):
+    """The extract's memberships; with ``cases`` > 1 the same persons repeated as cases "1".."cases"."""
+    import pandas as pd
+
+    from survival_invest.io.readers import memberships_from_frame, read_memberships
+
+    path = data / "memberships.parquet"
+    if cases == 1:
+        return read_memberships(path)
+    raw = pd.read_parquet(path, dtype_backend="pyarrow")
+    copies = [raw.assign(case_id=str(c + 1)) for c in range(cases)]  # a handful of cases
+    return memberships_from_frame(pd.concat(copies, ignore_index=True), source=str(path))
+
+
+def measure_one(data: Path, engine: str, memory_limit: str | None, threads: int | None, cases: int = 1) -> dict:
     import pandas as pd
 
     from survival_invest.engines._common import CaseSpec, sql_aggregates
-    from survival_invest.io.readers import default_classification, read_memberships
+    from survival_invest.io.readers import default_classification
     from survival_invest.stats import normalise_aggregates
 
     meta = json.loads((data / "meta.json").read_text())
@@ -167,7 +184,7 @@ def measure_one(data: Path, engine: str, memory_limit: str | None, threads: int 
     with PeakSampler() as peak:
         t0 = time.perf_counter()
         n_members = 0
-        case = [CaseSpec("1", "non_participants", 1)]
+        case = [CaseSpec(str(c + 1), "non_participants", 1) for c in range(cases)]
         if engine == "memory":
             import survival_invest as si
             from survival_invest.io.readers import Spells
@@ -181,10 +198,11 @@ def measure_one(data: Path, engine: str, memory_limit: str | None, threads: int 
             frame["period"] = nums[labels.cat.codes.to_numpy()]
             spells = Spells(frame, "month", str(data))
             t_read = time.perf_counter() - t0
-            members = read_memberships(data / "memberships.parquet")
+            members = _memberships(data, cases)
             n_members = len(members)
-            cohort = si.build_cohort(spells, members, case_id="1", as_of=cutoff, data_lag=0)
-            agg = cohort_aggregates(cohort, source_frequency="month")
+            parts = [cohort_aggregates(si.build_cohort(spells, members, case_id=c.case_id, as_of=cutoff, data_lag=0),
+                                       source_frequency="month") for c in case]  # a handful of cases
+            agg = {k: pd.concat([p[k] for p in parts], ignore_index=True) for k in parts[0]}
         else:
             t_read = 0.0
             if engine == "duckdb":
@@ -195,13 +213,15 @@ def measure_one(data: Path, engine: str, memory_limit: str | None, threads: int 
                 from survival_invest.engines.spark_engine import SparkBackend
 
                 # ~2 million rows per shuffle partition (the advice of docs/scaling.md); AQE coalesces small ones
-                conf = {"spark.driver.memory": memory_limit or "6g",
+                # the JVM wants "4g", not DuckDB's "4GB"
+                heap = (memory_limit or "6g").lower().replace("gb", "g").replace("mb", "m")
+                conf = {"spark.driver.memory": heap,
                         "spark.sql.shuffle.partitions": str(max(8, meta["rows"] // 2_000_000))}
                 backend = SparkBackend(data / "spells", master=f"local[{threads or 2}]", conf=conf)
             try:
                 # memberships passed unnamed, as portfolio_statistics does: freed once the engine has its copy
                 raw, facts = sql_aggregates(backend, source=str(data),
-                                            memberships=read_memberships(data / "memberships.parquet"),
+                                            memberships=_memberships(data, cases),
                                             classification=default_classification(), cases=case, cutoff=cutoff)
             finally:
                 backend.close()
@@ -209,7 +229,7 @@ def measure_one(data: Path, engine: str, memory_limit: str | None, threads: int 
             n_members = facts["memberships_rows"]
         seconds = time.perf_counter() - t0
     persons = int(agg["survival"][["events", "censored"]].to_numpy().sum())
-    return {"engine": engine, "rows": meta["rows"], "members": int(n_members), "persons_in_cohort": persons,
+    return {"engine": engine, "rows": meta["rows"], "cases": cases, "members": int(n_members), "persons_in_cohort": persons,
             "seconds": seconds, "read_s": t_read, "rows_per_s": meta["rows"] / seconds,
             "peak_gb": peak.peak, "baseline_gb": base,
             "checksum": int(agg["survival"]["events"].sum()) * 1_000_003 + int(agg["units"]["units"].sum())}
@@ -232,6 +252,7 @@ def main(argv: list[str] | None = None) -> int:
     m.add_argument("--engine", nargs="+", default=["memory", "duckdb", "spark"])
     m.add_argument("--memory-limit", default=None, help="DuckDB memory_limit / Spark driver memory, e.g. 5GB")
     m.add_argument("--threads", type=int, default=None)
+    m.add_argument("--cases", type=int, default=1, help="repeat the memberships as this many cases (cost per case)")
     m.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.cmd == "generate":
@@ -241,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
         replicate(args.source, args.out, args.copies)
         return 0
     if args.one:
-        print("RESULT " + json.dumps(measure_one(args.data, args.engine[0], args.memory_limit, args.threads)), flush=True)
+        print("RESULT " + json.dumps(measure_one(args.data, args.engine[0], args.memory_limit, args.threads, args.cases)), flush=True)
         return 0
     results = []
     for engine in args.engine:  # a fresh process per engine: its own peak memory and no warm caches
@@ -250,6 +271,7 @@ def main(argv: list[str] | None = None) -> int:
             cmd += ["--memory-limit", args.memory_limit]
         if args.threads:
             cmd += ["--threads", str(args.threads)]
+        cmd += ["--cases", str(args.cases)]
         proc = subprocess.run(cmd, capture_output=True, text=True)
         line = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
         if proc.returncode or not line:

@@ -228,3 +228,22 @@ def test_auto_engine_by_size_and_environment(parquet_portfolio: Path, monkeypatc
     monkeypatch.setenv("SURVIVAL_INVEST_ENGINE", "postgres")
     with pytest.raises(si.ConfigError, match="engine must be one of"):
         choose_engine(cfg)
+
+
+def test_integer_extract_matches_ids_as_text_like_the_in_memory_engine(tmp_path: Path) -> None:
+    spells, members = messy_extract(11, weekly=False)
+    number = {p: str(i + 1) for i, p in enumerate(sorted(spells["person_id"].unique()))}
+    spells["person_id"] = spells["person_id"].map(number).astype("int64")
+    missing = {p: f"x{i}" for i, p in enumerate(sorted(set(members["person_id"]) - set(number)))}
+    members["person_id"] = members["person_id"].map({**number, **missing})  # persons without spells: not numbers
+    first = members.index[members["person_id"] == "1"]
+    members.loc[first, "person_id"] = "0001"  # the same number, another id as text: no spell data in both engines
+    path = tmp_path / "spells.parquet"
+    spells.to_parquet(path, index=False)
+    cases = [CaseSpec("A", "non_participants", 1), CaseSpec("B", "target_all", 2)]
+    cutoff = 2021 * 12 + 6
+    mem = memory_aggregates(spells.astype({"person_id": str}), members, cases, cutoff, "month")
+    sql, _ = duckdb_aggregates(path, members, cases, cutoff)
+    assert_same(mem, sql)
+    no_data = mem["summary"].query("item == 'excluded_no_spell_data'")["n"].sum()
+    assert no_data >= len(first) + members["person_id"].str.startswith("x").sum() > len(first) > 0

@@ -162,9 +162,12 @@ def _members(
     if id_kind == "integer" and ints is not None:
         members.insert(3, "person_id", ints[rows])
     elif id_kind == "integer":
-        # ids that are not whole numbers cannot match an integer extract: they count as "no spell data"
-        members.insert(3, "person_id", pd.to_numeric(memberships["person_id"].iloc[rows], errors="coerce")
-                       .astype("Int64").array)
+        # ids that are not canonical whole numbers ("x9", "0007") cannot equal an integer extract's ids as the
+        # in-memory engine compares them (as text): they count as "no spell data"
+        text = memberships["person_id"].iloc[rows].astype("string").reset_index(drop=True)
+        num = pd.to_numeric(text, errors="coerce").astype("Int64")
+        canonical = (num.astype("string") == text).fillna(False).to_numpy(dtype=bool)
+        members.insert(3, "person_id", num.where(canonical).array)
     else:
         members.insert(3, "person_id", memberships["person_id"].iloc[rows].astype("string[pyarrow]").array)
     return members, [c.case_id for c in cases]

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import survival_invest as si
 from survival_invest.errors import ExtractError
-from survival_invest.io.ids import arrow_strings, categories, integer_ids, person_keys
+from survival_invest.io.ids import arrow_strings, categories, integer_ids, integer_ids_where_canonical, person_keys
 from survival_invest.io.periods import parse_periods
 from survival_invest.io.readers import _repeated, memberships_from_frame
 
@@ -97,3 +97,9 @@ def test_categories_clean_each_distinct_value_once() -> None:
     assert categories(pd.Series([" 1", "1", "2"] * 10)).cat.categories.tolist() == ["1", "2"]
     many = categories(pd.Series([f" id{i}" for i in range(100)]))  # mostly distinct: Arrow strings instead
     assert many.dtype == "string[pyarrow]" and many.iloc[0] == "id0"
+
+
+def test_integer_ids_where_canonical_leaves_the_others_missing() -> None:
+    out = integer_ids_where_canonical(pd.Series(["12", "0012", "x9", "7", "+7"], index=[5, 6, 7, 8, 9]))
+    assert out.dtype == "Int64" and out[0] == 12 and out[3] == 7
+    assert [bool(pd.isna(out[i])) for i in range(5)] == [False, True, True, False, True]

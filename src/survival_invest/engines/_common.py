@@ -21,7 +21,7 @@ import pyarrow as pa
 from survival_invest.errors import CohortError, ExtractError
 from survival_invest.engines import sql as Q
 from survival_invest.cohort import refuse_late_entries, refuse_short_extract
-from survival_invest.io.ids import integer_ids, person_keys
+from survival_invest.io.ids import integer_ids, integer_ids_where_canonical
 from survival_invest.io.periods import Frequency, parse_periods, week_to_month, weeks_in_month
 from survival_invest.status import unknown_codes_error
 
@@ -138,38 +138,34 @@ def _members(
 
     freq: Frequency = memberships.attrs["frequency"]
     ints = integer_ids(memberships["person_id"])
-    (keys,) = [ints] if ints is not None else person_keys(memberships["person_id"])
+    keys = ints if ints is not None else pd.factorize(memberships["person_id"])[0].astype(np.int64)
     entry = memberships["entry_period"].to_numpy().astype(np.int64)
     source_row = memberships["row"].to_numpy()
-    parts = []
+    rows, case_no, grp, k = [], [], [], []
     for i, case in enumerate(cases):  # a handful of cases
         if case.comparison not in ("non_participants", "target_all"):
             raise CohortError(f"case {case.case_id!r}: comparison {case.comparison!r} needs the in-memory engine "
                               "(engine = \"memory\"); the SQL engines implement non_participants and target_all.")
         comp, inter, _ = comparison_rows(memberships, case.case_id, case.comparison, keys)
-        rows = np.concatenate([comp, inter])
-        refuse_late_entries(pd.DataFrame({"entry_period": entry[rows], "row": source_row[rows]}), memberships,
+        r = np.concatenate([comp, inter])
+        refuse_late_entries(pd.DataFrame({"entry_period": entry[r], "row": source_row[r]}), memberships,
                             case.case_id, freq, as_of, data_lag)
-        parts.append((i, rows, np.repeat(np.array([0, 1], dtype=np.int64), [comp.size, inter.size]), case.durable_exit))
-    rows = np.concatenate([p[1] for p in parts])
-    members = pd.DataFrame({
-        "member": np.arange(rows.size, dtype=np.int64),
-        "case_id": np.repeat(np.array([p[0] for p in parts], dtype=np.int64), [p[1].size for p in parts]),
-        "grp": np.concatenate([p[2] for p in parts]),
-        "entry": entry[rows],
-        "k": np.repeat(np.array([p[3] for p in parts], dtype=np.int64), [p[1].size for p in parts]),
-    })
-    if id_kind == "integer" and ints is not None:
-        members.insert(3, "person_id", ints[rows])
-    elif id_kind == "integer":
-        # ids that are not canonical whole numbers ("x9", "0007") cannot equal an integer extract's ids as the
-        # in-memory engine compares them (as text): they count as "no spell data"
-        text = memberships["person_id"].iloc[rows].astype("string").reset_index(drop=True)
-        num = pd.to_numeric(text, errors="coerce").astype("Int64")
-        canonical = (num.astype("string") == text).fillna(False).to_numpy(dtype=bool)
-        members.insert(3, "person_id", num.where(canonical).array)
+        rows.append(r)
+        case_no.append(np.full(r.size, i, dtype=np.int64))
+        grp.append(np.repeat(np.array([0, 1], dtype=np.int64), [comp.size, inter.size]))
+        k.append(np.full(r.size, case.durable_exit, dtype=np.int64))
+    at = np.concatenate(rows)
+    ids = memberships["person_id"].iloc[at]
+    if id_kind == "integer":
+        # ids that are not canonical integers ("x9", "0007") cannot equal an integer extract's ids as the
+        # in-memory engine compares them (as text): missing, so they count as "no spell data"
+        person = ints[at] if ints is not None else integer_ids_where_canonical(ids)
     else:
-        members.insert(3, "person_id", memberships["person_id"].iloc[rows].astype("string[pyarrow]").array)
+        person = ids.astype("string[pyarrow]").array
+    members = pd.DataFrame({
+        "member": np.arange(at.size, dtype=np.int64), "case_id": np.concatenate(case_no), "grp": np.concatenate(grp),
+        "person_id": person, "entry": entry[at], "k": np.concatenate(k),
+    })
     return members, [c.case_id for c in cases]
 
 

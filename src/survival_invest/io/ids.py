@@ -21,7 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["arrow_strings", "categories", "integer_ids", "person_keys"]
+__all__ = ["arrow_strings", "categories", "integer_ids", "integer_ids_where_canonical", "person_keys"]
 
 
 def _to_arrow(values: pd.Series) -> pa.ChunkedArray | pa.Array | None:
@@ -106,6 +106,20 @@ def integer_ids(values: pd.Series) -> np.ndarray | None:
         return None
     out = ints.to_numpy() if isinstance(ints, pa.Array) else ints.combine_chunks().to_numpy()
     return np.asarray(out, dtype=np.int64)
+
+
+def integer_ids_where_canonical(values: pd.Series) -> pd.arrays.IntegerArray:
+    """The ids as nullable Int64: the integer where the id is canonical (see :func:`integer_ids`), else missing.
+
+    For a table that mixes integer ids with others (``"x9"``, ``"0007"``):
+    those can never equal an integer extract's ids compared as text. A check
+    per value (pandas, slower than the single Arrow cast of
+    :func:`integer_ids`, which callers try first).
+    """
+    text = values.astype("string").reset_index(drop=True)
+    num = pd.to_numeric(text, errors="coerce").astype("Int64")
+    canonical = (num.astype("string") == text).fillna(False).to_numpy(dtype=bool)
+    return num.where(canonical).array
 
 
 def person_keys(*columns: pd.Series) -> list[np.ndarray]:

@@ -174,7 +174,7 @@ def _memberships(data: Path, cases: int):
 def measure_one(data: Path, engine: str, memory_limit: str | None, threads: int | None, cases: int = 1) -> dict:
     import pandas as pd
 
-    from survival_invest.engines._common import CaseSpec, sql_aggregates
+    from survival_invest.engines.aggregates import CaseSpec, sql_aggregates
     from survival_invest.io.readers import default_classification
     from survival_invest.stats import normalise_aggregates
 

@@ -72,7 +72,7 @@ def _config():
 def one_portfolio(k: int, seed: int, n_boot: int, alpha: float) -> list[dict]:
     """Simulate portfolio ``k`` and return one row per case, year and measure."""
     import survival_invest as si
-    from survival_invest.estimate._summaries import z_value
+    from survival_invest.estimate.summaries import z_value
     from survival_invest.io.readers import memberships_from_frame, spells_from_frame
     from survival_invest.stats import case_statistics
     from survival_invest.synthetic import NORDDJURS_CASES, simulate_portfolio

@@ -10,8 +10,8 @@ import pytest
 
 import survival_invest as si
 from survival_invest import InputError
-from survival_invest.adjust import design_matrix, ipw_area, ipw_bootstrap, ipw_weights, propensity
-from survival_invest.balance import balance_table
+from survival_invest.adjust.ipw import design_matrix, ipw_area, ipw_bootstrap, ipw_weights, propensity
+from survival_invest.adjust.balance import balance_table
 from survival_invest.io.readers import memberships_from_frame, spells_from_frame
 from survival_invest.synthetic.confounded import simulate_confounded
 

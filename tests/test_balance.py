@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from survival_invest import InputError
-from survival_invest.balance import balance_table
+from survival_invest.adjust.balance import balance_table
 
 
 def test_smd_of_a_known_difference_and_categorical_levels() -> None:
@@ -61,7 +61,7 @@ def test_before_ipw_and_matching_side_by_side() -> None:
 
 
 def test_baseline_covariates_use_what_is_there() -> None:
-    from survival_invest.balance import baseline_covariates
+    from survival_invest.adjust.balance import baseline_covariates
 
     p = pd.DataFrame({"group": ["intervention", "comparison"], "prior_weeks": [1.0, 2.0], "benefit_group": ["k", "u"]})
     assert baseline_covariates(p) == ["prior_weeks", "benefit_group"]

@@ -252,7 +252,7 @@ def test_person_table_gives_age_at_entry_and_sex_and_counts_the_absent() -> None
 
 
 def test_age_at_entry_of_weekly_cohorts_uses_the_monday() -> None:
-    from survival_invest.cohort import entry_dates
+    from survival_invest.cohort.build import entry_dates
 
     assert str(entry_dates(np.array([24240]), "month")[0]) == "2020-01-01"
     monday = entry_dates(np.array([2600]), "week")[0]

@@ -13,14 +13,14 @@ from hypothesis import strategies as st
 
 import survival_invest as si
 from survival_invest.config import Refusion, load_config
-from survival_invest.economics import (
+from survival_invest.economics.savings import (
     convert_price,
     curve_variance,
     forecast_savings,
     realised_savings,
     refusion_share,
 )
-from survival_invest.portfolio import run_portfolio
+from survival_invest.pipeline.portfolio import run_portfolio
 from survival_invest.synthetic import NORDDJURS_CASES
 
 ROOT = Path(__file__).parents[1]

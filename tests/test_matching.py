@@ -11,7 +11,7 @@ import pytest
 import survival_invest as si
 from survival_invest import CohortError, build_cohort
 from survival_invest.io.readers import memberships_from_frame, spells_from_frame
-from survival_invest.matching import Matching, band_labels, deal_controls, match_weights, prior_band
+from survival_invest.cohort.matching import Matching, band_labels, deal_controls, match_weights, prior_band
 
 DATA = Path(__file__).parents[1] / "data" / "synthetic"
 

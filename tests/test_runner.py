@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 import survival_invest as si
-from survival_invest import runner
+from survival_invest.pipeline import monthly as runner
 from survival_invest.cli import main
 from survival_invest.report.history import HISTORY_FILE, all_history, current_history
 from survival_invest.synthetic import NORDDJURS_CASES

@@ -12,14 +12,14 @@ import pytest
 import survival_invest as si
 from survival_invest._arrays import ragged_arange
 from survival_invest.config import load_config
-from survival_invest.economics import forecast_savings, forecast_weights, realised_savings
+from survival_invest.economics.savings import forecast_savings, forecast_weights, realised_savings
 from survival_invest.estimate.bootstrap import replicate_counts
 from survival_invest.io.periods import weeks_in_month
-from survival_invest.portfolio import _curves_on_grid, run_portfolio
+from survival_invest.pipeline.portfolio import _curves_on_grid, run_portfolio
 from survival_invest.stats import case_statistics
 from survival_invest.synthetic import NORDDJURS_CASES
 from survival_invest.synthetic.truth import realised_truth
-from survival_invest.uncertainty import MEASURES, _forecast_inputs, bootstrap_savings, savings_replicates
+from survival_invest.economics.uncertainty import MEASURES, _forecast_inputs, bootstrap_savings, savings_replicates
 
 ROOT = Path(__file__).parents[1]
 CONFIG = load_config(ROOT / "examples" / "norddjurs.toml")

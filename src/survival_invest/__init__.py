@@ -4,8 +4,7 @@ Register spells in, Kaplan-Meier curves for a target and an intervention group,
 the area between them as saved full-time persons and kroner, out.
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
+from survival_invest._version import __version__
 from survival_invest.cohort import Cohort, build_cohort
 from survival_invest.config import ConfigError, Portfolio, load_config
 from survival_invest.errors import (
@@ -27,14 +26,9 @@ from survival_invest.estimate import (
     kaplan_meier_by,
 )
 from survival_invest.io import Spells, read_classification, read_memberships, read_persons, read_spells
-from survival_invest.portfolio import run_portfolio
-from survival_invest.uncertainty import SavingsBootstrap, bootstrap_savings
+from survival_invest.pipeline import run_portfolio
+from survival_invest.economics import SavingsBootstrap, bootstrap_savings
 
-try:
-    __version__ = version("survival-invest")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0+unknown"
-del version, PackageNotFoundError
 
 __all__ = [
     "AreaBetween",

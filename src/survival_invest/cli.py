@@ -106,7 +106,7 @@ class _Progress:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     """Run every case of the config for one as-of month and write the report folder."""
-    from survival_invest.runner import run_monthly
+    from survival_invest.pipeline.monthly import run_monthly
 
     progress = _Progress(args.quiet)
     try:
@@ -121,7 +121,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     """Check config and data without computing; print what was found or every problem."""
-    from survival_invest.validate import validate
+    from survival_invest.pipeline.validate import validate
 
     report, problems = validate(args.config, as_of=args.as_of)
     for line in report:

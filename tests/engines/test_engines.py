@@ -14,11 +14,11 @@ from hypothesis import strategies as st
 import survival_invest as si
 from survival_invest.config import load_config
 from survival_invest.engines import choose_engine
-from survival_invest.engines._common import CaseSpec, sql_aggregates
+from survival_invest.engines.aggregates import CaseSpec, sql_aggregates
 from survival_invest.engines.duckdb_engine import DuckDBBackend
 from survival_invest.io.periods import month_label, week_label
 from survival_invest.io.readers import default_classification, memberships_from_frame, spells_from_frame
-from survival_invest.portfolio import run_portfolio_full
+from survival_invest.pipeline.portfolio import run_portfolio_full
 from survival_invest.stats import cohort_aggregates, normalise_aggregates
 
 ROOT = Path(__file__).parents[2]

@@ -68,7 +68,7 @@ from lifelines.utils import median_survival_times, restricted_mean_survival_time
 from scipy.stats import norm
 
 import survival_invest as si
-from survival_invest.estimate import _kernel
+from survival_invest.estimate import kernel
 
 RTOL = 1e-10
 TABLE_COLUMNS = ["time", "at_risk", "events", "censored", "survival", "variance", "lower", "upper"]
@@ -654,7 +654,7 @@ def test_padded_layout_equals_dense_layout(monkeypatch, delayed):
         kw = {"entry": data.entry, "weights": data.weights}
         dense = si.kaplan_meier_by(*args, **kw)
         with monkeypatch.context() as m:
-            m.setattr(_kernel, "DENSE_CELL_BUDGET", 0)
+            m.setattr(kernel, "DENSE_CELL_BUDGET", 0)
             padded = si.kaplan_meier_by(*args, **kw)
         assert dense._counts.shared_grid and not padded._counts.shared_grid  # both layouts exercised
         pd.testing.assert_frame_equal(padded.table, dense.table, check_exact=False, rtol=RTOL, atol=0)
@@ -674,7 +674,7 @@ def test_padded_layout_equals_dense_layout(monkeypatch, delayed):
 @pytest.mark.parametrize("delayed", [False, True])
 def test_by_group_padded_layout_matches_lifelines(monkeypatch, delayed):
     """The padded layout against lifelines directly (few examples: many groups each)."""
-    monkeypatch.setattr(_kernel, "DENSE_CELL_BUDGET", 0)
+    monkeypatch.setattr(kernel, "DENSE_CELL_BUDGET", 0)
 
     @settings(max_examples=5, **SETTINGS)
     @given(padded_data(delayed, n_max=5))

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import survival_invest as si
-from survival_invest.estimate import _kernel
+from survival_invest.estimate import kernel
 
 SETTINGS = settings(derandomize=True, max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -154,12 +154,12 @@ def test_padded_layout_equals_shared_layout(data, g, frac) -> None:
     # delayed entry; an event needs entry < duration, a censoring allows entry == duration
     entry = np.where((e == 1) & (d == 0), -1.0, d * f * np.where(e == 1, 0.99, 1.0))
     shared = si.kaplan_meier_by(d, e, groups, entry=entry)
-    orig = _kernel.use_dense
+    orig = kernel.use_dense
     try:
-        _kernel.use_dense = lambda cells, n: False  # type: ignore[assignment]
+        kernel.use_dense = lambda cells, n: False  # type: ignore[assignment]
         padded = si.kaplan_meier_by(d, e, groups, entry=entry)
     finally:
-        _kernel.use_dense = orig  # type: ignore[assignment]
+        kernel.use_dense = orig  # type: ignore[assignment]
     pd.testing.assert_frame_equal(shared.table, padded.table, check_exact=False, rtol=1e-13)
     pd.testing.assert_frame_equal(shared.rmst([3.5, 20]), padded.rmst([3.5, 20]), check_exact=False, rtol=1e-13)
     pd.testing.assert_frame_equal(shared.median(), padded.median())

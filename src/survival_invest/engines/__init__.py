@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from survival_invest.config import ENGINES, ConfigError, Portfolio
-from survival_invest.engines._common import CaseSpec, sql_aggregates
+from survival_invest.engines.aggregates import CaseSpec, sql_aggregates
 from survival_invest.stats import CaseStatistics, assemble, case_statistics
 
 __all__ = ["EngineRun", "choose_engine", "portfolio_statistics", "ENGINES"]
@@ -110,9 +110,9 @@ def _backend(name: str, config: Portfolio):
 
 
 def _memory(config: Portfolio, as_of: int) -> EngineRun:
-    from survival_invest.cohort import build_cohort
+    from survival_invest.cohort.build import build_cohort
     from survival_invest.io.readers import read_classification, read_memberships, read_spells
-    from survival_invest.status import spell_status
+    from survival_invest.cohort.status import spell_status
 
     spells = read_spells(config.data.spells, format=config.data.spells_format)  # type: ignore[arg-type]
     members = read_memberships(config.data.memberships)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from survival_invest.engines._common import spells_files
+from survival_invest.engines.aggregates import spells_files
 
 __all__ = ["DuckDBBackend"]
 

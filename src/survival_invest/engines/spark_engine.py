@@ -16,7 +16,7 @@ from typing import Mapping
 
 import pandas as pd
 
-from survival_invest.engines._common import spells_files
+from survival_invest.engines.aggregates import spells_files
 
 __all__ = ["SparkBackend", "spark_session"]
 

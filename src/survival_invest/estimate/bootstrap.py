@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from survival_invest.errors import InputError
-from survival_invest.estimate._validate import check_survival_input
+from survival_invest.estimate.checks import check_survival_input
 from survival_invest.estimate.curves import _check_taus, _group_codes, kaplan_meier_by
 
 __all__ = ["BootstrapResult", "bootstrap"]

@@ -15,9 +15,9 @@ import pandas as pd
 from scipy.stats import norm
 
 from survival_invest.errors import InputError
-from survival_invest.estimate import _summaries as S
-from survival_invest.estimate._kernel import Counts, KMArrays, count_on_grid, km_arrays
-from survival_invest.estimate._validate import check_survival_input
+from survival_invest.estimate import summaries as S
+from survival_invest.estimate.kernel import Counts, KMArrays, count_on_grid, km_arrays
+from survival_invest.estimate.checks import check_survival_input
 from survival_invest.estimate.estimates import AreaBetween, Estimate, difference
 
 __all__ = ["SurvivalCurve", "SurvivalCurves", "kaplan_meier", "kaplan_meier_by", "area_between"]

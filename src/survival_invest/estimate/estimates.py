@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 
 
 from survival_invest.errors import InputError
-from survival_invest.estimate._summaries import z_value
+from survival_invest.estimate.summaries import z_value
 
 __all__ = ["Estimate", "AreaBetween"]
 

@@ -16,7 +16,7 @@ from typing import Any, Mapping
 
 import pandas as pd
 
-from survival_invest.tables import format_mkr
+from survival_invest.report.tables import format_mkr
 
 __all__ = ["html_report", "excel_report", "table_html"]
 

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from survival_invest.config import CaseConfig, Portfolio
-from survival_invest.economics import month_prices
+from survival_invest.economics.savings import month_prices
 from survival_invest.synthetic.extracts import CaseSpec
 
 __all__ = ["realised_truth"]
@@ -48,7 +48,7 @@ def realised_truth(statistics, spec: CaseSpec, case: CaseConfig, config: Portfol
     DataFrame
         ``year, saved_fte, savings_kr, refusion_part_kr`` (kroner positive = saved).
     """
-    from survival_invest.economics import _statistics
+    from survival_invest.economics.savings import _statistics
 
     stats = _statistics(statistics)
     horizon = int(case.horizon)

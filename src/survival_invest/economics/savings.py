@@ -63,7 +63,7 @@ import numpy as np
 import pandas as pd
 
 from survival_invest.config import CaseConfig, ConfigError, Refusion, RefusionBand
-from survival_invest.estimate._summaries import z_value
+from survival_invest.estimate.summaries import z_value
 
 __all__ = [
     "price_factor",

@@ -20,10 +20,10 @@ import pyarrow as pa
 
 from survival_invest.errors import CohortError, ExtractError
 from survival_invest.engines import sql as Q
-from survival_invest.cohort import refuse_late_entries, refuse_short_extract
+from survival_invest.cohort.build import refuse_late_entries, refuse_short_extract
 from survival_invest.io.ids import integer_ids, integer_ids_where_canonical
 from survival_invest.io.periods import Frequency, parse_periods, week_to_month, weeks_in_month
-from survival_invest.status import unknown_codes_error
+from survival_invest.cohort.status import unknown_codes_error
 
 __all__ = ["SqlBackend", "CaseSpec", "sql_aggregates", "spells_files"]
 
@@ -134,7 +134,7 @@ def _members(
     Built from row positions and integer keys computed once, so a national
     memberships table (tens of millions of rows) is never copied per case.
     """
-    from survival_invest.cohort import comparison_rows
+    from survival_invest.cohort.build import comparison_rows
 
     freq: Frequency = memberships.attrs["frequency"]
     ints = integer_ids(memberships["person_id"])

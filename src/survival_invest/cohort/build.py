@@ -69,8 +69,8 @@ from survival_invest.io.readers import (
     memberships_from_frame,
     spells_from_frame,
 )
-from survival_invest.matching import Matching, band_labels, deal_controls, eligible_pairs, prior_band, strata
-from survival_invest.status import MONTH_RULES, Status, spell_status
+from survival_invest.cohort.matching import Matching, band_labels, deal_controls, eligible_pairs, prior_band, strata
+from survival_invest.cohort.status import MONTH_RULES, Status, spell_status
 
 __all__ = ["Cohort", "build_cohort", "attach_persons", "entry_dates", "COMPARISONS", "CURVES", "MONTH_RULES", "Matching"]
 

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from survival_invest.balance import baseline_covariates, covariate_columns
+from survival_invest.adjust.balance import baseline_covariates, covariate_columns
 from survival_invest.errors import InputError
 from survival_invest.estimate.bootstrap import replicate_counts
 from survival_invest.estimate.curves import kaplan_meier_by

@@ -1,0 +1,25 @@
+"""The only place that sequences I/O: run a portfolio, run the monthly job, validate inputs."""
+
+from survival_invest.pipeline.monthly import RunOutcome, publish, run_monthly
+from survival_invest.pipeline.portfolio import (
+    RESULT_COLUMNS,
+    PortfolioRun,
+    budget_results,
+    case_results,
+    run_portfolio,
+    run_portfolio_full,
+)
+from survival_invest.pipeline.validate import validate
+
+__all__ = [
+    "RESULT_COLUMNS",
+    "PortfolioRun",
+    "run_portfolio",
+    "run_portfolio_full",
+    "case_results",
+    "budget_results",
+    "RunOutcome",
+    "run_monthly",
+    "publish",
+    "validate",
+]

@@ -125,25 +125,43 @@ def main() -> int:
         generate(out, args.persons, args.seed)
     meta = json.loads((out / "meta.json").read_text())
     res = subprocess.run(
-        [sys.executable, __file__, "--persons", str(args.persons), "--seed", str(args.seed), "--dir", str(args.dir),
-         "--measure-only"],
-        capture_output=True, text=True, check=True, env={**os.environ},
+        [
+            sys.executable,
+            __file__,
+            "--persons",
+            str(args.persons),
+            "--seed",
+            str(args.seed),
+            "--dir",
+            str(args.dir),
+            "--measure-only",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ},
     )
     r = json.loads(res.stdout.strip().splitlines()[-1])
-    print(f"rows (person-months):  {r['rows']:,}  ({meta['persons']:,} persons; generated in {meta['generate_s']:.1f} s)")
+    print(
+        f"rows (person-months):  {r['rows']:,}  ({meta['persons']:,} persons; generated in {meta['generate_s']:.1f} s)"
+    )
     print(f"read Parquet:          {r['read_s']:.1f} s")
     print(f"build_cohort:          {r['build_s']:.1f} s  ({r['rows_per_s'] / 1e6:.2f} million rows/s)")
     print(f"fit both curves:       {r['fit_s']:.2f} s   (area to 36: {r['area_36']:.3f} months)")
-    print(f"peak memory (RSS):     {r['peak_gb']:.2f} GB during build_cohort and curves, with the extract loaded "
-          f"({r['loaded_gb']:.2f} GB resident before; reading peaked at {r['peak_read_gb']:.2f} GB; "
-          f"{r['baseline_gb']:.2f} GB after imports)")
+    print(
+        f"peak memory (RSS):     {r['peak_gb']:.2f} GB during build_cohort and curves, with the extract loaded "
+        f"({r['loaded_gb']:.2f} GB resident before; reading peaked at {r['peak_read_gb']:.2f} GB; "
+        f"{r['baseline_gb']:.2f} GB after imports)"
+    )
     ok_t = r["build_s"] < 60
     ok_m = r["peak_gb"] < 8
     print(f"targets: build < 60 s {'met' if ok_t else 'NOT met'}; peak < 8 GB {'met' if ok_m else 'NOT met'}")
     print("| rows | persons | read Parquet | build_cohort | rows/s | fit curves | peak RSS |")
     print("|---:|---:|---:|---:|---:|---:|---:|")
-    print(f"| {r['rows']:,} | {r['persons']:,} | {r['read_s']:.1f} s | {r['build_s']:.1f} s | "
-          f"{r['rows_per_s'] / 1e6:.2f} M | {r['fit_s']:.2f} s | {r['peak_gb']:.2f} GB |")
+    print(
+        f"| {r['rows']:,} | {r['persons']:,} | {r['read_s']:.1f} s | {r['build_s']:.1f} s | "
+        f"{r['rows_per_s'] / 1e6:.2f} M | {r['fit_s']:.2f} s | {r['peak_gb']:.2f} GB |"
+    )
     return 0
 
 

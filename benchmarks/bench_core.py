@@ -69,6 +69,7 @@ Targets are printed as information (PASS/FAIL), never asserted.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ctypes
 import gc
 import json
@@ -147,8 +148,16 @@ def run_package(data: Data) -> dict:
     r0 = k0.rmst(TAU)
     r1 = k1.rmst(TAU)
     ab = si.area_between(k0, k1, TAU)
-    return dict(rmst0=r0.value, se0=r0.se, rmst1=r1.value, se1=r1.se,
-                delta=ab.value, delta_se=ab.se, delta_lo=ab.lower, delta_hi=ab.upper)
+    return dict(
+        rmst0=r0.value,
+        se0=r0.se,
+        rmst1=r1.value,
+        se1=r1.se,
+        delta=ab.value,
+        delta_se=ab.se,
+        delta_lo=ab.lower,
+        delta_hi=ab.upper,
+    )
 
 
 def run_package_by(data: Data) -> dict:
@@ -157,10 +166,16 @@ def run_package_by(data: Data) -> dict:
     curves = si.kaplan_meier_by(data.d, data.e, data.g)
     r = curves.rmst([TAU])
     ab = curves.area_between(0, 1, [TAU])
-    return dict(rmst0=float(r["value"].iloc[0]), se0=float(r["se"].iloc[0]),
-                rmst1=float(r["value"].iloc[1]), se1=float(r["se"].iloc[1]),
-                delta=float(ab["value"].iloc[0]), delta_se=float(ab["se"].iloc[0]),
-                delta_lo=float(ab["lower"].iloc[0]), delta_hi=float(ab["upper"].iloc[0]))
+    return dict(
+        rmst0=float(r["value"].iloc[0]),
+        se0=float(r["se"].iloc[0]),
+        rmst1=float(r["value"].iloc[1]),
+        se1=float(r["se"].iloc[1]),
+        delta=float(ab["value"].iloc[0]),
+        delta_se=float(ab["se"].iloc[0]),
+        delta_lo=float(ab["lower"].iloc[0]),
+        delta_hi=float(ab["upper"].iloc[0]),
+    )
 
 
 def run_lifelines(data: Data) -> dict:
@@ -216,8 +231,16 @@ def _ref_finish(figs: list[tuple[float, float]]) -> dict:
     (m0, v0), (m1, v1) = figs
     se0, se1 = math.sqrt(v0), math.sqrt(v1)
     delta, dse = m0 - m1, math.hypot(se0, se1)
-    return dict(rmst0=m0, se0=se0, rmst1=m1, se1=se1, delta=delta, delta_se=dse,
-                delta_lo=delta - Z * dse, delta_hi=delta + Z * dse)
+    return dict(
+        rmst0=m0,
+        se0=se0,
+        rmst1=m1,
+        se1=se1,
+        delta=delta,
+        delta_se=dse,
+        delta_lo=delta - Z * dse,
+        delta_hi=delta + Z * dse,
+    )
 
 
 def run_bare_ref(data: Data) -> dict:
@@ -257,7 +280,7 @@ def import_method(method: str) -> None:
     if method in ("package", "package_by"):
         import survival_invest  # noqa: F401
     elif method == "lifelines":
-        import lifelines  # noqa: F401
+        import lifelines
         import lifelines.utils  # noqa: F401
     elif method == "sksurv":
         import sksurv.nonparametric  # noqa: F401
@@ -317,10 +340,8 @@ def _status_kib(key: str) -> int:
 
 def _free_heap() -> None:
     gc.collect()
-    try:
+    with contextlib.suppress(OSError, AttributeError):  # not glibc
         ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc
-        pass
 
 
 def child_main(case: str, n: int, method: str, seed: int) -> None:
@@ -380,13 +401,12 @@ def fmt_ratio(x: float) -> str:
 
 
 def fmt_n(n: int) -> str:
-    k = int(round(math.log10(n)))
+    k = round(math.log10(n))
     return f"10^{k}" if 10**k == n else f"{n:,}"
 
 
 def build_table(rows: list[Row]) -> tuple[list[str], list[list[str]]]:
-    head = ["durations", "N", "method", "time (median)", "repeats", "peak extra RSS",
-            "vs bare_ref", "vs package"]
+    head = ["durations", "N", "method", "time (median)", "repeats", "peak extra RSS", "vs bare_ref", "vs package"]
     by_key = {(r.case, r.n, r.method): r for r in rows}
     body = []
     for r in rows:
@@ -396,20 +416,37 @@ def build_table(rows: list[Row]) -> tuple[list[str], list[list[str]]]:
         vs_pkg = r.seconds / pkg.seconds if pkg and r.method not in ("package",) else math.nan
         mem = "-" if math.isnan(r.peak_mb) else (f"{r.peak_mb:,.0f} MB" if r.peak_mb >= 10 else f"{r.peak_mb:.1f} MB")
         mem += "*" if r.mem_how == "ru_maxrss" else ""
-        body.append([r.case, fmt_n(r.n), r.method, fmt_time(r.seconds), str(r.repeats), mem,
-                     fmt_ratio(vs_ref), fmt_ratio(vs_pkg)])
+        body.append(
+            [
+                r.case,
+                fmt_n(r.n),
+                r.method,
+                fmt_time(r.seconds),
+                str(r.repeats),
+                mem,
+                fmt_ratio(vs_ref),
+                fmt_ratio(vs_pkg),
+            ]
+        )
     return head, body
 
 
 def render(head: list[str], body: list[list[str]], markdown: bool) -> str:
     if markdown:
         right = {3, 4, 5, 6, 7}
-        lines = ["| " + " | ".join(head) + " |",
-                 "|" + "|".join("---:" if i in right else "---" for i in range(len(head))) + "|"]
+        lines = [
+            "| " + " | ".join(head) + " |",
+            "|" + "|".join("---:" if i in right else "---" for i in range(len(head))) + "|",
+        ]
         lines += ["| " + " | ".join(row) + " |" for row in body]
         return "\n".join(lines)
-    widths = [max(len(x) for x in col) for col in zip(head, *body)]
-    line = lambda cells: "  ".join(c.rjust(w) if i >= 3 else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))  # noqa: E731
+    widths = [max(len(x) for x in col) for col in zip(head, *body, strict=True)]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(
+            c.rjust(w) if i >= 3 else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        )
+
     out = [line(head), "  ".join("-" * w for w in widths)]
     prev = None
     for row in body:
@@ -479,24 +516,31 @@ def targets(rows: list[Row]) -> list[str]:
                 q = r.seconds / ref.seconds
                 lim = 1.5 if case == "int" else 2.0
                 what = "bare bincount ref" if case == "int" else "np.unique ref"
-                out.append(f"[{verdict(q <= lim)}] {pm:10s} {case:5s} N={fmt_n(n):5s} within {lim}x of "
-                           f"{what}: {q:.2f}x")
+                out.append(
+                    f"[{verdict(q <= lim)}] {pm:10s} {case:5s} N={fmt_n(n):5s} within {lim}x of {what}: {q:.2f}x"
+                )
             uo = by_key.get((case, n, "unique_only"))
             if uo and uo.seconds > 0:
                 q = r.seconds / uo.seconds
-                out.append(f"[{verdict(q <= 2.0)}] {pm:10s} {case:5s} N={fmt_n(n):5s} within 2.0x of "
-                           f"np.unique(return_inverse) alone: {q:.2f}x")
+                out.append(
+                    f"[{verdict(q <= 2.0)}] {pm:10s} {case:5s} N={fmt_n(n):5s} within 2.0x of "
+                    f"np.unique(return_inverse) alone: {q:.2f}x"
+                )
             ll = by_key.get((case, n, "lifelines"))
             if ll and n >= 10**6:
                 q = ll.seconds / r.seconds
-                out.append(f"[{verdict(q >= 10)}] {pm:10s} {case:5s} N={fmt_n(n):5s} >= 10x faster than "
-                           f"lifelines: {q:.1f}x")
+                out.append(
+                    f"[{verdict(q >= 10)}] {pm:10s} {case:5s} N={fmt_n(n):5s} >= 10x faster than lifelines: {q:.1f}x"
+                )
             if n == 10**7 and case == "int":
-                out.append(f"[{verdict(r.seconds < 0.25)}] {pm:10s} {case:5s} N=10^7 under 0.25 s: "
-                           f"{fmt_time(r.seconds)}")
+                out.append(
+                    f"[{verdict(r.seconds < 0.25)}] {pm:10s} {case:5s} N=10^7 under 0.25 s: {fmt_time(r.seconds)}"
+                )
             if n == 10**7 and not math.isnan(r.peak_mb):
-                out.append(f"[{verdict(r.peak_mb < 1000)}] {pm:10s} {case:5s} N=10^7 peak memory under 1 GB: "
-                           f"{r.peak_mb:,.0f} MB")
+                out.append(
+                    f"[{verdict(r.peak_mb < 1000)}] {pm:10s} {case:5s} N=10^7 peak memory under 1 GB: "
+                    f"{r.peak_mb:,.0f} MB"
+                )
     return out
 
 
@@ -567,8 +611,10 @@ def profile_main(n: int, seed: int, case: str) -> None:
         src_lines = [(k, v) for k, v in stats.items() if "survival_invest" in k[0]]
         for (f, ln), (t, hits) in sorted(src_lines, key=lambda kv: -kv[1][0])[:15]:
             short = f.split("src/")[-1]
-            print(f"{t * 1e3:8.1f} ms {100 * t / total:5.1f}% {hits:4d} hits  {short}:{ln}  "
-                  f"{linecache.getline(f, ln).strip()[:90]}")
+            print(
+                f"{t * 1e3:8.1f} ms {100 * t / total:5.1f}% {hits:4d} hits  {short}:{ln}  "
+                f"{linecache.getline(f, ln).strip()[:90]}"
+            )
 
 
 # ------------------------------------------------------------------ main
@@ -582,18 +628,32 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sizes", default="1e5,1e6,1e7", help="total N (both groups), integer durations")
     ap.add_argument("--float-sizes", default="1e6,1e7", help="total N for float durations ('' to skip)")
-    ap.add_argument("--repeats", type=int, default=5, help="max timed repeats per cell (slow cells get fewer, see --budget)")
+    ap.add_argument(
+        "--repeats", type=int, default=5, help="max timed repeats per cell (slow cells get fewer, see --budget)"
+    )
     ap.add_argument("--budget", type=float, default=8.0, help="stop repeating a cell after this many seconds")
     ap.add_argument("--methods", default=",".join(METHODS), help="comma-separated subset of " + ",".join(METHODS))
-    ap.add_argument("--prefault-gib", type=float, default=3.0,
-                    help="touch and free this much memory before timing (VM first-touch cost; 0 = off)")
-    ap.add_argument("--default-malloc", action="store_true",
-                    help="time with glibc's default allocator settings (noisy on this VM, see README)")
+    ap.add_argument(
+        "--prefault-gib",
+        type=float,
+        default=3.0,
+        help="touch and free this much memory before timing (VM first-touch cost; 0 = off)",
+    )
+    ap.add_argument(
+        "--default-malloc",
+        action="store_true",
+        help="time with glibc's default allocator settings (noisy on this VM, see README)",
+    )
     ap.add_argument("--no-memory", action="store_true", help="skip the subprocess peak-memory runs")
     ap.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     ap.add_argument("--seed", type=int, default=20261124)
-    ap.add_argument("--profile", nargs="?", const="int", choices=("int", "float"),
-                    help="profile the package (cProfile + line timing) at the largest --sizes and exit")
+    ap.add_argument(
+        "--profile",
+        nargs="?",
+        const="int",
+        choices=("int", "float"),
+        help="profile the package (cProfile + line timing) at the largest --sizes and exit",
+    )
     ap.add_argument("--_child", nargs=4, help=argparse.SUPPRESS)
     args = ap.parse_args()
 
@@ -622,8 +682,11 @@ def main() -> None:
 
     import survival_invest
 
-    print(f"# python {platform.python_version()}, numpy {np.__version__}, survival_invest "
-          f"{survival_invest.__version__}, {os.cpu_count()} cpus; tau = {TAU:g}; seed {args.seed}", flush=True)
+    print(
+        f"# python {platform.python_version()}, numpy {np.__version__}, survival_invest "
+        f"{survival_invest.__version__}, {os.cpu_count()} cpus; tau = {TAU:g}; seed {args.seed}",
+        flush=True,
+    )
     prefault(args.prefault_gib)
     for m in methods:  # warm-up: imports and first-call caches, both cases
         import_method(m)
@@ -648,8 +711,11 @@ def main() -> None:
             if r.method == "unique_only":
                 continue
             r.peak_mb, r.mem_how = measure_memory(r.case, r.n, r.method, args.seed)
-            print(f"  memory {r.case:5s} N={fmt_n(r.n):5s} {r.method:10s} {r.peak_mb:10.1f} MB",
-                  file=sys.stderr, flush=True)
+            print(
+                f"  memory {r.case:5s} N={fmt_n(r.n):5s} {r.method:10s} {r.peak_mb:10.1f} MB",
+                file=sys.stderr,
+                flush=True,
+            )
 
     head, body = build_table(rows)
     print()

@@ -60,11 +60,13 @@ def generate(out: Path, rows: float, part_rows: float, seed: int) -> None:
         months = f["period"].to_numpy()
         uniq = np.unique(months)
         period = pd.Categorical.from_codes(np.searchsorted(uniq, months).astype(np.int32), categories=month_label(uniq))
-        table = pa.table({
-            "person_id": pa.array(f["person_id"].to_numpy() + offset),
-            "period": pa.DictionaryArray.from_pandas(pd.Series(period)),
-            "benefit": pa.DictionaryArray.from_pandas(pd.Series(f["benefit"].astype(str).astype("category"))),
-        })
+        table = pa.table(
+            {
+                "person_id": pa.array(f["person_id"].to_numpy() + offset),
+                "period": pa.DictionaryArray.from_pandas(pd.Series(period)),
+                "benefit": pa.DictionaryArray.from_pandas(pd.Series(f["benefit"].astype(str).astype("category"))),
+            }
+        )
         pq.write_table(table, out / "spells" / f"part-{part:04d}.parquet", row_group_size=2_000_000)
         m = mem.drop(columns=["row"])
         m["person_id"] = (pd.to_numeric(m["person_id"]) + offset).astype("int64").astype(str)
@@ -101,14 +103,24 @@ def replicate(source: Path, out: Path, copies: int) -> None:
     for c in range(copies):  # a handful of copies, each streamed part by part
         for p in parts:
             target = out / "spells" / f"copy{c:02d}-{p.name}"
-            con.execute(f"COPY (SELECT person_id + {c * shift} AS person_id, period, benefit FROM read_parquet('{p}')) "
-                        f"TO '{target}' (FORMAT parquet, ROW_GROUP_SIZE 2000000)").fetchall()
+            con.execute(
+                f"COPY (SELECT person_id + {c * shift} AS person_id, period, benefit FROM read_parquet('{p}')) "
+                f"TO '{target}' (FORMAT parquet, ROW_GROUP_SIZE 2000000)"
+            ).fetchall()
         print(f"copy {c + 1}/{copies} ({time.perf_counter() - t0:.0f} s)", flush=True)
-    con.execute(f"COPY (SELECT CAST(CAST(person_id AS BIGINT) + c * {shift} AS VARCHAR) AS person_id, case_id, \"group\", "
-                f"entry_period FROM read_parquet('{source / 'memberships.parquet'}'), range({copies}) r(c)) "
-                f"TO '{out / 'memberships.parquet'}' (FORMAT parquet)").fetchall()
-    new = {"rows": meta["rows"] * copies, "persons": meta["persons"] * copies, "parts": len(parts) * copies,
-           "seed": meta["seed"], "copies_of": str(source), "generate_s": time.perf_counter() - t0}
+    con.execute(
+        f'COPY (SELECT CAST(CAST(person_id AS BIGINT) + c * {shift} AS VARCHAR) AS person_id, case_id, "group", '
+        f"entry_period FROM read_parquet('{source / 'memberships.parquet'}'), range({copies}) r(c)) "
+        f"TO '{out / 'memberships.parquet'}' (FORMAT parquet)"
+    ).fetchall()
+    new = {
+        "rows": meta["rows"] * copies,
+        "persons": meta["persons"] * copies,
+        "parts": len(parts) * copies,
+        "seed": meta["seed"],
+        "copies_of": str(source),
+        "generate_s": time.perf_counter() - t0,
+    }
     (out / "meta.json").write_text(json.dumps(new))
     print(json.dumps(new))
 
@@ -147,7 +159,7 @@ class PeakSampler:
             self.peak = max(self.peak, _tree_rss_gb(os.getpid()))
             self._stop.wait(0.2)
 
-    def __enter__(self) -> "PeakSampler":
+    def __enter__(self) -> PeakSampler:
         self._thread.start()
         return self
 
@@ -193,15 +205,24 @@ def measure_one(data: Path, engine: str, memory_limit: str | None, threads: int 
             frame = pd.read_parquet(data / "spells")  # dictionary columns arrive as categoricals
             from survival_invest.io.periods import parse_periods
 
-            labels = frame["period"] if isinstance(frame["period"].dtype, pd.CategoricalDtype) else frame["period"].astype("category")
+            labels = (
+                frame["period"]
+                if isinstance(frame["period"].dtype, pd.CategoricalDtype)
+                else frame["period"].astype("category")
+            )
             nums, _, _ = parse_periods(pd.Series(labels.cat.categories))
             frame["period"] = nums[labels.cat.codes.to_numpy()]
             spells = Spells(frame, "month", str(data))
             t_read = time.perf_counter() - t0
             members = _memberships(data, cases)
             n_members = len(members)
-            parts = [cohort_aggregates(si.build_cohort(spells, members, case_id=c.case_id, as_of=cutoff, data_lag=0),
-                                       source_frequency="month") for c in case]  # a handful of cases
+            parts = [
+                cohort_aggregates(
+                    si.build_cohort(spells, members, case_id=c.case_id, as_of=cutoff, data_lag=0),
+                    source_frequency="month",
+                )
+                for c in case
+            ]  # a handful of cases
             agg = {k: pd.concat([p[k] for p in parts], ignore_index=True) for k in parts[0]}
         else:
             t_read = 0.0
@@ -215,24 +236,40 @@ def measure_one(data: Path, engine: str, memory_limit: str | None, threads: int 
                 # ~2 million rows per shuffle partition (the advice of docs/scaling.md); AQE coalesces small ones
                 # the JVM wants "4g", not DuckDB's "4GB"
                 heap = (memory_limit or "6g").lower().replace("gb", "g").replace("mb", "m")
-                conf = {"spark.driver.memory": heap,
-                        "spark.sql.shuffle.partitions": str(max(8, meta["rows"] // 2_000_000))}
+                conf = {
+                    "spark.driver.memory": heap,
+                    "spark.sql.shuffle.partitions": str(max(8, meta["rows"] // 2_000_000)),
+                }
                 backend = SparkBackend(data / "spells", master=f"local[{threads or 2}]", conf=conf)
             try:
                 # memberships passed unnamed, as portfolio_statistics does: freed once the engine has its copy
-                raw, facts = sql_aggregates(backend, source=str(data),
-                                            memberships=_memberships(data, cases),
-                                            classification=default_classification(), cases=case, cutoff=cutoff)
+                raw, facts = sql_aggregates(
+                    backend,
+                    source=str(data),
+                    memberships=_memberships(data, cases),
+                    classification=default_classification(),
+                    cases=case,
+                    cutoff=cutoff,
+                )
             finally:
                 backend.close()
             agg = normalise_aggregates(raw)
             n_members = facts["memberships_rows"]
         seconds = time.perf_counter() - t0
     persons = int(agg["survival"][["events", "censored"]].to_numpy().sum())
-    return {"engine": engine, "rows": meta["rows"], "cases": cases, "members": int(n_members), "persons_in_cohort": persons,
-            "seconds": seconds, "read_s": t_read, "rows_per_s": meta["rows"] / seconds,
-            "peak_gb": peak.peak, "baseline_gb": base,
-            "checksum": int(agg["survival"]["events"].sum()) * 1_000_003 + int(agg["units"]["units"].sum())}
+    return {
+        "engine": engine,
+        "rows": meta["rows"],
+        "cases": cases,
+        "members": int(n_members),
+        "persons_in_cohort": persons,
+        "seconds": seconds,
+        "read_s": t_read,
+        "rows_per_s": meta["rows"] / seconds,
+        "peak_gb": peak.peak,
+        "baseline_gb": base,
+        "checksum": int(agg["survival"]["events"].sum()) * 1_000_003 + int(agg["units"]["units"].sum()),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -262,7 +299,10 @@ def main(argv: list[str] | None = None) -> int:
         replicate(args.source, args.out, args.copies)
         return 0
     if args.one:
-        print("RESULT " + json.dumps(measure_one(args.data, args.engine[0], args.memory_limit, args.threads, args.cases)), flush=True)
+        print(
+            "RESULT " + json.dumps(measure_one(args.data, args.engine[0], args.memory_limit, args.threads, args.cases)),
+            flush=True,
+        )
         return 0
     results = []
     for engine in args.engine:  # a fresh process per engine: its own peak memory and no warm caches
@@ -275,8 +315,10 @@ def main(argv: list[str] | None = None) -> int:
         proc = subprocess.run(cmd, capture_output=True, text=True)
         line = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
         if proc.returncode or not line:
-            print(f"{engine}: failed (exit code {proc.returncode}; -9 = killed, e.g. out of memory)\n{proc.stderr[-3000:]}",
-                  file=sys.stderr)
+            print(
+                f"{engine}: failed (exit code {proc.returncode}; -9 = killed, e.g. out of memory)\n{proc.stderr[-3000:]}",
+                file=sys.stderr,
+            )
             continue
         results.append(json.loads(line[0][7:]))
         print(json.dumps(results[-1]), flush=True)
@@ -285,8 +327,10 @@ def main(argv: list[str] | None = None) -> int:
         print("|---|---:|---:|---:|---:|---|")
         ref = results[0]["checksum"]
         for r in results:
-            print(f"| {r['engine']} | {r['rows']:,} | {r['seconds']:.1f} | {r['rows_per_s']:,.0f} | "
-                  f"{r['peak_gb']:.2f} | {'yes' if r['checksum'] == ref else 'NO'} |")
+            print(
+                f"| {r['engine']} | {r['rows']:,} | {r['seconds']:.1f} | {r['rows_per_s']:,.0f} | "
+                f"{r['peak_gb']:.2f} | {'yes' if r['checksum'] == ref else 'NO'} |"
+            )
     return 0
 
 

@@ -87,8 +87,16 @@ def one_portfolio(k: int, seed: int, n_boot: int, alpha: float) -> list[dict]:
     rows = []
     for j, spec in enumerate(NORDDJURS_CASES):  # four cases
         case = config.case(spec.case_id)
-        cohort = si.build_cohort(spells, members, case_id=case.id, as_of="2022-06", data_lag=2,
-                                 durable_exit=case.durable_exit, comparison=case.comparison, curve=case.curve)
+        cohort = si.build_cohort(
+            spells,
+            members,
+            case_id=case.id,
+            as_of="2022-06",
+            data_lag=2,
+            durable_exit=case.durable_exit,
+            comparison=case.comparison,
+            curve=case.curve,
+        )
         tb = time.perf_counter()
         rng = np.random.default_rng([seed, k, j])
         boot = si.bootstrap_savings(cohort, case, config, n_boot=n_boot, seed=rng, alpha=alpha, forecast=False)
@@ -97,13 +105,23 @@ def one_portfolio(k: int, seed: int, n_boot: int, alpha: float) -> list[dict]:
         for measure in MEASURES:
             f = boot.interval("realised", measure)
             for r in f.itertuples(index=False):  # three years
-                rows.append({
-                    "portfolio": k, "case_id": case.id, "year": int(r.year), "measure": measure,
-                    "truth": float(truth.loc[r.year, measure]), "estimate": r.value,
-                    "delta_se": r.delta_se, "delta_lower": r.value - z * r.delta_se,
-                    "delta_upper": r.value + z * r.delta_se,
-                    "boot_se": r.se, "boot_lower": r.lower, "boot_upper": r.upper, "boot_s": boot_s / 6,
-                })
+                rows.append(
+                    {
+                        "portfolio": k,
+                        "case_id": case.id,
+                        "year": int(r.year),
+                        "measure": measure,
+                        "truth": float(truth.loc[r.year, measure]),
+                        "estimate": r.value,
+                        "delta_se": r.delta_se,
+                        "delta_lower": r.value - z * r.delta_se,
+                        "delta_upper": r.value + z * r.delta_se,
+                        "boot_se": r.se,
+                        "boot_lower": r.lower,
+                        "boot_upper": r.upper,
+                        "boot_s": boot_s / 6,
+                    }
+                )
     for row in rows:
         row["portfolio_s"] = (time.perf_counter() - t0) / len(rows)
     return rows
@@ -124,17 +142,23 @@ def summarise(rows: pd.DataFrame) -> pd.DataFrame:
 
     def line(label_case: str, label_year: str, measure: str, g: pd.DataFrame) -> dict:
         scale = 1.0 if measure == "saved_fte" else 1e3
-        spread = {  # across cases these would mix different scales: shown per case and year only
-            "mean error": f"{g['error'].mean() / scale:.3g}",
-            "sd(estimate - truth)": f"{g['error'].std(ddof=1) / scale:.3g}",
-            "mean delta SE": f"{g['delta_se'].mean() / scale:.3g}",
-            "mean bootstrap SE": f"{g['boot_se'].mean() / scale:.3g}",
-        } if label_case != "all" else dict.fromkeys(("mean error", "sd(estimate - truth)", "mean delta SE",
-                                                      "mean bootstrap SE"), "-")
+        spread = (
+            {  # across cases these would mix different scales: shown per case and year only
+                "mean error": f"{g['error'].mean() / scale:.3g}",
+                "sd(estimate - truth)": f"{g['error'].std(ddof=1) / scale:.3g}",
+                "mean delta SE": f"{g['delta_se'].mean() / scale:.3g}",
+                "mean bootstrap SE": f"{g['boot_se'].mean() / scale:.3g}",
+            }
+            if label_case != "all"
+            else dict.fromkeys(("mean error", "sd(estimate - truth)", "mean delta SE", "mean bootstrap SE"), "-")
+        )
         return {
             "measure": "saved FTE" if measure == "saved_fte" else "kroner (1,000 kr.)",
-            "case": label_case, "year": label_year, "intervals": len(g),
-            "delta coverage": _share(g["delta_cover"]), "bootstrap coverage": _share(g["boot_cover"]),
+            "case": label_case,
+            "year": label_year,
+            "intervals": len(g),
+            "delta coverage": _share(g["delta_cover"]),
+            "bootstrap coverage": _share(g["boot_cover"]),
             **spread,
         }
 
@@ -154,8 +178,15 @@ def summarise(rows: pd.DataFrame) -> pd.DataFrame:
 
 def markdown(table: pd.DataFrame) -> str:
     cols = list(table.columns)
-    right = {"intervals", "delta coverage", "bootstrap coverage", "mean error", "sd(estimate - truth)",
-             "mean delta SE", "mean bootstrap SE"}
+    right = {
+        "intervals",
+        "delta coverage",
+        "bootstrap coverage",
+        "mean error",
+        "sd(estimate - truth)",
+        "mean delta SE",
+        "mean bootstrap SE",
+    }
     lines = ["| " + " | ".join(cols) + " |", "|" + "|".join("---:" if c in right else "---" for c in cols) + "|"]
     for r in table.itertuples(index=False):
         lines.append("| " + " | ".join(str(v) for v in r) + " |")
@@ -184,8 +215,16 @@ def main(argv: list[str] | None = None) -> int:
     else:
         with ProcessPoolExecutor(max_workers=args.jobs) as pool:
             n = len(ks)
-            parts = list(pool.map(one_portfolio, ks, [args.seed] * n, [args.boot] * n, [args.alpha] * n,
-                                  chunksize=max(1, n // (4 * args.jobs))))
+            parts = list(
+                pool.map(
+                    one_portfolio,
+                    ks,
+                    [args.seed] * n,
+                    [args.boot] * n,
+                    [args.alpha] * n,
+                    chunksize=max(1, n // (4 * args.jobs)),
+                )
+            )
     wall = time.perf_counter() - t0
     rows = pd.DataFrame([r for part in parts for r in part])
     if args.out:
@@ -195,19 +234,25 @@ def main(argv: list[str] | None = None) -> int:
 
     level = 100 * (1 - args.alpha)
     print(f"# Coverage of {level:g} % intervals of realised saved full-time persons ({date.today().isoformat()})\n")
-    print(f"Command: `python benchmarks/coverage.py {' '.join(argv if argv is not None else sys.argv[1:])}`".rstrip()
-          + f"  \nPortfolios: {args.portfolios} (seeds {args.seed}..{args.seed + args.portfolios - 1}), "
-          f"bootstrap replicates B = {args.boot}, alpha = {args.alpha}, {args.jobs} worker process(es)  \n"
-          f"survival-invest {survival_invest.__version__}, Python {platform.python_version()}, "
-          f"numpy {np.__version__}, pandas {pd.__version__}, {os.cpu_count()} cores\n")
+    print(
+        f"Command: `python benchmarks/coverage.py {' '.join(argv if argv is not None else sys.argv[1:])}`".rstrip()
+        + f"  \nPortfolios: {args.portfolios} (seeds {args.seed}..{args.seed + args.portfolios - 1}), "
+        f"bootstrap replicates B = {args.boot}, alpha = {args.alpha}, {args.jobs} worker process(es)  \n"
+        f"survival-invest {survival_invest.__version__}, Python {platform.python_version()}, "
+        f"numpy {np.__version__}, pandas {pd.__version__}, {os.cpu_count()} cores\n"
+    )
     print(markdown(summarise(rows)))
     boot_total = rows.groupby(["portfolio", "case_id"])["boot_s"].sum().sum()
     per_portfolio = rows.groupby("portfolio")["portfolio_s"].sum()
-    print(f"\nRun time: {wall:.0f} s wall clock ({wall / 60:.1f} min); per portfolio {per_portfolio.mean():.2f} s "
-          f"in one process (simulate, 4 cohorts, 4 bootstraps), of which bootstrap_savings "
-          f"{boot_total / args.portfolios:.2f} s (B = {args.boot}, 4 cases).")
-    print("Coverage = share of intervals with lower <= truth <= upper, ± its Monte-Carlo standard error "
-          "sqrt(p (1 - p) / n).")
+    print(
+        f"\nRun time: {wall:.0f} s wall clock ({wall / 60:.1f} min); per portfolio {per_portfolio.mean():.2f} s "
+        f"in one process (simulate, 4 cohorts, 4 bootstraps), of which bootstrap_savings "
+        f"{boot_total / args.portfolios:.2f} s (B = {args.boot}, 4 cases)."
+    )
+    print(
+        "Coverage = share of intervals with lower <= truth <= upper, ± its Monte-Carlo standard error "
+        "sqrt(p (1 - p) / n)."
+    )
     return 0
 
 

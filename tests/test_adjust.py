@@ -10,8 +10,8 @@ import pytest
 
 import survival_invest as si
 from survival_invest import InputError
-from survival_invest.adjust.ipw import design_matrix, ipw_area, ipw_bootstrap, ipw_weights, propensity
 from survival_invest.adjust.balance import balance_table
+from survival_invest.adjust.ipw import design_matrix, ipw_area, ipw_bootstrap, ipw_weights, propensity
 from survival_invest.io.readers import memberships_from_frame, spells_from_frame
 from survival_invest.synthetic.confounded import simulate_confounded
 
@@ -31,19 +31,25 @@ def confounded(n: int, seed: int) -> tuple[pd.DataFrame, float]:
     p = np.where(picked, np.minimum(base * 1.5, 0.9), base)  # the effort raises the exit hazard by half
     exit_t = rng.geometric(p)
     follow = rng.integers(12, 48, n)
-    frame = pd.DataFrame({
-        "group": np.where(picked, "intervention", "comparison"),
-        "prior_weeks": prior,
-        "duration": np.minimum(exit_t, follow),
-        "event": (exit_t <= follow).astype(int),
-    })
+    frame = pd.DataFrame(
+        {
+            "group": np.where(picked, "intervention", "comparison"),
+            "prior_weeks": prior,
+            "duration": np.minimum(exit_t, follow),
+            "event": (exit_t <= follow).astype(int),
+        }
+    )
     truth = float(np.mean(_rmst(base[picked], TAU) - _rmst(np.minimum(base[picked] * 1.5, 0.9), TAU)))
     return frame, truth
 
 
 def test_unadjusted_is_biased_and_ipw_recovers_the_truth() -> None:
     frame, truth = confounded(6000, seed=4)
-    raw = si.kaplan_meier_by(frame["duration"], frame["event"], frame["group"]).area_between("comparison", "intervention", TAU).iloc[0]
+    raw = (
+        si.kaplan_meier_by(frame["duration"], frame["event"], frame["group"])
+        .area_between("comparison", "intervention", TAU)
+        .iloc[0]
+    )
     assert abs(raw["value"] - truth) > 3 * raw["se"]  # selection on prior duration biases the naive comparison
     res = ipw_bootstrap(frame, ["prior_weeks"], TAU, n_boot=200, seed=2)
     assert res.lower <= truth <= res.upper
@@ -66,8 +72,13 @@ def test_weight_rules() -> None:
     assert att[3] / att[2] == pytest.approx((0.5 / 0.5) / (0.2 / 0.8))
     ate = ipw_weights(ps, t, estimand="ate")
     assert ate.tolist() == pytest.approx([0.5 / 0.2, 0.5 / 0.5, 0.5 / 0.8, 0.5 / 0.5])
-    trimmed = ipw_weights(np.array([0.01, 0.5, 0.5, 0.5, 0.99, 0.5]), np.array([1, 1, 1, 0, 0, 0]), estimand="ate", trim=0.2)
-    assert trimmed.max() < ipw_weights(np.array([0.01, 0.5, 0.5, 0.5, 0.99, 0.5]), np.array([1, 1, 1, 0, 0, 0]), estimand="ate").max()
+    trimmed = ipw_weights(
+        np.array([0.01, 0.5, 0.5, 0.5, 0.99, 0.5]), np.array([1, 1, 1, 0, 0, 0]), estimand="ate", trim=0.2
+    )
+    assert (
+        trimmed.max()
+        < ipw_weights(np.array([0.01, 0.5, 0.5, 0.5, 0.99, 0.5]), np.array([1, 1, 1, 0, 0, 0]), estimand="ate").max()
+    )
     with pytest.raises(InputError, match="estimand"):
         ipw_weights(ps, t, estimand="atc")
 
@@ -151,7 +162,14 @@ def test_balance_before_and_after_matching_and_weighting(selected) -> None:
     _, w = ipw_area(non.persons, None, TAU)
     _, wm = ipw_area(m.persons, None, TAU)
     t = balance_table(non.persons, weights=w, matched=m.persons, matched_weights=wm)
-    assert list(t.index) == ["age", "sex=female", "sex=male", "prior_weeks", "benefit_group=kontanthjaelp", "benefit_group=uddannelseshjaelp"]
+    assert list(t.index) == [
+        "age",
+        "sex=female",
+        "sex=male",
+        "prior_weeks",
+        "benefit_group=kontanthjaelp",
+        "benefit_group=uddannelseshjaelp",
+    ]
     assert t.loc["prior_weeks", "smd"] < -0.3 and abs(t.loc["benefit_group=kontanthjaelp", "smd"]) > 0.1
     assert abs(t.loc["prior_weeks", "smd_matched"]) < 0.1  # matched on the band
     assert abs(t.loc["benefit_group=kontanthjaelp", "smd_matched"]) < 1e-12  # matched exactly

@@ -16,7 +16,9 @@ def test_smd_of_a_known_difference_and_categorical_levels() -> None:
     treated = rng.random(n) < 0.3
     x = rng.normal(np.where(treated, 1.0, 0.0), 2.0)  # means differ by 1, sd 2 -> SMD 0.5
     benefit = np.where(rng.random(n) < np.where(treated, 0.8, 0.5), "kontanthjaelp", "uddannelseshjaelp")
-    p = pd.DataFrame({"group": np.where(treated, "intervention", "comparison"), "prior_weeks": x, "benefit_group": benefit})
+    p = pd.DataFrame(
+        {"group": np.where(treated, "intervention", "comparison"), "prior_weeks": x, "benefit_group": benefit}
+    )
     t = balance_table(p, ["prior_weeks", "benefit_group"])
     assert t.loc["prior_weeks", "smd"] == pytest.approx(0.5, abs=0.03)
     share_t, share_c = 0.8, 0.5
@@ -43,15 +45,32 @@ def test_errors() -> None:
 
 
 def test_before_ipw_and_matching_side_by_side() -> None:
-    before = pd.DataFrame({"group": ["intervention"] * 2 + ["comparison"] * 4, "x": [1.0, 3.0, 5.0, 5.0, 3.0, 1.0],
-                           "b": ["k", "k", "u", "u", "k", "k"]})
-    matched = pd.DataFrame({"group": ["intervention"] * 2 + ["comparison"] * 2, "x": [1.0, 3.0, 1.0, 3.0], "b": ["k"] * 4})
+    before = pd.DataFrame(
+        {
+            "group": ["intervention"] * 2 + ["comparison"] * 4,
+            "x": [1.0, 3.0, 5.0, 5.0, 3.0, 1.0],
+            "b": ["k", "k", "u", "u", "k", "k"],
+        }
+    )
+    matched = pd.DataFrame(
+        {"group": ["intervention"] * 2 + ["comparison"] * 2, "x": [1.0, 3.0, 1.0, 3.0], "b": ["k"] * 4}
+    )
     t = balance_table(before, ["x", "b"], matched=matched, matched_weights=np.array([1.0, 1.0, 1.0, 1.0]))
-    assert list(t.columns) == ["mean_treated", "mean_comparison", "smd", "mean_treated_matched", "mean_comparison_matched",
-                               "smd_matched", "mean_treated_matched_weighted", "mean_comparison_matched_weighted",
-                               "smd_matched_weighted"]
+    assert list(t.columns) == [
+        "mean_treated",
+        "mean_comparison",
+        "smd",
+        "mean_treated_matched",
+        "mean_comparison_matched",
+        "smd_matched",
+        "mean_treated_matched_weighted",
+        "mean_comparison_matched_weighted",
+        "smd_matched_weighted",
+    ]
     assert t.loc["x", "smd"] < -0.5 and t.loc["x", "smd_matched"] == 0.0
-    assert t.loc["b=u", "mean_comparison"] == 0.5 and t.loc["b=u", "mean_comparison_matched"] == 0.0  # level absent after matching
+    assert (
+        t.loc["b=u", "mean_comparison"] == 0.5 and t.loc["b=u", "mean_comparison_matched"] == 0.0
+    )  # level absent after matching
     with pytest.raises(InputError, match="3 weights for 4 rows of the matched persons"):
         balance_table(before, ["x"], matched=matched, matched_weights=np.ones(3))
     with pytest.raises(InputError, match="matched_weights needs matched"):

@@ -36,7 +36,7 @@ I_ROWS = months("i", "2020-01", ["130", "130", "130", "130", "130", "130", "130"
 def one(person_rows, *, k: int = 1, as_of: str = "2020-12", lag: int = 0, entry: str = "2020-01") -> pd.Series:
     c = build_cohort(
         spells(person_rows + I_ROWS),
-        members([("p", "1", "target", entry)] + BASE_MEMBERS),
+        members([("p", "1", "target", entry), *BASE_MEMBERS]),
         case_id="1",
         as_of=as_of,
         data_lag=lag,
@@ -89,7 +89,7 @@ def test_censor_code_ends_follow_up_the_period_before() -> None:
 def test_censor_code_at_entry_is_excluded_and_counted() -> None:
     c = build_cohort(
         spells(months("p", "2020-01", ["999"]) + months("q", "2020-01", ["130", ""]) + I_ROWS),
-        members([("p", "1", "target", "2020-01"), ("q", "1", "target", "2020-01")] + BASE_MEMBERS),
+        members([("p", "1", "target", "2020-01"), ("q", "1", "target", "2020-01"), *BASE_MEMBERS]),
         case_id="1",
         as_of="2020-12",
     )
@@ -98,7 +98,9 @@ def test_censor_code_at_entry_is_excluded_and_counted() -> None:
 
 
 def test_prior_weeks_count_the_spell_before_entry_and_reset_after_a_year_off() -> None:
-    rows = months("p", "2018-01", ["130"] * 6) + months("p", "2019-10", ["130"] * 3) + months("p", "2020-01", ["130", ""])
+    rows = (
+        months("p", "2018-01", ["130"] * 6) + months("p", "2019-10", ["130"] * 3) + months("p", "2020-01", ["130", ""])
+    )
     p = one(rows)
     assert p.prior_weeks == pytest.approx(3 * 52 / 12)  # the 2018 spell is before a >= 12-month break
     rows = months("p", "2018-11", ["130"] * 2) + months("p", "2020-01", ["130", ""])
@@ -110,7 +112,7 @@ def test_prior_weeks_count_the_spell_before_entry_and_reset_after_a_year_off() -
 def test_memberships_without_spells_are_counted_not_fatal() -> None:
     c = build_cohort(
         spells(months("q", "2020-01", ["130", ""]) + I_ROWS),
-        members([("ghost", "1", "target", "2020-01"), ("q", "1", "target", "2020-01")] + BASE_MEMBERS),
+        members([("ghost", "1", "target", "2020-01"), ("q", "1", "target", "2020-01"), *BASE_MEMBERS]),
         case_id="1",
         as_of="2020-12",
     )
@@ -121,8 +123,12 @@ def test_memberships_without_spells_are_counted_not_fatal() -> None:
 def test_comparison_rules() -> None:
     sp = spells(months("a", "2020-01", ["130", ""]) + months("b", "2020-02", ["130", "130", ""]) + I_ROWS)
     ms = members(
-        [("a", "1", "target", "2020-01"), ("b", "1", "target", "2020-02"), ("i", "1", "target", "2020-01")]
-        + BASE_MEMBERS
+        [
+            ("a", "1", "target", "2020-01"),
+            ("b", "1", "target", "2020-02"),
+            ("i", "1", "target", "2020-01"),
+            *BASE_MEMBERS,
+        ]
     )
     non = build_cohort(sp, ms, case_id="1", as_of="2020-12", comparison="non_participants")
     allt = build_cohort(sp, ms, case_id="1", as_of="2020-12", comparison="target_all")
@@ -142,13 +148,16 @@ def test_empty_group_and_unknown_case_are_fatal_and_named() -> None:
 def test_unknown_codes_listed_with_row_counts() -> None:
     sp = spells(months("a", "2020-01", ["130", "XYZ", "XYZ", "42"]) + I_ROWS)
     with pytest.raises(ExtractError, match=r"column 'benefit': 2 codes not in .*'XYZ' \(2 rows\), '42' \(1 rows\)"):
-        build_cohort(sp, members([("a", "1", "target", "2020-01")] + BASE_MEMBERS), case_id="1", as_of="2020-12")
+        build_cohort(sp, members([("a", "1", "target", "2020-01"), *BASE_MEMBERS]), case_id="1", as_of="2020-12")
 
 
 def test_entry_after_cut_off_names_the_rows() -> None:
     sp = spells(months("a", "2020-01", ["130", ""]) + I_ROWS)
-    ms = members([("a", "1", "target", "2020-01"), ("b", "1", "target", "2020-12")] + BASE_MEMBERS)
-    with pytest.raises(ExtractError, match=r"column 'entry_period', row 2 \(case '1'\): entry 2020-12 is after the data cut-off 2020-10"):
+    ms = members([("a", "1", "target", "2020-01"), ("b", "1", "target", "2020-12"), *BASE_MEMBERS])
+    with pytest.raises(
+        ExtractError,
+        match=r"column 'entry_period', row 2 \(case '1'\): entry 2020-12 is after the data cut-off 2020-10",
+    ):
         build_cohort(sp, ms, case_id="1", as_of="2020-12", data_lag=2)
 
 
@@ -156,12 +165,20 @@ def test_weekly_roll_up_rules() -> None:
     # person on support in weeks 1-2 of Feb 2020 only (Feb 2020 has 4 ISO weeks by Thursday)
     weeks = [f"2020-W{w:02d}" for w in range(1, 6)] + ["2020-W06", "2020-W07"]
     sp = spells_from_frame(pd.DataFrame({"person_id": "p", "period": weeks, "benefit": "130"}))
-    sp_i = spells_from_frame(pd.DataFrame({"person_id": "i", "period": [f"2020-W{w:02d}" for w in range(1, 30)], "benefit": "130"}))
+    sp_i = spells_from_frame(
+        pd.DataFrame({"person_id": "i", "period": [f"2020-W{w:02d}" for w in range(1, 30)], "benefit": "130"})
+    )
     both = si.Spells(pd.concat([sp.frame, sp_i.frame], ignore_index=True), "week", "w")
-    ms = members([("p", "1", "target", "2020-01")] + BASE_MEMBERS)
+    ms = members([("p", "1", "target", "2020-01"), *BASE_MEMBERS])
     any_ = build_cohort(both, ms, case_id="1", as_of="2020-06").persons.set_index("person_id").loc["p"]
-    maj = build_cohort(both, ms, case_id="1", as_of="2020-06", month_rule="majority").persons.set_index("person_id").loc["p"]
-    all_ = build_cohort(both, ms, case_id="1", as_of="2020-06", month_rule="all").persons.set_index("person_id").loc["p"]
+    maj = (
+        build_cohort(both, ms, case_id="1", as_of="2020-06", month_rule="majority")
+        .persons.set_index("person_id")
+        .loc["p"]
+    )
+    all_ = (
+        build_cohort(both, ms, case_id="1", as_of="2020-06", month_rule="all").persons.set_index("person_id").loc["p"]
+    )
     assert (any_.duration, maj.duration, all_.duration) == (2, 2, 1)
     c = build_cohort(both, ms, case_id="1", as_of="2020-06")
     st = c.status[c.status.member == 0].set_index("t")["share"]
@@ -170,7 +187,9 @@ def test_weekly_roll_up_rules() -> None:
 
 def test_occupancy_counts_returns_to_support() -> None:
     rows = months("p", "2020-01", ["130", "", "130", "130"])
-    c = build_cohort(spells(rows + I_ROWS), members([("p", "1", "target", "2020-01")] + BASE_MEMBERS), case_id="1", as_of="2020-04")
+    c = build_cohort(
+        spells(rows + I_ROWS), members([("p", "1", "target", "2020-01"), *BASE_MEMBERS]), case_id="1", as_of="2020-04"
+    )
     occ = c.occupancy().query("group == 'comparison'").set_index("t")["share"]
     assert occ.tolist() == [1.0, 0.0, 1.0, 1.0]
 
@@ -215,14 +234,20 @@ def test_different_seeds_still_cover() -> None:
 
 def test_cut_off_after_the_end_of_the_extract_is_an_error() -> None:
     sp = spells(months("a", "2020-01", ["130", "130", ""]) + I_ROWS)
-    ms = members([("a", "1", "target", "2020-01")] + BASE_MEMBERS)
-    with pytest.raises(ExtractError, match=r"the extract ends 2020-12 but the cut-off is 2021-01 \(as-of 2021-03 minus a lag of 2\)"):
+    ms = members([("a", "1", "target", "2020-01"), *BASE_MEMBERS])
+    with pytest.raises(
+        ExtractError, match=r"the extract ends 2020-12 but the cut-off is 2021-01 \(as-of 2021-03 minus a lag of 2\)"
+    ):
         build_cohort(sp, ms, case_id="1", as_of="2021-03", data_lag=2)
 
 
 def test_cohort_renders_in_jupyter_without_person_ids() -> None:
-    c = build_cohort(spells(months("secret-id", "2020-01", ["130", ""]) + I_ROWS),
-                     members([("secret-id", "1", "target", "2020-01")] + BASE_MEMBERS), case_id="1", as_of="2020-12")
+    c = build_cohort(
+        spells(months("secret-id", "2020-01", ["130", ""]) + I_ROWS),
+        members([("secret-id", "1", "target", "2020-01"), *BASE_MEMBERS]),
+        case_id="1",
+        as_of="2020-12",
+    )
     html = c._repr_html_()
     assert "Cohort of case 1" in html and "events" in html and "secret-id" not in html
     assert "secret-id" not in repr(c)
@@ -230,15 +255,26 @@ def test_cohort_renders_in_jupyter_without_person_ids() -> None:
 
 def test_person_table_gives_age_at_entry_and_sex_and_counts_the_absent() -> None:
     sp = spells(months("p", "2020-01", ["130", ""]) + months("q", "2020-03", ["130", ""]) + I_ROWS)
-    ms = members([("p", "1", "target", "2020-01"), ("q", "1", "target", "2020-03")] + BASE_MEMBERS)
+    ms = members([("p", "1", "target", "2020-01"), ("q", "1", "target", "2020-03"), *BASE_MEMBERS])
     c = build_cohort(sp, ms, case_id="1", as_of="2020-12")
-    table = pd.DataFrame({"person_id": ["p", "i", "other"], "birth_year": ["", "1990", "1970"],
-                          "birth_date": ["1980-01-01", "", ""], "sex": ["K", "M", "F"]})
+    table = pd.DataFrame(
+        {
+            "person_id": ["p", "i", "other"],
+            "birth_year": ["", "1990", "1970"],
+            "birth_date": ["1980-01-01", "", ""],
+            "sex": ["K", "M", "F"],
+        }
+    )
     with_p = c.with_persons(table)
     p = with_p.persons.set_index("person_id")
     assert p.loc["p", "age"] == pytest.approx(14610 / 365.25)  # 1980-01-01 to 2020-01-01: 14,610 days
     assert p.loc["i", "age"] == pytest.approx((pd.Timestamp("2020-01-01") - pd.Timestamp("1990-07-01")).days / 365.25)
-    assert (p.loc["p", "sex"], p.loc["i", "sex"], p.loc["p", "age_band"], p.loc["i", "age_band"]) == ("female", "male", "35-44", "25-34")
+    assert (p.loc["p", "sex"], p.loc["i", "sex"], p.loc["p", "age_band"], p.loc["i", "age_band"]) == (
+        "female",
+        "male",
+        "35-44",
+        "25-34",
+    )
     assert np.isnan(p.loc["q", "age"]) and (p.loc["q", "sex"], p.loc["q", "age_band"]) == ("unknown", "unknown")
     s = with_p.summary
     assert (s.loc["person_table_missing", "comparison"], s.loc["person_table_missing", "intervention"]) == (1, 0)
@@ -246,7 +282,9 @@ def test_person_table_gives_age_at_entry_and_sex_and_counts_the_absent() -> None
     assert len(with_p.persons) == len(c.persons)  # nobody dropped
     again = with_p.with_persons(table)  # attaching twice replaces, does not duplicate
     assert list(again.persons.columns) == list(with_p.persons.columns) and again.summary.index.is_unique
-    with pytest.raises(CohortError, match=r"case '1': 1 of 3 persons of the cohort are not in .*\(1 comparison, 0 intervention\)"):
+    with pytest.raises(
+        CohortError, match=r"case '1': 1 of 3 persons of the cohort are not in .*\(1 comparison, 0 intervention\)"
+    ):
         c.with_persons(table, missing="error")
     assert "q" not in with_p._repr_html_()
 

@@ -57,7 +57,13 @@ cost_per_fte = 165000
 def test_minimal_config_defaults(tmp_path: Path) -> None:
     p = load_config(_write(tmp_path, BASE))
     c = p.case("1")
-    assert (c.method, c.comparison, c.curve, c.durable_exit, c.horizon) == ("survival", "non_participants", "first_exit", 1, 36)
+    assert (c.method, c.comparison, c.curve, c.durable_exit, c.horizon) == (
+        "survival",
+        "non_participants",
+        "first_exit",
+        1,
+        36,
+    )
     assert c.cost_for("kontanthjaelp") == 165000.0
     assert p.run.data_lag == 2 and p.run.min_persons == 5
     assert p.refusion.enabled and math.isinf(p.refusion.bands[-1].to_week)
@@ -67,19 +73,60 @@ def test_minimal_config_defaults(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("edit", "pattern"),
     [
-        (lambda s: s.replace("price_level = 2020", "price_levle = 2020"), r"\[run\], key 'price_levle': unknown key \(did you mean 'price_level'\?\)"),
-        (lambda s: s.replace('cost_per_fte = 165000', 'cost_per_ftp = 165000'), r"case '1', key 'cost_per_ftp': unknown key \(did you mean 'cost_per_fte'\?\)"),
-        (lambda s: s.replace("budget_savings = [-0.5, -1.5]", "budget_savings = [-0.5]"), r"case '1', key 'budget_savings': has 1 values but 'years' has 2"),
-        (lambda s: s.replace('cost_per_fte = 165000', 'cost_per_fte = "lots"'), r"case '1', key 'cost_per_fte': expected kroner per year"),
-        (lambda s: s.replace('years = [2020, 2021]', 'years = [2020, 2022]'), r"case '1', key 'years': no price index for 2022"),
-        (lambda s: s.replace('id = "1"', 'id = "1"\nmethod = "curves"'), r"case '1', key 'method': 'curves' is not one of \['survival', 'count'\]"),
-        (lambda s: s.replace('id = "1"', 'id = "1"\ncomparison = "non_participant"'), r"did you mean 'non_participants'"),
-        (lambda s: s.replace('id = "1"', 'id = "1"\nsaving_per_placement = 0.1'), r"case '1', key 'saving_per_placement': only for count cases"),
-        (lambda s: s.replace('memberships = "m.csv"\n', ''), r"\[data\], key 'memberships': missing"),
-        (lambda s: s + '\n[refusion]\nbands = [{from_week = 1, to_week = 4, share = 0.8}, {from_week = 6, share = 0.2}]\n', r"\[refusion\], key 'bands': band starting at week 6 does not follow"),
-        (lambda s: s + '\n[refusion]\nbands = [{from_week = 1, share = 1.5}]\n', r"\[refusion\] band 1, key 'share': 1.5 is outside 0 .. 1"),
-        (lambda s: s.replace("[run.price_index]\n2020 = 100.0", "[run.price_index]\n2019 = 100.0"), r"\[run\], key 'price_index': has no entry for the price level year 2020"),
-        (lambda s: s + '\n[[case]]\nid = "1"\nyears = [2020]\nbudget_investment = [1.0]\nbudget_savings = [0.0]\ncost_per_fte = 1\n', r"case '1', key 'id': used by more than one case"),
+        (
+            lambda s: s.replace("price_level = 2020", "price_levle = 2020"),
+            r"\[run\], key 'price_levle': unknown key \(did you mean 'price_level'\?\)",
+        ),
+        (
+            lambda s: s.replace("cost_per_fte = 165000", "cost_per_ftp = 165000"),
+            r"case '1', key 'cost_per_ftp': unknown key \(did you mean 'cost_per_fte'\?\)",
+        ),
+        (
+            lambda s: s.replace("budget_savings = [-0.5, -1.5]", "budget_savings = [-0.5]"),
+            r"case '1', key 'budget_savings': has 1 values but 'years' has 2",
+        ),
+        (
+            lambda s: s.replace("cost_per_fte = 165000", 'cost_per_fte = "lots"'),
+            r"case '1', key 'cost_per_fte': expected kroner per year",
+        ),
+        (
+            lambda s: s.replace("years = [2020, 2021]", "years = [2020, 2022]"),
+            r"case '1', key 'years': no price index for 2022",
+        ),
+        (
+            lambda s: s.replace('id = "1"', 'id = "1"\nmethod = "curves"'),
+            r"case '1', key 'method': 'curves' is not one of \['survival', 'count'\]",
+        ),
+        (
+            lambda s: s.replace('id = "1"', 'id = "1"\ncomparison = "non_participant"'),
+            r"did you mean 'non_participants'",
+        ),
+        (
+            lambda s: s.replace('id = "1"', 'id = "1"\nsaving_per_placement = 0.1'),
+            r"case '1', key 'saving_per_placement': only for count cases",
+        ),
+        (lambda s: s.replace('memberships = "m.csv"\n', ""), r"\[data\], key 'memberships': missing"),
+        (
+            lambda s: (
+                s + "\n[refusion]\nbands = [{from_week = 1, to_week = 4, share = 0.8}, {from_week = 6, share = 0.2}]\n"
+            ),
+            r"\[refusion\], key 'bands': band starting at week 6 does not follow",
+        ),
+        (
+            lambda s: s + "\n[refusion]\nbands = [{from_week = 1, share = 1.5}]\n",
+            r"\[refusion\] band 1, key 'share': 1.5 is outside 0 .. 1",
+        ),
+        (
+            lambda s: s.replace("[run.price_index]\n2020 = 100.0", "[run.price_index]\n2019 = 100.0"),
+            r"\[run\], key 'price_index': has no entry for the price level year 2020",
+        ),
+        (
+            lambda s: (
+                s
+                + '\n[[case]]\nid = "1"\nyears = [2020]\nbudget_investment = [1.0]\nbudget_savings = [0.0]\ncost_per_fte = 1\n'
+            ),
+            r"case '1', key 'id': used by more than one case",
+        ),
         (lambda s: s + "\n[reports]\nx = 1\n", r"top level, key 'reports': unknown key"),
     ],
 )
@@ -107,13 +154,16 @@ def test_count_case(tmp_path: Path) -> None:
 
 
 def test_targets_section(tmp_path: Path) -> None:
-    text = BASE + '\n[targets]\nyears = [2020, 2021]\nreduction = [-2.0, -3.0]\nother_initiatives = { unge = [-0.5, -0.5] }\n'
+    text = (
+        BASE
+        + "\n[targets]\nyears = [2020, 2021]\nreduction = [-2.0, -3.0]\nother_initiatives = { unge = [-0.5, -0.5] }\n"
+    )
     t = load_config(_write(tmp_path, text)).targets
     assert t is not None and t.reduction == (-2.0, -3.0) and t.other_initiatives["unge"] == (-0.5, -0.5)
     with pytest.raises(ConfigError, match=r"\[targets\], key 'reduction': has 1 values but 'years' has 2"):
-        load_config(_write(tmp_path, BASE + '\n[targets]\nyears = [2020, 2021]\nreduction = [-2.0]\n'))
+        load_config(_write(tmp_path, BASE + "\n[targets]\nyears = [2020, 2021]\nreduction = [-2.0]\n"))
     with pytest.raises(ConfigError, match=r"\[targets\], key 'reductions': unknown key \(did you mean 'reduction'\?\)"):
-        load_config(_write(tmp_path, BASE + '\n[targets]\nyears = [2020]\nreductions = [-2.0]\n'))
+        load_config(_write(tmp_path, BASE + "\n[targets]\nyears = [2020]\nreductions = [-2.0]\n"))
 
 
 def test_person_table_path_and_matched_comparison(tmp_path: Path) -> None:
@@ -124,5 +174,7 @@ def test_person_table_path_and_matched_comparison(tmp_path: Path) -> None:
     assert load_config(_write(tmp_path, BASE)).data.persons is None
     with pytest.raises(ConfigError, match=r"\[data\], key 'person': unknown key \(did you mean 'persons'\?\)"):
         load_config(_write(tmp_path, BASE.replace('memberships = "m.csv"', 'memberships = "m.csv"\nperson = "p.csv"')))
-    with pytest.raises(ConfigError, match=r"case '1', key 'comparison': 'match' is not one of .*\(did you mean 'matched'\?\)"):
+    with pytest.raises(
+        ConfigError, match=r"case '1', key 'comparison': 'match' is not one of .*\(did you mean 'matched'\?\)"
+    ):
         load_config(_write(tmp_path, BASE.replace('id = "1"', 'id = "1"\ncomparison = "match"')))

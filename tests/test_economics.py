@@ -71,8 +71,9 @@ def test_forecast_is_the_convolution_of_inflow_and_curve_difference() -> None:
     n = np.zeros(36)
     n[:12] = np.arange(1, 13)
     inflow = pd.Series(n[:12], index=np.arange(2020 * 12, 2020 * 12 + 12))
-    f = forecast_savings(sc, vc, s_i, vi, inflow, (2020, 2021, 2022), monthly_cost=1.0, prior_weeks=0,
-                         refusion=Refusion(enabled=False)).frame
+    f = forecast_savings(
+        sc, vc, s_i, vi, inflow, (2020, 2021, 2022), monthly_cost=1.0, prior_weeks=0, refusion=Refusion(enabled=False)
+    ).frame
     monthly = np.convolve(n, sc - s_i)[:36]
     np.testing.assert_allclose(f["saved_fte"].to_numpy() * 12, monthly.reshape(3, 12).sum(axis=1), rtol=1e-12)
     np.testing.assert_allclose(f["savings_kr"].to_numpy(), monthly.reshape(3, 12).sum(axis=1), rtol=1e-12)
@@ -149,20 +150,29 @@ def test_results_table_shape_and_units() -> None:
     assert (fc["value"] < 0).all()
     net = results[results["measure"] == "net"].set_index(["case_id", "year", "kind"])["value"]
     parts = results[results["measure"].isin(["investment", "savings"])].pivot_table(
-        index=["case_id", "year", "kind"], columns="measure", values="value")
+        index=["case_id", "year", "kind"], columns="measure", values="value"
+    )
     both = parts.dropna()
     np.testing.assert_allclose(net.loc[both.index], both["investment"] + both["savings"], rtol=0, atol=1e-12)
 
 
 def test_finance_extract_and_count_case_realised(tmp_path: Path) -> None:
     text = (ROOT / "examples" / "norddjurs.toml").read_text(encoding="utf-8")
-    text = text.replace('memberships = "../data/synthetic/memberships.csv"',
-                        f'memberships = "{ROOT}/data/synthetic/memberships.csv"\nfinance = "finance.csv"')
-    text = text.replace('spells = "../data/synthetic/spells_monthly.csv"', f'spells = "{ROOT}/data/synthetic/spells_monthly.csv"')
-    text = text.replace("placements = [12, 7.7, 3.8, 3.8]", "placements = [12, 7.7, 3.8, 3.8]\nrealised_placements = [10, 6]")
+    text = text.replace(
+        'memberships = "../data/synthetic/memberships.csv"',
+        f'memberships = "{ROOT}/data/synthetic/memberships.csv"\nfinance = "finance.csv"',
+    )
+    text = text.replace(
+        'spells = "../data/synthetic/spells_monthly.csv"', f'spells = "{ROOT}/data/synthetic/spells_monthly.csv"'
+    )
+    text = text.replace(
+        "placements = [12, 7.7, 3.8, 3.8]", "placements = [12, 7.7, 3.8, 3.8]\nrealised_placements = [10, 6]"
+    )
     (tmp_path / "p.toml").write_text(text, encoding="utf-8")
     (tmp_path / "finance.csv").write_text("case_id,year,investment_mkr\n1,2020,2.5\n1,2021,3.1\n5,2020,1.4\n")
-    results = run_portfolio(load_config(tmp_path / "p.toml"), "2022-06").set_index(["case_id", "year", "measure", "kind"])
+    results = run_portfolio(load_config(tmp_path / "p.toml"), "2022-06").set_index(
+        ["case_id", "year", "measure", "kind"]
+    )
     assert results.loc[("1", 2020, "investment", "realised"), "value"] == 2.5
     net = results.loc[("1", 2020, "net", "realised"), "value"]
     sav = results.loc[("1", 2020, "savings", "realised"), "value"]
@@ -192,6 +202,8 @@ def test_occupancy_curve_case() -> None:
     se = (fc["upper"] - fc["lower"]) / (2 * 1.959964)
     assert abs(real["value"] - fc["value"]) < 2 * se
     first_exit = run_portfolio(replace(CONFIG, cases=(CONFIG.case("3"),)), "2022-06")
-    fe = first_exit[(first_exit["measure"] == "saved_fte") & (first_exit["year"] == 2021) & (first_exit["kind"] == "realised")]
+    fe = first_exit[
+        (first_exit["measure"] == "saved_fte") & (first_exit["year"] == 2021) & (first_exit["kind"] == "realised")
+    ]
     # returns to support after an exit eat into the saving: occupancy saves less than first exit
     assert real["value"] < fe["value"].iloc[0]

@@ -10,8 +10,8 @@ import pytest
 
 import survival_invest as si
 from survival_invest import CohortError, build_cohort
-from survival_invest.io.readers import memberships_from_frame, spells_from_frame
 from survival_invest.cohort.matching import Matching, band_labels, deal_controls, match_weights, prior_band
+from survival_invest.io.readers import memberships_from_frame, spells_from_frame
 
 DATA = Path(__file__).parents[1] / "data" / "synthetic"
 
@@ -36,13 +36,21 @@ def case() -> tuple[si.Spells, pd.DataFrame]:
         + months("a", "2019-12", ["130"] * 9)
         + months("b", "2019-12", ["140"] * 13)
         + months("c", "2019-12", ["130"] * 13)
-        + months("d", "2019-12", ["130", "130", "130", "", "130", "130", "130", "130", "130", "130", "130", "130", "130"])
+        + months(
+            "d", "2019-12", ["130", "130", "130", "", "130", "130", "130", "130", "130", "130", "130", "130", "130"]
+        )
         + months("e", "2019-12", ["130"] * 13)
         + months("f", "2018-01", ["130"] * 36)
     )
-    target = [(p, "1", "target", "2020-01") for p in ("i1", "i2", "i3", "a", "b", "d", "e", "f")] + [("c", "1", "target", "2020-04")]
-    inter = [("i1", "1", "intervention", "2020-03"), ("i2", "1", "intervention", "2020-05"),
-             ("i3", "1", "intervention", "2020-03"), ("e", "1", "intervention", "2020-06")]
+    target = [(p, "1", "target", "2020-01") for p in ("i1", "i2", "i3", "a", "b", "d", "e", "f")] + [
+        ("c", "1", "target", "2020-04")
+    ]
+    inter = [
+        ("i1", "1", "intervention", "2020-03"),
+        ("i2", "1", "intervention", "2020-05"),
+        ("i3", "1", "intervention", "2020-03"),
+        ("e", "1", "intervention", "2020-06"),
+    ]
     sp = spells_from_frame(pd.DataFrame(rows, columns=["person_id", "period", "benefit"]))
     ms = memberships_from_frame(pd.DataFrame(target + inter, columns=["person_id", "case_id", "group", "entry_period"]))
     return sp, ms
@@ -50,19 +58,24 @@ def case() -> tuple[si.Spells, pd.DataFrame]:
 
 def matched(seed: int = 0, ratio: int = 2) -> si.Cohort:
     sp, ms = case()
-    return build_cohort(sp, ms, case_id="1", as_of="2020-12", comparison="matched", matching=Matching(ratio=ratio, seed=seed))
+    return build_cohort(
+        sp, ms, case_id="1", as_of="2020-12", comparison="matched", matching=Matching(ratio=ratio, seed=seed)
+    )
 
 
 def controls_of(c: si.Cohort, participant: str) -> list[tuple[str, str]]:
     p = c.persons
     s = p.loc[(p.group == "intervention") & (p.person_id == participant), "matched_set"].iloc[0]
     rows = p[(p.group == "comparison") & (p.matched_set == s)]
-    return sorted(zip(rows.person_id, rows.entry_period))
+    return sorted(zip(rows.person_id, rows.entry_period, strict=True))
 
 
 def test_eligible_controls_have_the_participants_month_benefit_group_and_band() -> None:
     c = matched()
-    assert controls_of(c, "i1") == [("a", "2020-03"), ("e", "2020-03")]  # b: other benefit, c: not yet target, d: off, f: band
+    assert controls_of(c, "i1") == [
+        ("a", "2020-03"),
+        ("e", "2020-03"),
+    ]  # b: other benefit, c: not yet target, d: off, f: band
     assert controls_of(c, "e") == [("a", "2020-06"), ("c", "2020-06")]  # d has 5 months of prior support, e 6
     i2 = controls_of(c, "i2")
     assert len(i2) == 2 and {p for p, _ in i2} <= {"a", "c", "d", "e"} and {m for _, m in i2} == {"2020-05"}
@@ -85,7 +98,13 @@ def test_control_clock_starts_at_the_participants_entry_and_later_participants_a
     n_part_start = int((c.persons.censor_reason == "participation_start").sum())
     assert c.summary.loc["censored_participation_start", "comparison"] == n_part_start >= 1
     s = c.summary
-    assert s.loc["censored_cut_off", "comparison"] + s.loc["censored_code", "comparison"] + n_part_start + s.loc["events", "comparison"] == s.loc["persons", "comparison"]
+    assert (
+        s.loc["censored_cut_off", "comparison"]
+        + s.loc["censored_code", "comparison"]
+        + n_part_start
+        + s.loc["events", "comparison"]
+        == s.loc["persons", "comparison"]
+    )
 
 
 def test_unmatched_participants_and_the_matching_are_counted() -> None:
@@ -124,7 +143,7 @@ def test_dealing_is_without_replacement_and_even() -> None:
     assert sorted(n[:3].tolist()) == [1, 1, 2] and n[3] == 2 and n[4] == 0
     assert (p[who] == c[cand]).all()
     again = deal_controls(p, c, ratio=2, seed=5)
-    assert all((x == y).all() for x, y in zip((cand, who, n), again))
+    assert all((x == y).all() for x, y in zip((cand, who, n), again, strict=True))
 
 
 def test_prior_bands() -> None:
@@ -160,8 +179,19 @@ def test_matched_cohort_works_with_the_rest_of_the_engine() -> None:
     spells = si.read_spells(DATA / "spells_monthly.csv")
     ms = si.read_memberships(DATA / "memberships.csv")
     c = build_cohort(spells, ms, case_id="3", as_of="2022-06", data_lag=2, comparison="matched")
-    assert c.summary.loc["matching_participants_matched", "intervention"] == c.summary.loc["persons", "intervention"] > 150
-    assert set(c.persons.columns) >= {"person_id", "group", "entry", "duration", "event", "followed", "prior_weeks", "benefit_group"}
+    assert (
+        c.summary.loc["matching_participants_matched", "intervention"] == c.summary.loc["persons", "intervention"] > 150
+    )
+    assert set(c.persons.columns) >= {
+        "person_id",
+        "group",
+        "entry",
+        "duration",
+        "event",
+        "followed",
+        "prior_weeks",
+        "benefit_group",
+    }
     area = c.curves().area_between("comparison", "intervention", 24).iloc[0]
     assert np.isfinite(area.value) and area.se > 0
     occ = c.occupancy()
@@ -173,8 +203,13 @@ def test_matched_cohort_works_with_the_rest_of_the_engine() -> None:
 def test_no_match_at_all_is_an_error_that_says_what_to_do() -> None:
     rows = months("i", "2019-12", ["151"] * 13) + months("a", "2019-12", ["130"] * 13)
     sp = spells_from_frame(pd.DataFrame(rows, columns=["person_id", "period", "benefit"]))
-    ms = memberships_from_frame(pd.DataFrame(
-        [("i", "1", "target", "2020-01"), ("a", "1", "target", "2020-01"), ("i", "1", "intervention", "2020-03")],
-        columns=["person_id", "case_id", "group", "entry_period"]))
-    with pytest.raises(CohortError, match=r"case '1': none of the 1 participants found a control .*1 eligible .*wider prior_bands"):
+    ms = memberships_from_frame(
+        pd.DataFrame(
+            [("i", "1", "target", "2020-01"), ("a", "1", "target", "2020-01"), ("i", "1", "intervention", "2020-03")],
+            columns=["person_id", "case_id", "group", "entry_period"],
+        )
+    )
+    with pytest.raises(
+        CohortError, match=r"case '1': none of the 1 participants found a control .*1 eligible .*wider prior_bands"
+    ):
         build_cohort(sp, ms, case_id="1", as_of="2020-12", comparison="matched")

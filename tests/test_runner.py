@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 import survival_invest as si
-from survival_invest.pipeline import monthly as runner
 from survival_invest.cli import main
+from survival_invest.pipeline import monthly as runner
 from survival_invest.report.history import HISTORY_FILE, all_history, current_history
 from survival_invest.synthetic import NORDDJURS_CASES
 
@@ -75,7 +75,10 @@ def test_rerun_supersedes_the_month_and_leaves_others(portfolio: Path, tmp_path:
     rows = all_history(out / HISTORY_FILE)
     july = rows[rows["as_of"] == "2022-07"]
     assert july["run_id"].nunique() == 2
-    assert july.groupby("run_id")["superseded"].agg(["all", "any"]).sort_values("all").to_numpy().tolist() == [[False, False], [True, True]]
+    assert july.groupby("run_id")["superseded"].agg(["all", "any"]).sort_values("all").to_numpy().tolist() == [
+        [False, False],
+        [True, True],
+    ]
     june = rows[rows["as_of"] == "2022-06"]
     assert june["run_id"].nunique() == 1 and not june["superseded"].any()
 
@@ -93,7 +96,7 @@ def test_excel_numbers_equal_results_csv(two_months: Path) -> None:
     assert len(got) == len(results)
     # xlsx cells hold decimal text with 16 significant digits (openpyxl writes "%.16g"; Excel
     # itself keeps 15), so the workbook equals the CSV's values at that precision, exactly.
-    at_16 = np.vectorize(lambda x: float("%.16g" % x) if np.isfinite(x) else np.nan)
+    at_16 = np.vectorize(lambda x: float(f"{x:.16g}") if np.isfinite(x) else np.nan)
     for col in ("value", "lower", "upper"):
         a = pd.to_numeric(got[col]).to_numpy(dtype=float)
         np.testing.assert_array_equal(a, at_16(results[col].to_numpy(dtype=float)))
@@ -125,7 +128,9 @@ def _truth(cohort, case, refusion) -> pd.Series:
     spec = next(c for c in NORDDJURS_CASES if c.case_id == case.id)
     d = spec.survival("comparison", 80) - spec.survival("intervention", 80)
     part = cohort.persons[cohort.persons["group"] == "intervention"]
-    known = np.minimum(np.where(part["event"] == 1, part["followed"], np.minimum(part["duration"] + 1, part["followed"])), case.horizon)
+    known = np.minimum(
+        np.where(part["event"] == 1, part["followed"], np.minimum(part["duration"] + 1, part["followed"])), case.horizon
+    )
     owner = np.repeat(np.arange(len(part)), known)
     t = np.arange(owner.size) - np.repeat(np.cumsum(known) - known, known)
     year = (part["entry"].to_numpy()[owner] + t) // 12
@@ -183,10 +188,33 @@ def test_crash_leaves_previous_report_and_history_intact(portfolio: Path, tmp_pa
 BAD_INPUTS = {
     "missing file": (lambda cfg: cfg.with_name("nope.toml"), "configuration file not found"),
     "malformed toml": (lambda cfg: _rewrite(cfg, lambda s: s.replace("[run]", "[run")), "not valid TOML"),
-    "unknown key": (lambda cfg: _rewrite(cfg, lambda s: s.replace("data_lag = 2", "data_lagg = 2")), "did you mean 'data_lag'"),
-    "bad period": (lambda cfg: _rewrite_data(cfg, "memberships.csv", lambda s: s.replace(",2020-03\n", ",2020-13\n", 1)), "cannot read period '2020-13'"),
-    "unknown code": (lambda cfg: _rewrite_data(cfg, "spells_monthly.csv", lambda s: s.replace(",131,", ",XYZ,", 3)), "'XYZ' (3 rows)"),
-    "empty case": (lambda cfg: _rewrite_data(cfg, "memberships.csv", lambda s: "\n".join(l for l in s.splitlines() if not (l.endswith(",4,intervention,2020-01") or ",4,intervention," in l)) + "\n"), "case '4': the intervention group is empty"),
+    "unknown key": (
+        lambda cfg: _rewrite(cfg, lambda s: s.replace("data_lag = 2", "data_lagg = 2")),
+        "did you mean 'data_lag'",
+    ),
+    "bad period": (
+        lambda cfg: _rewrite_data(cfg, "memberships.csv", lambda s: s.replace(",2020-03\n", ",2020-13\n", 1)),
+        "cannot read period '2020-13'",
+    ),
+    "unknown code": (
+        lambda cfg: _rewrite_data(cfg, "spells_monthly.csv", lambda s: s.replace(",131,", ",XYZ,", 3)),
+        "'XYZ' (3 rows)",
+    ),
+    "empty case": (
+        lambda cfg: _rewrite_data(
+            cfg,
+            "memberships.csv",
+            lambda s: (
+                "\n".join(
+                    line
+                    for line in s.splitlines()
+                    if not (line.endswith(",4,intervention,2020-01") or ",4,intervention," in line)
+                )
+                + "\n"
+            ),
+        ),
+        "case '4': the intervention group is empty",
+    ),
 }
 
 
@@ -237,7 +265,7 @@ def test_english_report_and_reduction_targets(portfolio: Path, tmp_path: Path) -
 def test_danish_report_uses_decimal_comma(two_months: Path) -> None:
     page = (two_months / "2022-07" / "report.html").read_text(encoding="utf-8")
     assert '<html lang="da">' in page
-    assert "<td class=\"num\">3,079</td>" in page  # case 1's budget investment, 2020 p/l
+    assert '<td class="num">3,079</td>' in page  # case 1's budget investment, 2020 p/l
     assert "Reduktionsmål" in page and "Udestående" in page
 
 
@@ -252,7 +280,12 @@ def test_run_json_counts_input_rows(two_months: Path, portfolio: Path) -> None:
 def test_validate_reports_what_it_found_or_every_problem(portfolio: Path, capsys) -> None:
     assert main(["validate", "--config", str(portfolio), "--as-of", "2022-07"]) == 0
     out = capsys.readouterr().out
-    assert "persons" in out and "months 2017-" in out and "cut-off 2022-05" in out and "case 1: 300 target and 60 intervention" in out
+    assert (
+        "persons" in out
+        and "months 2017-" in out
+        and "cut-off 2022-05" in out
+        and "case 1: 300 target and 60 intervention" in out
+    )
     bad = _rewrite_data(portfolio, "spells_monthly.csv", lambda s: s.replace(",131,", ",XYZ,", 2))
     bad_m = bad.parent / "memberships.csv"
     bad_m.write_text(bad_m.read_text().replace("target,2020-01", "targett,2020-01", 1))
@@ -281,7 +314,7 @@ def test_validate_checks_the_person_table(portfolio: Path, capsys) -> None:
 def test_help_on_every_command(capsys) -> None:
     for cmd in ([], ["run"], ["validate"], ["synth"], ["curves"]):
         with pytest.raises(SystemExit) as exc:
-            main(cmd + ["--help"])
+            main([*cmd, "--help"])
         assert exc.value.code == 0
         assert "usage: survival-invest" in capsys.readouterr().out
 

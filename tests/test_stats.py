@@ -85,7 +85,9 @@ def test_statistics_of_a_cohort_hold_its_persons(cohorts) -> None:
     # the participants' person-months: followed months per calendar month
     months = stats.participants.groupby("month")["followed"].sum()
     owner = np.repeat(np.arange(len(part)), part["followed"].to_numpy())
-    t = np.arange(owner.shape[0]) - np.repeat(np.cumsum(part["followed"].to_numpy()) - part["followed"].to_numpy(), part["followed"].to_numpy())
+    t = np.arange(owner.shape[0]) - np.repeat(
+        np.cumsum(part["followed"].to_numpy()) - part["followed"].to_numpy(), part["followed"].to_numpy()
+    )
     cal = part["entry"].to_numpy()[owner] + t
     expect = pd.Series(cal).value_counts().sort_index()
     np.testing.assert_array_equal(months.to_numpy(), expect.to_numpy())

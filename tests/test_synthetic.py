@@ -64,7 +64,7 @@ def test_confounded_extract_is_seeded_and_its_selection_is_built_in() -> None:
     a = simulate_confounded(3000, seed=4)
     b = simulate_confounded(3000, seed=4)
     c = simulate_confounded(3000, seed=5)
-    assert all(x.equals(y) for x, y in zip(a[:3], b[:3])) and not a[0].equals(c[0])
+    assert all(x.equals(y) for x, y in zip(a[:3], b[:3], strict=True)) and not a[0].equals(c[0])
     _, members, people, truth = a
     parts = truth.participants
     assert set(parts["person_id"]) == set(members.loc[members.group == "intervention", "person_id"])

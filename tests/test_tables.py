@@ -68,8 +68,10 @@ def test_hjorring_accounts_total_and_net() -> None:
     h = pd.read_csv(REF / "hjorring_profile.csv")
     acc = h[h["source"] == "accounts_2015_2019"].set_index("row")
     years = ["2015", "2016", "2017", "2018", "2019"]
-    table = totals_table(acc.loc["investment", years].astype(float).rename(index=int),
-                         acc.loc["savings", years].astype(float).rename(index=int))
+    table = totals_table(
+        acc.loc["investment", years].astype(float).rename(index=int),
+        acc.loc["savings", years].astype(float).rename(index=int),
+    )
     assert table.loc["savings", "total"] == pytest.approx(acc.loc["savings", "total_2015_2019"], abs=1e-9)
     assert table.loc["investment", "total"] == pytest.approx(acc.loc["investment", "total_2015_2019"], abs=1e-9)
     assert table.loc["net", "total"] == pytest.approx(acc.loc["net", "total_2015_2019"], abs=1e-9)
@@ -84,7 +86,9 @@ def test_reduction_targets_outstanding_row() -> None:
     target = r.loc["reduction_target", years].astype(float)
     delivered = r.loc[[i for i in r.index if i.startswith("initiative:")], years].astype(float).sum()
     table = reduction_targets_table(target, delivered)
-    np.testing.assert_allclose(table.loc["outstanding"].to_numpy(), r.loc["published_net_outstanding", years].to_numpy(dtype=float))
+    np.testing.assert_allclose(
+        table.loc["outstanding"].to_numpy(), r.loc["published_net_outstanding", years].to_numpy(dtype=float)
+    )
     # carry-forward: 2022's shortfall (-720) is added to 2023's target
     assert table.loc["target_carried", "2023"] == pytest.approx(-5000 - 720)
     assert table.loc["outstanding_carried", "2023"] == pytest.approx(-5000 - 720 + 2280)
@@ -96,7 +100,9 @@ def test_portfolio_table_from_results() -> None:
     ref = pd.read_csv(REF / "norddjurs_cases_2020.csv")
     assert t.loc["investment", "total"] == pytest.approx(ref["budget_investment_mkr"].sum())
     assert t.loc["savings", "total"] == pytest.approx(-ref["budget_savings_mkr"].sum())
-    assert t.loc["net", "savings_per_krone"] == pytest.approx(-ref["budget_savings_mkr"].sum() / ref["budget_investment_mkr"].sum())
+    assert t.loc["net", "savings_per_krone"] == pytest.approx(
+        -ref["budget_savings_mkr"].sum() / ref["budget_investment_mkr"].sum()
+    )
 
 
 def test_danish_number_format() -> None:

@@ -13,13 +13,13 @@ import survival_invest as si
 from survival_invest._arrays import ragged_arange
 from survival_invest.config import load_config
 from survival_invest.economics.savings import forecast_savings, forecast_weights, realised_savings
+from survival_invest.economics.uncertainty import MEASURES, _forecast_inputs, bootstrap_savings, savings_replicates
 from survival_invest.estimate.bootstrap import replicate_counts
 from survival_invest.io.periods import weeks_in_month
 from survival_invest.pipeline.portfolio import _curves_on_grid, run_portfolio
 from survival_invest.stats import case_statistics
 from survival_invest.synthetic import NORDDJURS_CASES
 from survival_invest.synthetic.truth import realised_truth
-from survival_invest.economics.uncertainty import MEASURES, _forecast_inputs, bootstrap_savings, savings_replicates
 
 ROOT = Path(__file__).parents[1]
 CONFIG = load_config(ROOT / "examples" / "norddjurs.toml")
@@ -74,11 +74,22 @@ def test_a_replicate_equals_the_figures_of_the_resampled_cohort(cohorts, case_id
         assert not np.allclose(mine["saved_fte"].to_numpy(), point["saved_fte"].to_numpy(), rtol=1e-3)
         # forecast: the resample's curves with the full sample's inflow and prices
         sc, vc, s_i, vi, unit = _curves_on_grid(case_statistics(resampled), case)
-        fc = forecast_savings(sc, vc, s_i, vi, inflow, case.years, monthly_cost=cost, prior_weeks=prior,
-                              refusion=CONFIG.refusion, unit_variance=unit).frame
+        fc = forecast_savings(
+            sc,
+            vc,
+            s_i,
+            vi,
+            inflow,
+            case.years,
+            monthly_cost=cost,
+            prior_weeks=prior,
+            refusion=CONFIG.refusion,
+            unit_variance=unit,
+        ).frame
         mine = reps[(reps["replicate"] == b) & (reps["kind"] == "forecast")]
-        np.testing.assert_allclose(mine[list(MEASURES)].to_numpy(), fc[list(MEASURES)].to_numpy(), rtol=1e-10,
-                                   atol=1e-9)
+        np.testing.assert_allclose(
+            mine[list(MEASURES)].to_numpy(), fc[list(MEASURES)].to_numpy(), rtol=1e-10, atol=1e-9
+        )
 
 
 def test_all_ones_is_the_point_estimate_and_the_published_figures(cohorts) -> None:
@@ -135,7 +146,18 @@ def test_seeded_reproducible_and_shaped(cohorts) -> None:
     pd.testing.assert_frame_equal(a.frame, b.frame)
     assert g.seed is None and a.seed == 7
     f = a.frame
-    assert list(f.columns) == ["case_id", "kind", "year", "measure", "value", "se", "lower", "upper", "delta_se", "unit"]
+    assert list(f.columns) == [
+        "case_id",
+        "kind",
+        "year",
+        "measure",
+        "value",
+        "se",
+        "lower",
+        "upper",
+        "delta_se",
+        "unit",
+    ]
     assert (f["lower"] <= f["upper"]).all() and (f["se"] > 0).all()
     assert set(f.loc[f["measure"] == "saved_fte", "unit"]) == {"fte"}
     assert list(a.years["forecast"]) == list(CONFIG.case("2").years)

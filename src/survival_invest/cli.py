@@ -12,8 +12,8 @@ import json
 import logging
 import sys
 import traceback
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from survival_invest._atomic import write_bytes
 from survival_invest.errors import SurvivalInvestError
@@ -56,8 +56,13 @@ def _cmd_curves(args: argparse.Namespace) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     fig, ax = plt.subplots(figsize=(8, 5.5))
     plot_curves([curves["comparison"], curves["intervention"]], ax=ax, at_risk=True)
-    shade_between(ax, curves["comparison"], curves["intervention"], args.tau,
-                  label=f"area to {args.tau:g}: {area.value:.2f} [{area.lower:.2f}, {area.upper:.2f}]")
+    shade_between(
+        ax,
+        curves["comparison"],
+        curves["intervention"],
+        args.tau,
+        label=f"area to {args.tau:g}: {area.value:.2f} [{area.lower:.2f}, {area.upper:.2f}]",
+    )
     ax.set_title("Share still on public support since entry")
     for ext in ("png", "svg"):
         buf = io.BytesIO()
@@ -75,8 +80,10 @@ def _cmd_curves(args: argparse.Namespace) -> int:
         "rmst_intervention": area.intervention.to_dict() if area.intervention else None,
     }
     write_bytes(args.out / "area.json", (json.dumps(summary, indent=2) + "\n").encode())
-    print(f"Area between curves to {args.tau:g} periods: {area.value:.3f} periods saved per participant "
-          f"(95 % CI {area.lower:.3f} to {area.upper:.3f}).")
+    print(
+        f"Area between curves to {args.tau:g} periods: {area.value:.3f} periods saved per participant "
+        f"(95 % CI {area.lower:.3f} to {area.upper:.3f})."
+    )
     print(f"Wrote {args.out / 'curves.png'}, {args.out / 'curves.svg'} and {args.out / 'area.json'}")
     return 0
 
@@ -92,7 +99,7 @@ class _Progress:
     def __call__(self, message: str, step: int, total: int) -> None:
         if not self.on:
             return
-        filled = int(round(20 * step / max(total, 1)))
+        filled = round(20 * step / max(total, 1))
         line = f"[{'#' * filled}{'-' * (20 - filled)}] {step}/{total} {message}"
         self.stream.write("\r" + line.ljust(self.width))
         self.stream.flush()
@@ -142,7 +149,9 @@ def _cmd_synth(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="survival-invest", description="Follow employment investments with survival curves.")
+    parser = argparse.ArgumentParser(
+        prog="survival-invest", description="Follow employment investments with survival curves."
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="show tracebacks and debug logging")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("curves", help="fit two groups' curves from a CSV and write the plot and the area between them")
@@ -158,8 +167,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", required=True, help="as-of month, YYYY-MM (the cut-off is as-of minus the data lag)")
     p.add_argument("--out", type=Path, required=True, help="reports folder; the run goes to OUT/<as-of>/")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress line")
-    p.add_argument("--engine", choices=["auto", "memory", "duckdb", "spark"], default=None,
-                   help="where to aggregate the extract (default: the config's [engine], else auto by size)")
+    p.add_argument(
+        "--engine",
+        choices=["auto", "memory", "duckdb", "spark"],
+        default=None,
+        help="where to aggregate the extract (default: the config's [engine], else auto by size)",
+    )
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("validate", help="check config and data without computing")
@@ -186,7 +199,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             traceback.print_exc(file=sys.stderr)
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except Exception as exc:  # noqa: BLE001 - the one place that maps everything else to exit 1
+    except Exception as exc:
         if args.verbose:
             traceback.print_exc(file=sys.stderr)
         print(f"internal error: {type(exc).__name__}: {exc} (run with -v for the traceback)", file=sys.stderr)

@@ -21,27 +21,29 @@ per full-time person is kroner per year at ``cost_price_year``.
 from __future__ import annotations
 
 import difflib
+import itertools
 import math
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from survival_invest.errors import SurvivalInvestError
 
 __all__ = [
-    "ConfigError",
-    "RefusionBand",
-    "Refusion",
-    "InflowStep",
+    "DEFAULT_REFUSION_BANDS",
     "CaseConfig",
-    "RunConfig",
+    "ConfigError",
     "DataConfig",
+    "InflowStep",
     "Portfolio",
+    "Refusion",
+    "RefusionBand",
+    "RunConfig",
     "Targets",
     "load_config",
     "parse_config",
-    "DEFAULT_REFUSION_BANDS",
 ]
 
 
@@ -208,8 +210,21 @@ _DATA_KEYS = {"spells", "spells_format", "memberships", "classification", "finan
 _REFUSION_KEYS = {"enabled", "bands", "pre_reform_share"}
 _BAND_KEYS = {"from_week", "to_week", "share"}
 _CASE_KEYS = {
-    "id", "name", "method", "comparison", "curve", "durable_exit", "horizon", "cost_per_fte", "cost_price_year",
-    "years", "budget_investment", "budget_savings", "planned_inflow", "saving_per_placement", "placements",
+    "id",
+    "name",
+    "method",
+    "comparison",
+    "curve",
+    "durable_exit",
+    "horizon",
+    "cost_per_fte",
+    "cost_price_year",
+    "years",
+    "budget_investment",
+    "budget_savings",
+    "planned_inflow",
+    "saving_per_placement",
+    "placements",
     "realised_placements",
 }
 _INFLOW_KEYS = {"start", "end", "per_month"}
@@ -237,8 +252,16 @@ class _Ctx:
             raise self.error(key, "missing")
         return table[key]
 
-    def number(self, table: Mapping[str, Any], key: str, *, lo: float | None = None, hi: float | None = None,
-               integer: bool = False, default: Any = ...) -> Any:
+    def number(
+        self,
+        table: Mapping[str, Any],
+        key: str,
+        *,
+        lo: float | None = None,
+        hi: float | None = None,
+        integer: bool = False,
+        default: Any = ...,
+    ) -> Any:
         if key not in table:
             if default is ...:
                 raise self.error(key, "missing")
@@ -259,7 +282,9 @@ class _Ctx:
             raise self.error(key, f"{v!r} is not one of {list(options)}{hint}")
         return v
 
-    def numbers(self, table: Mapping[str, Any], key: str, n: int | None = None, *, required: bool = True) -> tuple[float, ...]:
+    def numbers(
+        self, table: Mapping[str, Any], key: str, n: int | None = None, *, required: bool = True
+    ) -> tuple[float, ...]:
         if key not in table:
             if required:
                 raise self.error(key, "missing")
@@ -305,9 +330,12 @@ def _refusion(source: Path, table: Mapping[str, Any]) -> Refusion:
             tw = bctx.number(b, "to_week", lo=fw, integer=True, default=math.inf)
             share = bctx.number(b, "share", lo=0, hi=1)
             out.append(RefusionBand(fw, tw, float(share)))
-        for prev, cur in zip(out, out[1:], strict=False):
+        for prev, cur in itertools.pairwise(out):
             if cur.from_week != prev.to_week + 1:
-                raise ctx.error("bands", f"band starting at week {cur.from_week} does not follow the band ending at week {prev.to_week}; bands must be contiguous")
+                raise ctx.error(
+                    "bands",
+                    f"band starting at week {cur.from_week} does not follow the band ending at week {prev.to_week}; bands must be contiguous",
+                )
         if out[0].from_week != 1 or not math.isinf(out[-1].to_week):
             raise ctx.error("bands", "bands must start at week 1 and the last must be open (no to_week)")
         bands = tuple(out)
@@ -336,7 +364,7 @@ def _case(source: Path, raw: Mapping[str, Any], index: int, price_level: int) ->
     if method == "count":
         for key in ("comparison", "curve", "durable_exit", "horizon", "cost_per_fte", "planned_inflow"):
             if key in raw:
-                raise ctx.error(key, "not used by a count case (method = \"count\"); remove it")
+                raise ctx.error(key, 'not used by a count case (method = "count"); remove it')
         spp = ctx.number(raw, "saving_per_placement", lo=0)
         return CaseConfig(
             **common,
@@ -346,7 +374,7 @@ def _case(source: Path, raw: Mapping[str, Any], index: int, price_level: int) ->
         )
     for key in ("saving_per_placement", "placements", "realised_placements"):
         if key in raw:
-            raise ctx.error(key, "only for count cases (method = \"count\")")
+            raise ctx.error(key, 'only for count cases (method = "count")')
     cost = ctx.need(raw, "cost_per_fte")
     if isinstance(cost, (int, float)) and not isinstance(cost, bool):
         if cost <= 0:
@@ -359,7 +387,9 @@ def _case(source: Path, raw: Mapping[str, Any], index: int, price_level: int) ->
                 raise ctx.error(f"cost_per_fte.{k}", f"expected a positive number of kroner per year, got {v!r}")
             costs[str(k)] = float(v)
     else:
-        raise ctx.error("cost_per_fte", f"expected kroner per year (a number) or a table by benefit group, got {cost!r}")
+        raise ctx.error(
+            "cost_per_fte", f"expected kroner per year (a number) or a table by benefit group, got {cost!r}"
+        )
     inflow = []
     for i, step in enumerate(raw.get("planned_inflow", []), start=1):
         sctx = _Ctx(source, f"case {str(cid)!r} planned_inflow {i}")
@@ -368,7 +398,14 @@ def _case(source: Path, raw: Mapping[str, Any], index: int, price_level: int) ->
         sctx.unknown(step, _INFLOW_KEYS)
         start, end = sctx.need(step, "start"), sctx.need(step, "end")
         for key, v in (("start", start), ("end", end)):
-            if not (isinstance(v, str) and len(v) == 7 and v[4] == "-" and v[:4].isdigit() and v[5:].isdigit() and 1 <= int(v[5:]) <= 12):
+            if not (
+                isinstance(v, str)
+                and len(v) == 7
+                and v[4] == "-"
+                and v[:4].isdigit()
+                and v[5:].isdigit()
+                and 1 <= int(v[5:]) <= 12
+            ):
                 raise sctx.error(key, f"expected a month YYYY-MM, got {v!r}")
         if end < start:
             raise sctx.error("end", f"{end} is before start {start}")

@@ -9,10 +9,10 @@ every subclass to exit code 2 with a one-line message.
 from __future__ import annotations
 
 __all__ = [
-    "SurvivalInvestError",
-    "InputError",
-    "ExtractError",
     "CohortError",
+    "ExtractError",
+    "InputError",
+    "SurvivalInvestError",
     "SurvivalInvestWarning",
     "plain_repr",
 ]

@@ -57,11 +57,11 @@ from survival_invest.io.periods import weeks_in_month
 
 __all__ = [
     "AGGREGATE_COLUMNS",
+    "GROUPS",
     "CaseStatistics",
     "assemble",
-    "cohort_aggregates",
     "case_statistics",
-    "GROUPS",
+    "cohort_aggregates",
 ]
 
 GROUPS = ("comparison", "intervention")
@@ -152,8 +152,13 @@ def cohort_aggregates(cohort, *, source_frequency: str | None = None) -> dict[st
     prior = np.where(is_int, prior, -1)
 
     survival = pd.DataFrame(
-        {"case_id": case, "group": group, "t": duration, "events": event.astype(np.int64),
-         "censored": (~event).astype(np.int64)}
+        {
+            "case_id": case,
+            "group": group,
+            "t": duration,
+            "events": event.astype(np.int64),
+            "censored": (~event).astype(np.int64),
+        }
     )
     counted = np.where(event, followed, np.minimum(duration + 1, followed))
     spell = np.where(event, np.minimum(duration, counted), counted)
@@ -172,17 +177,28 @@ def cohort_aggregates(cohort, *, source_frequency: str | None = None) -> dict[st
     # person-period sized: aggregate on integer keys first, attach the labels to the (small) result
     bg_codes, bg_labels = pd.factorize(bg)
     cells = pd.DataFrame(
-        {"g": is_int[member].astype(np.int8), "month": month.astype(np.int32), "t": t.astype(np.int32),
-         "bg": bg_codes[member].astype(np.int32), "prior_periods": prior[member].astype(np.int32), "units": units},
+        {
+            "g": is_int[member].astype(np.int8),
+            "month": month.astype(np.int32),
+            "t": t.astype(np.int32),
+            "bg": bg_codes[member].astype(np.int32),
+            "prior_periods": prior[member].astype(np.int32),
+            "units": units,
+        },
         copy=False,
     )
     del member, t, month, share, units
     cells = cells.groupby(["g", "month", "t", "bg", "prior_periods"], sort=False, as_index=False)["units"].sum()
     units_frame = pd.DataFrame(
-        {"case_id": case, "group": np.where(cells["g"].to_numpy() == 1, "intervention", "comparison"),
-         "month": cells["month"].to_numpy(), "t": cells["t"].to_numpy(),
-         "benefit_group": np.asarray(bg_labels, dtype=object)[cells["bg"].to_numpy()],
-         "prior_periods": cells["prior_periods"].to_numpy(), "units": cells["units"].to_numpy()}
+        {
+            "case_id": case,
+            "group": np.where(cells["g"].to_numpy() == 1, "intervention", "comparison"),
+            "month": cells["month"].to_numpy(),
+            "t": cells["t"].to_numpy(),
+            "benefit_group": np.asarray(bg_labels, dtype=object)[cells["bg"].to_numpy()],
+            "prior_periods": cells["prior_periods"].to_numpy(),
+            "units": cells["units"].to_numpy(),
+        }
     )
     del cells
     summary = cohort.summary
@@ -283,10 +299,12 @@ def _expand(lengths: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     out = lengths[keys].iloc[owner].reset_index(drop=True)
     out["t"] = t.astype(np.int64)
     out["n"] = lengths["n"].to_numpy()[owner]
-    return out.groupby(keys + ["t"], as_index=False, sort=True)["n"].sum()
+    return out.groupby([*keys, "t"], as_index=False, sort=True)["n"].sum()
 
 
-def assemble(aggregates: dict[str, pd.DataFrame], *, weekly_units: bool, week_factor: float) -> dict[str, CaseStatistics]:
+def assemble(
+    aggregates: dict[str, pd.DataFrame], *, weekly_units: bool, week_factor: float
+) -> dict[str, CaseStatistics]:
     """Engine aggregates (all cases) -> one :class:`CaseStatistics` per case.
 
     Parameters
@@ -326,16 +344,21 @@ def assemble(aggregates: dict[str, pd.DataFrame], *, weekly_units: bool, week_fa
         tables = []
         for kind in ("followed", "counted", "spell"):  # three fixed kinds
             e = _expand(part_len[part_len["kind"] == kind], keys).rename(columns={"n": kind})
-            tables.append(e.set_index(keys + ["t"]))
+            tables.append(e.set_index([*keys, "t"]))
         part = pd.concat(tables, axis=1).fillna(0).astype(np.int64).reset_index()
         part = part.rename(columns={"spell": "in_spell"})
         part["month"] = part["entry"] + part["t"]
         part = part.groupby(["month", "t", "benefit_group", "prior_periods"], as_index=False)[
-            ["followed", "counted", "in_spell"]].sum()
-        u_part = units[units["group"] == "intervention"].groupby(
-            ["month", "t", "benefit_group", "prior_periods"], as_index=False)[["units", "share_sum"]].sum()
-        participants = part.merge(u_part, on=["month", "t", "benefit_group", "prior_periods"], how="left",
-                                  validate="one_to_one")
+            ["followed", "counted", "in_spell"]
+        ].sum()
+        u_part = (
+            units[units["group"] == "intervention"]
+            .groupby(["month", "t", "benefit_group", "prior_periods"], as_index=False)[["units", "share_sum"]]
+            .sum()
+        )
+        participants = part.merge(
+            u_part, on=["month", "t", "benefit_group", "prior_periods"], how="left", validate="one_to_one"
+        )
         participants[["units", "share_sum"]] = participants[["units", "share_sum"]].fillna(0)
         participants["units"] = participants["units"].astype(np.int64)
 
@@ -345,8 +368,16 @@ def assemble(aggregates: dict[str, pd.DataFrame], *, weekly_units: bool, week_fa
         s = s.reindex(index=list(SUMMARY_ITEMS), columns=list(GROUPS), fill_value=0)
         s["all"] = s["comparison"] + s["intervention"]
         s.columns.name = None
-        out[str(case)] = CaseStatistics(str(case), survival, occupancy, participants, ent, s.astype(np.int64),
-                                        float(week_factor), bool(weekly_units))
+        out[str(case)] = CaseStatistics(
+            str(case),
+            survival,
+            occupancy,
+            participants,
+            ent,
+            s.astype(np.int64),
+            float(week_factor),
+            bool(weekly_units),
+        )
     return out
 
 
@@ -354,5 +385,6 @@ def case_statistics(cohort, *, source_frequency: str | None = None) -> CaseStati
     """The :class:`CaseStatistics` of one in-memory cohort (see :func:`cohort_aggregates`)."""
     agg = cohort_aggregates(cohort, source_frequency=source_frequency)
     src = _source(cohort, source_frequency)
-    return assemble(agg, weekly_units=_weekly_units(cohort, source_frequency),
-                    week_factor=1.0 if src == "week" else 52.0 / 12.0)[str(cohort.case_id)]
+    return assemble(
+        agg, weekly_units=_weekly_units(cohort, source_frequency), week_factor=1.0 if src == "week" else 52.0 / 12.0
+    )[str(cohort.case_id)]

@@ -40,17 +40,20 @@ def messy_extract(seed: int, weekly: bool, n_persons: int = 60) -> tuple[pd.Data
     span = 48 if not weekly else 200
     rows = []
     persons = [f"P{i:04d}" for i in range(n_persons)]
-    for i, pid in enumerate(persons[: n_persons - 4]):  # the last four persons have no spells at all
+    for pid in persons[: n_persons - 4]:  # the last four persons have no spells at all
         first = start + int(rng.integers(0, span // 2))
         periods = np.arange(first, first + int(rng.integers(1, 2 * span)))
         periods = periods[rng.random(periods.shape[0]) > 0.02]  # holes: exits of one or more periods
         u = rng.random(periods.shape[0])
-        code = np.where(u < 0.96, rng.choice(SUPPORT, periods.shape[0]),
-                        np.where(u < 0.99, rng.choice(SELF, periods.shape[0]), rng.choice(CENSOR, periods.shape[0])))
+        code = np.where(
+            u < 0.96,
+            rng.choice(SUPPORT, periods.shape[0]),
+            np.where(u < 0.99, rng.choice(SELF, periods.shape[0]), rng.choice(CENSOR, periods.shape[0])),
+        )
         rows.append(pd.DataFrame({"person_id": pid, "p": periods, "benefit": code}))
     spells = pd.concat(rows, ignore_index=True)
     spells["period"] = (week_label if weekly else month_label)(spells.pop("p").to_numpy())
-    entry_lo = (2019 * 12 if not weekly else 2560)
+    entry_lo = 2019 * 12 if not weekly else 2560
     mrows = []
     for case in ("A", "B"):
         chosen = rng.choice(n_persons, size=n_persons * 2 // 3, replace=False)
@@ -70,14 +73,16 @@ def messy_extract(seed: int, weekly: bool, n_persons: int = 60) -> tuple[pd.Data
     return spells, members
 
 
-def memory_aggregates(spells: pd.DataFrame, members: pd.DataFrame, cases: list[CaseSpec], cutoff: int,
-                      source_frequency: str) -> dict[str, pd.DataFrame]:
+def memory_aggregates(
+    spells: pd.DataFrame, members: pd.DataFrame, cases: list[CaseSpec], cutoff: int, source_frequency: str
+) -> dict[str, pd.DataFrame]:
     sp = spells_from_frame(spells)
     m = memberships_from_frame(members)
     parts = []
     for c in cases:
-        co = si.build_cohort(sp, m, case_id=c.case_id, as_of=cutoff, data_lag=0, durable_exit=c.durable_exit,
-                             comparison=c.comparison)  # type: ignore[arg-type]
+        co = si.build_cohort(
+            sp, m, case_id=c.case_id, as_of=cutoff, data_lag=0, durable_exit=c.durable_exit, comparison=c.comparison
+        )  # type: ignore[arg-type]
         parts.append(cohort_aggregates(co, source_frequency=source_frequency))
     return normalise_aggregates({k: pd.concat([p[k] for p in parts]) for k in parts[0]})
 
@@ -85,8 +90,14 @@ def memory_aggregates(spells: pd.DataFrame, members: pd.DataFrame, cases: list[C
 def duckdb_aggregates(path: Path, members: pd.DataFrame, cases: list[CaseSpec], cutoff: int):
     m = memberships_from_frame(members)
     with DuckDBBackend(path) as backend:
-        agg, facts = sql_aggregates(backend, source=str(path), memberships=m, classification=default_classification(),
-                                    cases=cases, cutoff=cutoff)
+        agg, facts = sql_aggregates(
+            backend,
+            source=str(path),
+            memberships=m,
+            classification=default_classification(),
+            cases=cases,
+            cutoff=cutoff,
+        )
     return normalise_aggregates(agg), facts
 
 
@@ -96,10 +107,16 @@ def assert_same(a: dict[str, pd.DataFrame], b: dict[str, pd.DataFrame]) -> None:
 
 
 @settings(derandomize=True, max_examples=15, deadline=None)
-@given(st.integers(0, 10**6), st.booleans(), st.sampled_from(["non_participants", "target_all"]),
-       st.integers(1, 3), st.sampled_from(["csv", "parquet"]))
-def test_duckdb_counts_equal_in_memory_counts_on_messy_data(tmp_path_factory, seed: int, weekly: bool,
-                                                            comparison: str, k: int, fmt: str) -> None:
+@given(
+    st.integers(0, 10**6),
+    st.booleans(),
+    st.sampled_from(["non_participants", "target_all"]),
+    st.integers(1, 3),
+    st.sampled_from(["csv", "parquet"]),
+)
+def test_duckdb_counts_equal_in_memory_counts_on_messy_data(
+    tmp_path_factory, seed: int, weekly: bool, comparison: str, k: int, fmt: str
+) -> None:
     spells, members = messy_extract(seed, weekly)
     path = tmp_path_factory.mktemp("x") / f"spells.{fmt}"
     spells.to_csv(path, index=False) if fmt == "csv" else spells.to_parquet(path, index=False)
@@ -124,8 +141,9 @@ def test_duckdb_reads_a_folder_of_parquet_parts(tmp_path: Path) -> None:
         shuffled.iloc[i::4].to_parquet(folder / f"part-{i}.parquet", index=False)
     cases = [CaseSpec("A", "non_participants", 2)]
     cutoff = 2021 * 12
-    assert_same(memory_aggregates(spells, members, cases, cutoff, "month"),
-                duckdb_aggregates(folder, members, cases, cutoff)[0])
+    assert_same(
+        memory_aggregates(spells, members, cases, cutoff, "month"), duckdb_aggregates(folder, members, cases, cutoff)[0]
+    )
 
 
 @pytest.fixture(scope="module")
@@ -140,11 +158,11 @@ def parquet_portfolio(tmp_path_factory) -> Path:
     text = (ROOT / "examples" / "norddjurs.toml").read_text(encoding="utf-8")
     import re
 
-    text = re.sub(r'(?m)^spells\s*=.*$', 'spells = "spells.parquet"', text)
-    text = re.sub(r'(?m)^memberships\s*=.*$', 'memberships = "memberships.csv"', text)
+    text = re.sub(r"(?m)^spells\s*=.*$", 'spells = "spells.parquet"', text)
+    text = re.sub(r"(?m)^memberships\s*=.*$", 'memberships = "memberships.csv"', text)
     if cfg.data.finance:
-        text = re.sub(r'(?m)^finance\s*=.*$', f'finance = "{Path(cfg.data.finance).name}"', text)
-    text = re.sub(r'(?m)^classification\s*=.*$', "", text)
+        text = re.sub(r"(?m)^finance\s*=.*$", f'finance = "{Path(cfg.data.finance).name}"', text)
+    text = re.sub(r"(?m)^classification\s*=.*$", "", text)
     (tmp / "portfolio.toml").write_text(text, encoding="utf-8")
     return tmp / "portfolio.toml"
 
@@ -201,16 +219,23 @@ def test_sql_engines_refuse_bad_input_clearly(tmp_path: Path) -> None:
         _bad(tmp_path, bad, members)
     member_ids = set(members.loc[members["case_id"] == "A", "person_id"])
     dup_row = spells[spells["person_id"].isin(member_ids)].iloc[[5]]
-    with pytest.raises(si.ExtractError, match="1 person-period rows .* repeat"):
+    with pytest.raises(si.ExtractError, match=r"1 person-period rows .* repeat"):
         _bad(tmp_path, pd.concat([spells, dup_row], ignore_index=True), members)
-    with pytest.raises(si.ExtractError, match="the extract ends .* but the cut-off is"):
+    with pytest.raises(si.ExtractError, match=r"the extract ends .* but the cut-off is"):
         _bad(tmp_path, spells, members, cutoff=2030 * 12)
     late = members.reset_index(drop=True)
     row = int(np.flatnonzero((late["group"] == "intervention").to_numpy())[0])
     late.loc[row, "entry_period"] = "2021-05"
-    with pytest.raises(si.ExtractError, match=rf"entry_period', row {row + 1} \(case .*after the data cut-off .* minus a lag of 0"):
-        _bad(tmp_path, spells, late, cases=[CaseSpec(str(late.loc[row, "case_id"]), "non_participants", 1)],
-             cutoff=2021 * 12)
+    with pytest.raises(
+        si.ExtractError, match=rf"entry_period', row {row + 1} \(case .*after the data cut-off .* minus a lag of 0"
+    ):
+        _bad(
+            tmp_path,
+            spells,
+            late,
+            cases=[CaseSpec(str(late.loc[row, "case_id"]), "non_participants", 1)],
+            cutoff=2021 * 12,
+        )
     with pytest.raises(si.CohortError, match="needs the in-memory engine"):
         _bad(tmp_path, spells, members, cases=[CaseSpec("A", "matched", 1)])
 

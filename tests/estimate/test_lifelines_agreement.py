@@ -457,7 +457,7 @@ def test_other_confidence_levels_match_lifelines():
 
 
 @pytest.mark.parametrize(
-    "durations, events, entry",
+    ("durations", "events", "entry"),
     [
         ([5], [1], None),
         ([5], [0], None),
@@ -540,7 +540,9 @@ def grouped_data(
         draw(survival_data(kind=kind, delayed=delayed, weights=(1, 3) if weighted else None, n_max=n_max))
         for _ in range(g)
     ]
-    groups = np.concatenate([np.array([lab] * len(p.durations), dtype=object) for lab, p in zip(chosen, parts)])
+    groups = np.concatenate(
+        [np.array([lab] * len(p.durations), dtype=object) for lab, p in zip(chosen, parts, strict=True)]
+    )
     if labels != "str":
         groups = groups.astype(np.int64)
     # interleave the rows so that groups are not contiguous
@@ -609,7 +611,7 @@ def check_by_group(data: Data, *, delayed: bool) -> si.SurvivalCurves:
 
 
 @pytest.mark.parametrize(
-    "kind, labels, delayed, weighted",
+    ("kind", "labels", "delayed", "weighted"),
     [
         ("int", "small_int", False, False),
         ("float", "str", False, False),

@@ -123,7 +123,7 @@ def test_survival_at_is_right_continuous_step(data, queries) -> None:
     t = km.table
     q = np.array(queries)
     got = km.survival_at(q)
-    for qi, gi in zip(q, got):
+    for qi, gi in zip(q, got, strict=True):
         before = t[t["time"] <= qi]
         want = before["survival"].iloc[-1] if len(before) else 1.0
         assert gi == want
@@ -144,8 +144,11 @@ def test_by_group_equals_separate_fits(data, g) -> None:
 
 
 @SETTINGS
-@given(samples(floats=True, max_n=50), st.lists(st.integers(0, 3), min_size=50, max_size=50),
-       st.lists(st.floats(0, 1), min_size=50, max_size=50))
+@given(
+    samples(floats=True, max_n=50),
+    st.lists(st.integers(0, 3), min_size=50, max_size=50),
+    st.lists(st.floats(0, 1), min_size=50, max_size=50),
+)
 def test_padded_layout_equals_shared_layout(data, g, frac) -> None:
     """The padded per-group grid (used when groups x times is large) gives the same numbers."""
     d, e = data

@@ -201,9 +201,7 @@ def test_survival_and_greenwood_variance(reference, name, how):
         np.testing.assert_allclose(rows["survival"].to_numpy(), r["surv"].to_numpy(), rtol=RTOL, atol=0)
         np.testing.assert_allclose(curves[group].survival_at(times), r["surv"].to_numpy(), rtol=RTOL, atol=0)
         na = r["var_surv"].isna().to_numpy()
-        np.testing.assert_allclose(
-            rows["variance"].to_numpy()[~na], r["var_surv"].to_numpy()[~na], rtol=RTOL, atol=0
-        )
+        np.testing.assert_allclose(rows["variance"].to_numpy()[~na], r["var_surv"].to_numpy()[~na], rtol=RTOL, atol=0)
         # R reports NA where the curve has dropped to 0; the documented
         # convention here is Var = 0 there (the n == d Greenwood term is 0).
         np.testing.assert_array_equal(r["surv"].to_numpy()[na], 0.0)

@@ -14,23 +14,47 @@ from survival_invest import InputError
     ("kwargs", "pattern"),
     [
         ({"durations": [1, -2, 3], "events": [1, 1, 1]}, r"durations must be non-negative; position 1 holds -2"),
-        ({"durations": [1.0, np.nan, 3.0], "events": [1, 1, 1]}, r"durations must be finite numbers; position 1 holds nan"),
-        ({"durations": [1.0, 2.0, np.inf], "events": [1, 1, 1]}, r"durations must be finite numbers; position 2 holds inf"),
+        (
+            {"durations": [1.0, np.nan, 3.0], "events": [1, 1, 1]},
+            r"durations must be finite numbers; position 1 holds nan",
+        ),
+        (
+            {"durations": [1.0, 2.0, np.inf], "events": [1, 1, 1]},
+            r"durations must be finite numbers; position 2 holds inf",
+        ),
         ({"durations": [1, 2, 3], "events": [1, 2, 0]}, r"events must be 0 or 1; position 1 holds 2"),
         ({"durations": [1, 2, 3], "events": [1, 0.5, 0]}, r"events must be 0 or 1; position 1 holds 0.5"),
         ({"durations": [1, 2, 3], "events": [1, 0, np.nan]}, r"events must be 0 or 1; position 2 holds nan"),
         ({"durations": [1, 2, 3], "events": [1, 0]}, r"events has length 2 but durations has length 3"),
         ({"durations": [], "events": []}, r"durations is empty"),
-        ({"durations": [1, 2, 3], "events": [1, 1, 1], "entry": [0, 3, 1]}, r"entry must not be after the duration; position 1 has entry 3.0 > duration 2"),
-        ({"durations": [1, 2, 3], "events": [1, 1, 1], "entry": [0, 2, 1]}, r"event cannot happen at the entry time.*position 1"),
+        (
+            {"durations": [1, 2, 3], "events": [1, 1, 1], "entry": [0, 3, 1]},
+            r"entry must not be after the duration; position 1 has entry 3.0 > duration 2",
+        ),
+        (
+            {"durations": [1, 2, 3], "events": [1, 1, 1], "entry": [0, 2, 1]},
+            r"event cannot happen at the entry time.*position 1",
+        ),
         ({"durations": [1, 2, 3], "events": [1, 1, 1], "entry": [0, 1]}, r"entry has length 2"),
-        ({"durations": [1, 2, 3], "events": [1, 1, 1], "weights": [1, -0.5, 1]}, r"weights must be non-negative; position 1 holds -0.5"),
-        ({"durations": [1, 2, 3], "events": [1, 1, 1], "weights": [1, np.nan, 1]}, r"weights must be finite numbers; position 1 holds nan"),
+        (
+            {"durations": [1, 2, 3], "events": [1, 1, 1], "weights": [1, -0.5, 1]},
+            r"weights must be non-negative; position 1 holds -0.5",
+        ),
+        (
+            {"durations": [1, 2, 3], "events": [1, 1, 1], "weights": [1, np.nan, 1]},
+            r"weights must be finite numbers; position 1 holds nan",
+        ),
         ({"durations": [1, 2, 3], "events": [1, 1, 1], "weights": [1, 1]}, r"weights has length 2"),
         ({"durations": ["1", "x", "3"], "events": [1, 1, 1]}, r"durations must be numeric; position 1 holds 'x'"),
         ({"durations": [[1, 2]], "events": [1]}, r"durations must be one-dimensional"),
-        ({"durations": [1, 2, 3], "events": [1, 1, 1], "alpha": 1.5}, r"'alpha' parameter of kaplan_meier must be in \(0, 1\). Got 1.5"),
-        ({"durations": [1, 2, 3], "events": [1, 1, 1], "ci": "logit"}, r"'ci' parameter of kaplan_meier must be one of"),
+        (
+            {"durations": [1, 2, 3], "events": [1, 1, 1], "alpha": 1.5},
+            r"'alpha' parameter of kaplan_meier must be in \(0, 1\). Got 1.5",
+        ),
+        (
+            {"durations": [1, 2, 3], "events": [1, 1, 1], "ci": "logit"},
+            r"'ci' parameter of kaplan_meier must be one of",
+        ),
     ],
 )
 def test_bad_input_names_argument_position_and_value(kwargs: dict, pattern: str) -> None:
@@ -41,7 +65,7 @@ def test_bad_input_names_argument_position_and_value(kwargs: dict, pattern: str)
 
 
 def test_input_error_is_a_value_error_and_a_package_error() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="must be non-negative"):
         si.kaplan_meier([-1], [1])
     with pytest.raises(si.SurvivalInvestError):
         si.kaplan_meier([-1], [1])
@@ -79,5 +103,5 @@ def test_censored_subject_may_enter_at_its_own_duration() -> None:
 
 def test_validation_does_not_change_global_numpy_state() -> None:
     before = np.geterr()
-    si.kaplan_meier([0, 1, 1, 2], [1, 1, 1, 1]).table
+    _ = si.kaplan_meier([0, 1, 1, 2], [1, 1, 1, 1]).table
     assert np.geterr() == before

@@ -47,8 +47,10 @@ def test_arrow_strings_strip_and_keep_missing() -> None:
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.lists(st.tuples(st.integers(-3, 3), st.integers(-2, 2), st.integers(0, 1)), min_size=1, max_size=60),
-       st.sampled_from([1, 2**40, 2**61]))
+@given(
+    st.lists(st.tuples(st.integers(-3, 3), st.integers(-2, 2), st.integers(0, 1)), min_size=1, max_size=60),
+    st.sampled_from([1, 2**40, 2**61]),
+)
 def test_repeated_matches_pandas_duplicated(rows: list[tuple[int, int, int]], scale: int) -> None:
     f = pd.DataFrame(rows, columns=["p", "c", "g"])
     f["p"] = f["p"] * scale  # wide spans force the factorising branch
@@ -63,7 +65,7 @@ def test_parse_periods_many_rows_equals_row_by_row() -> None:
     fast = parse_periods(s)
     slow = [parse_periods(s.iloc[i : i + 1]) for i in range(0, 5000, 97)]  # short inputs take the row path
     assert fast[1] == "month"
-    for j, (p, f, bad) in zip(range(0, 5000, 97), slow, strict=True):
+    for j, (p, _f, bad) in zip(range(0, 5000, 97), slow, strict=True):
         assert bool(fast[2][j]) == bool(bad[0])
         if not bad[0]:
             assert fast[0][j] == p[0]
@@ -73,8 +75,14 @@ def test_parse_periods_many_rows_equals_row_by_row() -> None:
 
 
 def test_memberships_from_arrow_and_integer_columns(tmp_path: Path) -> None:
-    frame = pd.DataFrame({"person_id": [11, 12, 11], "case_id": [1, 1, 2], "group": ["Target ", "intervention", "target"],
-                          "entry_period": ["2020-01", "2020-02", "2020-03"]})
+    frame = pd.DataFrame(
+        {
+            "person_id": [11, 12, 11],
+            "case_id": [1, 1, 2],
+            "group": ["Target ", "intervention", "target"],
+            "entry_period": ["2020-01", "2020-02", "2020-03"],
+        }
+    )
     frame.to_parquet(tmp_path / "m.parquet")
     m = si.read_memberships(tmp_path / "m.parquet")
     assert m["person_id"].tolist() == ["11", "12", "11"] and m["case_id"].tolist() == ["1", "1", "2"]
@@ -84,8 +92,16 @@ def test_memberships_from_arrow_and_integer_columns(tmp_path: Path) -> None:
     with pytest.raises(ExtractError, match=r"rows 1, 3: the same person is listed twice"):
         memberships_from_frame(frame)
     # "007" and "7" are different persons: not a duplicate
-    ok = memberships_from_frame(pd.DataFrame({"person_id": ["007", "7"], "case_id": ["1", "1"],
-                                              "group": ["target", "target"], "entry_period": ["2020-01", "2020-01"]}))
+    ok = memberships_from_frame(
+        pd.DataFrame(
+            {
+                "person_id": ["007", "7"],
+                "case_id": ["1", "1"],
+                "group": ["target", "target"],
+                "entry_period": ["2020-01", "2020-01"],
+            }
+        )
+    )
     assert len(ok) == 2
 
 

@@ -52,13 +52,17 @@ def test_missing_column_gets_did_you_mean(tmp_path: Path) -> None:
 
 def test_unparsable_period_names_file_column_rows_and_value(tmp_path: Path) -> None:
     p = _write(tmp_path, "s.csv", "person_id,period,benefit\na,2020-01,130\na,2020-13,130\nb,2020/02,130\n")
-    with pytest.raises(ExtractError, match=r"s.csv: column 'period', rows 2, 3: cannot read period '2020-13'; expected YYYY-MM"):
+    with pytest.raises(
+        ExtractError, match=r"s.csv: column 'period', rows 2, 3: cannot read period '2020-13'; expected YYYY-MM"
+    ):
         si.read_spells(p)
 
 
 def test_conflicting_duplicates_are_an_error_identical_ones_are_counted(tmp_path: Path) -> None:
     p = _write(tmp_path, "s.csv", "person_id,period,benefit\na,2020-01,130\na,2020-01,131\nb,2020-01,130\n")
-    with pytest.raises(ExtractError, match=r"rows 1, 2: the same person and period appear with different benefit codes"):
+    with pytest.raises(
+        ExtractError, match=r"rows 1, 2: the same person and period appear with different benefit codes"
+    ):
         si.read_spells(p)
     p = _write(tmp_path, "t.csv", "person_id,period,benefit\na,2020-01,130\na,2020-01,130\nb,2020-01,130\n")
     s = si.read_spells(p)
@@ -96,7 +100,10 @@ def test_memberships_validation(tmp_path: Path) -> None:
     ok = si.read_memberships(DATA / "memberships.csv")
     assert set(ok["group"]) == {"target", "intervention"} and ok.attrs["frequency"] == "month"
     p = _write(tmp_path, "m.csv", "person_id,case_id,group,entry_period\na,1,target,2020-01\nb,1,control,2020-01\n")
-    with pytest.raises(ExtractError, match=r"m.csv: column 'group', row 2: 'control' is not a group; expected 'target' or 'intervention'"):
+    with pytest.raises(
+        ExtractError,
+        match=r"m.csv: column 'group', row 2: 'control' is not a group; expected 'target' or 'intervention'",
+    ):
         si.read_memberships(p)
     p = _write(tmp_path, "m.csv", "person_id,case_id,group,entry_period\na,1,target,2020-01\na,1,target,2020-02\n")
     with pytest.raises(ExtractError, match=r"rows 1, 2: the same person is listed twice"):
@@ -124,12 +131,16 @@ def test_synthetic_dream_wide_frame_roundtrip() -> None:
 
 
 def test_person_table_csv_and_parquet(tmp_path: Path) -> None:
-    p = _write(tmp_path, "p.csv", "person_id,birth_year,birth_date,sex\na,1980,,M\nb,,1990-03-04,kvinde\nc,1975,1975-12-31,2\n")
+    p = _write(
+        tmp_path, "p.csv", "person_id,birth_year,birth_date,sex\na,1980,,M\nb,,1990-03-04,kvinde\nc,1975,1975-12-31,2\n"
+    )
     t = si.read_persons(p)
     assert t["person_id"].tolist() == ["a", "b", "c"] and t["sex"].tolist() == ["male", "female", "female"]
     assert t["birth_date"].dt.strftime("%Y-%m-%d").tolist() == ["1980-07-01", "1990-03-04", "1975-12-31"]
     assert t["birth_date_imputed"].tolist() == [True, False, False]  # a year alone is dated 1 July
-    pd.DataFrame({"person_id": ["a", "b"], "birth_year": [1980, 1990], "sex": [1, 2]}).to_parquet(tmp_path / "p.parquet")
+    pd.DataFrame({"person_id": ["a", "b"], "birth_year": [1980, 1990], "sex": [1, 2]}).to_parquet(
+        tmp_path / "p.parquet"
+    )
     pq = si.read_persons(tmp_path / "p.parquet")
     assert pq["sex"].tolist() == ["male", "female"] and pq["birth_date"].dt.year.tolist() == [1980, 1990]
     bundled = si.read_persons(DATA / "persons.csv")
@@ -140,16 +151,40 @@ def test_person_table_csv_and_parquet(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "pattern"),
     [
-        ("person_id,birth_year,sex\na,1980,M\na,1981,F\n", r"p.csv: column 'person_id', rows 1, 2: a person appears on several rows"),
+        (
+            "person_id,birth_year,sex\na,1980,M\na,1981,F\n",
+            r"p.csv: column 'person_id', rows 1, 2: a person appears on several rows",
+        ),
         ("person_id,birth_year,sex\na,1980,M\n,1981,F\n", r"p.csv: column 'person_id', row 2: empty person id"),
-        ("person_id,birth_year,sex\na,1980,M\nb,19x0,F\n", r"p.csv: column 'birth_year', row 2: '19x0' is not a year of birth; expected a whole year from 1900 to 2030"),
+        (
+            "person_id,birth_year,sex\na,1980,M\nb,19x0,F\n",
+            r"p.csv: column 'birth_year', row 2: '19x0' is not a year of birth; expected a whole year from 1900 to 2030",
+        ),
         ("person_id,birth_year,sex\na,1880,M\n", r"column 'birth_year', row 1: '1880' is not a year of birth"),
-        ("person_id,birth_date,sex\na,1980-02-30,M\n", r"p.csv: column 'birth_date', row 1: '1980-02-30' is not a date of birth; expected YYYY-MM-DD"),
-        ("person_id,birth_date,sex\na,1980-02-03,M\nb,,F\n", r"p.csv: column 'birth_date', row 2: no year or date of birth"),
-        ("person_id,birth_year,birth_date,sex\na,1981,1980-02-03,M\n", r"columns 'birth_year', 'birth_date', row 1: the year of birth '1981' does not match the date of birth '1980-02-03'"),
-        ("person_id,birth_year,sex\na,1980,X\nb,1980,\n", r"p.csv: column 'sex', rows 1, 2: 'X' is not a sex; expected one of M/F/K"),
-        ("person_id,born,sex\na,1980,M\n", r"p.csv: missing column 'birth_year' or 'birth_date'; found \['person_id', 'born', 'sex'\]"),
-        ("person_id,birthyear,sex\na,1980,M\n", r"missing column 'birth_year' or 'birth_date' \(did you mean 'birthyear'\?\)"),
+        (
+            "person_id,birth_date,sex\na,1980-02-30,M\n",
+            r"p.csv: column 'birth_date', row 1: '1980-02-30' is not a date of birth; expected YYYY-MM-DD",
+        ),
+        (
+            "person_id,birth_date,sex\na,1980-02-03,M\nb,,F\n",
+            r"p.csv: column 'birth_date', row 2: no year or date of birth",
+        ),
+        (
+            "person_id,birth_year,birth_date,sex\na,1981,1980-02-03,M\n",
+            r"columns 'birth_year', 'birth_date', row 1: the year of birth '1981' does not match the date of birth '1980-02-03'",
+        ),
+        (
+            "person_id,birth_year,sex\na,1980,X\nb,1980,\n",
+            r"p.csv: column 'sex', rows 1, 2: 'X' is not a sex; expected one of M/F/K",
+        ),
+        (
+            "person_id,born,sex\na,1980,M\n",
+            r"p.csv: missing column 'birth_year' or 'birth_date'; found \['person_id', 'born', 'sex'\]",
+        ),
+        (
+            "person_id,birthyear,sex\na,1980,M\n",
+            r"missing column 'birth_year' or 'birth_date' \(did you mean 'birthyear'\?\)",
+        ),
         ("person_id,birth_year\na,1980\n", r"p.csv: missing column 'sex'"),
     ],
 )

@@ -22,7 +22,9 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     data = tmp_path_factory.mktemp("synth")
     assert main(["synth", "--out", str(data), "--seed", "5"]) == 0
     out = tmp_path_factory.mktemp("reports")
-    assert main(["run", "--config", str(data / "portfolio.toml"), "--as-of", "2022-06", "--out", str(out), "--quiet"]) == 0
+    assert (
+        main(["run", "--config", str(data / "portfolio.toml"), "--as-of", "2022-06", "--out", str(out), "--quiet"]) == 0
+    )
     return out / "2022-06" / "report.html"
 
 
@@ -37,12 +39,25 @@ def test_report_renders_without_console_errors_and_shows_plots(report: Path, tmp
     with tempfile.TemporaryDirectory() as profile:
         proc = subprocess.run(
             [
-                _chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0", "--window-size=1200,2400",
-                f"--screenshot={shot}", report.resolve().as_uri(),
+                _chromium(),
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                f"--user-data-dir={profile}",
+                "--enable-logging=stderr",
+                "--v=0",
+                "--window-size=1200,2400",
+                f"--screenshot={shot}",
+                report.resolve().as_uri(),
             ],
-            capture_output=True, text=True, timeout=120,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
     assert proc.returncode == 0, proc.stderr[-2000:]
     console = [line for line in proc.stderr.splitlines() if "CONSOLE" in line]

@@ -9,14 +9,14 @@ from survival_invest.adjust.balance import BASELINE, balance_table, baseline_cov
 from survival_invest.adjust.ipw import IPWArea, design_matrix, ipw_area, ipw_bootstrap, ipw_weights, propensity
 
 __all__ = [
-    "design_matrix",
-    "propensity",
-    "ipw_weights",
+    "BASELINE",
     "IPWArea",
-    "ipw_area",
-    "ipw_bootstrap",
     "balance_table",
     "baseline_covariates",
     "covariate_columns",
-    "BASELINE",
+    "design_matrix",
+    "ipw_area",
+    "ipw_bootstrap",
+    "ipw_weights",
+    "propensity",
 ]

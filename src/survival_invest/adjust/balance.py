@@ -29,7 +29,7 @@ import pandas as pd
 
 from survival_invest.errors import InputError
 
-__all__ = ["balance_table", "baseline_covariates", "covariate_columns", "BASELINE"]
+__all__ = ["BASELINE", "balance_table", "baseline_covariates", "covariate_columns"]
 
 #: The baseline covariates in the order tables show them.
 BASELINE = ("age", "sex", "prior_weeks", "benefit_group")
@@ -54,7 +54,9 @@ def covariate_columns(
         if pd.api.types.is_numeric_dtype(x) and not pd.api.types.is_bool_dtype(x):
             vals = x.to_numpy(dtype=float)
             if np.isnan(vals).any():
-                raise InputError(f"{who}: column {c!r} has missing values at rows {np.flatnonzero(np.isnan(vals))[:5].tolist()}.")
+                raise InputError(
+                    f"{who}: column {c!r} has missing values at rows {np.flatnonzero(np.isnan(vals))[:5].tolist()}."
+                )
             cols[c] = vals
         else:
             if isinstance(x.dtype, pd.CategoricalDtype):  # keep the categories' order (e.g. age bands), used ones only
@@ -149,15 +151,19 @@ def balance_table(
             designs.append(("_matched_weighted", matched, np.asarray(matched_weights, dtype=float)))
     tables = {}
     for suffix, frame, w in designs:  # at most four designs
-        missing = [c for c in covariates + [group_col] if c not in frame.columns]
+        missing = [c for c in [*covariates, group_col] if c not in frame.columns]
         what = "the matched persons" if frame is matched else "the persons table"
         if missing:
             raise InputError(f"balance_table: columns {missing} are not in {what}; it has {list(frame.columns)}.")
         if w is not None and w.shape != (len(frame),):
-            raise InputError(f"balance_table: {len(w)} weights for {len(frame)} rows of {what}; give one weight per row.")
+            raise InputError(
+                f"balance_table: {len(w)} weights for {len(frame)} rows of {what}; give one weight per row."
+            )
         is_t = (frame[group_col] == treated).to_numpy()
         if is_t.all() or not is_t.any():
-            raise InputError(f"balance_table: both groups need persons; {int(is_t.sum())} of {len(is_t)} rows of {what} are {treated!r}.")
+            raise InputError(
+                f"balance_table: both groups need persons; {int(is_t.sum())} of {len(is_t)} rows of {what} are {treated!r}."
+            )
         cols = covariate_columns(frame, covariates, who="balance_table")
         ww = np.ones(len(frame)) if w is None else w
         rows = {}

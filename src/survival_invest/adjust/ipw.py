@@ -45,7 +45,7 @@ from survival_invest.errors import InputError
 from survival_invest.estimate.bootstrap import replicate_counts
 from survival_invest.estimate.curves import kaplan_meier_by
 
-__all__ = ["design_matrix", "propensity", "ipw_weights", "IPWArea", "ipw_area", "ipw_bootstrap"]
+__all__ = ["IPWArea", "design_matrix", "ipw_area", "ipw_bootstrap", "ipw_weights", "propensity"]
 
 
 def design_matrix(persons: pd.DataFrame, covariates: list[str] | None = None) -> np.ndarray:
@@ -135,8 +135,14 @@ def ipw_area(persons: pd.DataFrame, covariates: list[str] | None, tau: float, **
 
 
 def ipw_bootstrap(
-    persons: pd.DataFrame, covariates: list[str] | None, tau: float, *, n_boot: int = 300, seed: int = 0,
-    alpha: float = 0.05, **kw,
+    persons: pd.DataFrame,
+    covariates: list[str] | None,
+    tau: float,
+    *,
+    n_boot: int = 300,
+    seed: int = 0,
+    alpha: float = 0.05,
+    **kw,
 ) -> IPWArea:
     """IPW area with a percentile bootstrap interval; persons resampled within their group.
 

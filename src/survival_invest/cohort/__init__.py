@@ -22,17 +22,17 @@ from survival_invest.cohort.matching import Matching
 from survival_invest.cohort.status import Status, spell_status
 
 __all__ = [
-    "Cohort",
-    "build_cohort",
-    "attach_persons",
-    "entry_dates",
-    "comparison_rows",
-    "refuse_late_entries",
-    "refuse_short_extract",
     "COMPARISONS",
     "CURVES",
     "MONTH_RULES",
+    "Cohort",
     "Matching",
     "Status",
+    "attach_persons",
+    "build_cohort",
+    "comparison_rows",
+    "entry_dates",
+    "refuse_late_entries",
+    "refuse_short_extract",
     "spell_status",
 ]

@@ -59,6 +59,8 @@ import numpy as np
 import pandas as pd
 
 from survival_invest._arrays import ragged_arange
+from survival_invest.cohort.matching import Matching, band_labels, deal_controls, eligible_pairs, prior_band, strata
+from survival_invest.cohort.status import MONTH_RULES, Status, spell_status
 from survival_invest.errors import CohortError, ExtractError
 from survival_invest.io.ids import person_keys
 from survival_invest.io.periods import Frequency, parse_as_of, period_label
@@ -69,10 +71,17 @@ from survival_invest.io.readers import (
     memberships_from_frame,
     spells_from_frame,
 )
-from survival_invest.cohort.matching import Matching, band_labels, deal_controls, eligible_pairs, prior_band, strata
-from survival_invest.cohort.status import MONTH_RULES, Status, spell_status
 
-__all__ = ["Cohort", "build_cohort", "attach_persons", "entry_dates", "COMPARISONS", "CURVES", "MONTH_RULES", "Matching"]
+__all__ = [
+    "COMPARISONS",
+    "CURVES",
+    "MONTH_RULES",
+    "Cohort",
+    "Matching",
+    "attach_persons",
+    "build_cohort",
+    "entry_dates",
+]
 
 log = logging.getLogger(__name__)
 
@@ -141,8 +150,10 @@ class Cohort:
         return head + self.summary.to_html(float_format=lambda x: f"{x:,.0f}", na_rep="")
 
     def __repr__(self) -> str:
-        return (f"Cohort(case_id={self.case_id!r}, persons={len(self.persons)}, cutoff={self.cutoff_label!r}, "
-                f"comparison={self.comparison!r}, curve={self.curve!r})")
+        return (
+            f"Cohort(case_id={self.case_id!r}, persons={len(self.persons)}, cutoff={self.cutoff_label!r}, "
+            f"comparison={self.comparison!r}, curve={self.curve!r})"
+        )
 
     def curves(self, **kwargs: object):
         """First-exit Kaplan-Meier curves of both groups (``kaplan_meier_by`` on ``persons``)."""
@@ -264,7 +275,9 @@ def attach_persons(
     group = persons["group"].to_numpy()
     counts = {
         "person_table_missing": {g: int((~found & (group == g)).sum()) for g in ("comparison", "intervention")},
-        "person_table_birth_year_only": {g: int((imputed & (group == g)).sum()) for g in ("comparison", "intervention")},
+        "person_table_birth_year_only": {
+            g: int((imputed & (group == g)).sum()) for g in ("comparison", "intervention")
+        },
     }
     if missing == "error" and not found.all():
         c = counts["person_table_missing"]
@@ -276,10 +289,14 @@ def attach_persons(
     with np.errstate(invalid="ignore"):
         days = (entry_dates(persons["entry"].to_numpy(), frequency) - birth).astype(np.float64)
     age = np.where(found, days / 365.25, np.nan)
-    band = np.asarray(AGE_LABELS, dtype=object)[np.searchsorted(np.asarray(AGE_BANDS), np.nan_to_num(age), side="right")]
+    band = np.asarray(AGE_LABELS, dtype=object)[
+        np.searchsorted(np.asarray(AGE_BANDS), np.nan_to_num(age), side="right")
+    ]
     out = persons.drop(columns=["age", "age_band", "sex"], errors="ignore").copy()
     out["age"] = age
-    out["age_band"] = pd.Categorical(np.where(found, band, "unknown"), categories=AGE_LABELS + ("unknown",), ordered=True)
+    out["age_band"] = pd.Categorical(
+        np.where(found, band, "unknown"), categories=(*AGE_LABELS, "unknown"), ordered=True
+    )
     out["sex"] = pd.Series(sex, index=out.index, dtype="string")
     return out, counts
 
@@ -395,10 +412,14 @@ def comparison_rows(
     else:
         missing = inter[~np.isin(k_inter, k_target)]
         comp = np.concatenate([target, missing])
-        notes["participants_added_to_comparison_at_intervention_entry"] = int(len(missing))
+        notes["participants_added_to_comparison_at_intervention_entry"] = len(missing)
     for name, rows in (("comparison", comp), ("intervention", inter)):
         if rows.size == 0:
-            what = "target group (the pool of matched controls)" if name == "comparison" and comparison == "matched" else f"{name} group"
+            what = (
+                "target group (the pool of matched controls)"
+                if name == "comparison" and comparison == "matched"
+                else f"{name} group"
+            )
             raise CohortError(
                 f"case {case_id!r}: the {what} is empty (comparison rule {comparison!r}); "
                 f"check the 'group' column of {src}."
@@ -480,7 +501,12 @@ def _prior_only(st: Status, m_person: np.ndarray, entry: np.ndarray, freq: Frequ
 
 
 def _follow(
-    st: Status, m_person: np.ndarray, entry: np.ndarray, cutoff: int, k: int, freq: Frequency,
+    st: Status,
+    m_person: np.ndarray,
+    entry: np.ndarray,
+    cutoff: int,
+    k: int,
+    freq: Frequency,
     end: np.ndarray | None = None,
 ) -> _Followed:
     """Follow members from entry: exit, censoring, prior weeks, benefit at entry (module docstring rules).
@@ -554,10 +580,21 @@ def _follow(
     has_b = b_idx >= 0
     b_code = st.code[np.maximum(b_idx, 0)]
     return _Followed(
-        duration=duration, event=event, reason=reason, prior=prior, followed=(obs_end + 1).astype(np.int64),
-        benefit=np.where(has_b, st.codes[b_code], pd.NA), benefit_group=np.where(has_b, st.code_group[b_code], pd.NA),
-        no_spells=no_spells, censored_at_entry=censored_at_entry, too_short=too_short, by_code=by_code,
-        by_participation=by_part, f_member=f_member, f_t=f_t, f_ridx=f_ridx,
+        duration=duration,
+        event=event,
+        reason=reason,
+        prior=prior,
+        followed=(obs_end + 1).astype(np.int64),
+        benefit=np.where(has_b, st.codes[b_code], pd.NA),
+        benefit_group=np.where(has_b, st.code_group[b_code], pd.NA),
+        no_spells=no_spells,
+        censored_at_entry=censored_at_entry,
+        too_short=too_short,
+        by_code=by_code,
+        by_participation=by_part,
+        f_member=f_member,
+        f_t=f_t,
+        f_ridx=f_ridx,
     )
 
 
@@ -752,19 +789,46 @@ def build_cohort(
         persons["matched_set"] = members["matched_set"].to_numpy()[keep_m]
 
     summary = _summary(
-        summary_members, persons, status_frame, excluded, fol.by_code[keep_m], fol.by_participation[keep_m],
-        notes, spells, st, cutoff, extra, matched=matching is not None,
+        summary_members,
+        persons,
+        status_frame,
+        excluded,
+        fol.by_code[keep_m],
+        fol.by_participation[keep_m],
+        notes,
+        spells,
+        st,
+        cutoff,
+        extra,
+        matched=matching is not None,
     )
     log.info("case %s: %d persons, cut-off %s", case_id, len(persons), period_label(cutoff, freq))
     return Cohort(
-        str(case_id), persons, status_frame, summary, freq, cutoff, as_of_p, int(data_lag), k, comparison, curve,
+        str(case_id),
+        persons,
+        status_frame,
+        summary,
+        freq,
+        cutoff,
+        as_of_p,
+        int(data_lag),
+        k,
+        comparison,
+        curve,
         matching,
     )
 
 
 def _matched(
-    members: pd.DataFrame, m_person: np.ndarray, entry: np.ndarray, st: Status, cutoff: int, k: int,
-    freq: Frequency, matching: Matching, case_id: str,
+    members: pd.DataFrame,
+    m_person: np.ndarray,
+    entry: np.ndarray,
+    st: Status,
+    cutoff: int,
+    k: int,
+    freq: Frequency,
+    matching: Matching,
+    case_id: str,
 ) -> tuple[pd.DataFrame, np.ndarray, _Followed, pd.DataFrame, dict[str, np.ndarray], dict[str, tuple[int, int]]]:
     """Participants and their sequentially matched controls (rules in :mod:`survival_invest.matching`).
 
@@ -800,7 +864,7 @@ def _matched(
         np.concatenate([fol_p.benefit_group[p_idx], c_group]),
         np.concatenate([p_band[p_idx], prior_band(c_prior, matching.prior_bands)]),
     )
-    cand, who, n_ctrl = deal_controls(s_all[: p_idx.size], s_all[p_idx.size:], matching.ratio, matching.seed)
+    cand, who, n_ctrl = deal_controls(s_all[: p_idx.size], s_all[p_idx.size :], matching.ratio, matching.seed)
     order = np.lexsort((c_row[cand], who))  # controls listed by matched set, then by (person, month)
     cand, who = cand[order], who[order]
     matched = n_ctrl > 0
@@ -855,7 +919,11 @@ def _matched(
         extra[f"matching_participants_with_{j}_controls"] = (0, int(per_part[j]))
     log.info(
         "case %s matched: %d of %d participants found a control (%d controls from %d eligible pairs)",
-        case_id, int(matched.sum()), p_idx.size, n_c, c_row.size,
+        case_id,
+        int(matched.sum()),
+        p_idx.size,
+        n_c,
+        c_row.size,
     )
     return chosen, ch_entry, fol, summary_members, excluded, extra
 
@@ -885,7 +953,7 @@ def _summary(
 
     def per_group(values_by_group) -> list[float]:
         vals = [float(values_by_group(g)) for g in groups]
-        return vals + [sum(vals)]
+        return [*vals, sum(vals)]
 
     items["memberships"] = per_group(lambda g: (mg == g).sum())
     for name, mask in excluded.items():
@@ -904,9 +972,9 @@ def _summary(
         items["censored_participation_start"] = per_group(lambda g: (by_participation & (pg == g)).sum())
     for name, (c, i) in extra_rows.items():
         items[name] = [float(c), float(i), float(c + i)]
-    out = pd.DataFrame.from_dict(items, orient="index", columns=groups + ["all"])
+    out = pd.DataFrame.from_dict(items, orient="index", columns=[*groups, "all"])
     extra = {f"memberships_note_{k}": v for k, v in notes.items()}
-    for reason, n in zip(spells.excluded["reason"], spells.excluded["rows"]):
+    for reason, n in zip(spells.excluded["reason"], spells.excluded["rows"], strict=True):
         extra[f"extract_rows_removed_{reason}"] = n
     extra["extract_periods_after_cut_off"] = int((st.period > cutoff).sum())
     add = pd.DataFrame({"comparison": np.nan, "intervention": np.nan, "all": list(extra.values())}, index=list(extra))

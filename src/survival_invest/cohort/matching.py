@@ -73,10 +73,18 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from survival_invest.errors import CohortError
 from survival_invest.cohort.status import Status
+from survival_invest.errors import CohortError
 
-__all__ = ["Matching", "DEFAULT_PRIOR_BANDS", "prior_band", "band_labels", "eligible_pairs", "deal_controls", "match_weights"]
+__all__ = [
+    "DEFAULT_PRIOR_BANDS",
+    "Matching",
+    "band_labels",
+    "deal_controls",
+    "eligible_pairs",
+    "match_weights",
+    "prior_band",
+]
 
 #: Cut points (weeks on support before entry) of the default prior-duration bands.
 DEFAULT_PRIOR_BANDS = (13, 26, 52, 104)
@@ -104,10 +112,12 @@ class Matching:
 
     def __post_init__(self) -> None:
         if isinstance(self.ratio, bool) or not isinstance(self.ratio, (int, np.integer)) or self.ratio < 1:
-            raise CohortError(f"Matching.ratio must be a whole number of controls per participant >= 1; got {self.ratio!r}.")
+            raise CohortError(
+                f"Matching.ratio must be a whole number of controls per participant >= 1; got {self.ratio!r}."
+            )
         bands = tuple(self.prior_bands)
         if not all(isinstance(b, (int, np.integer)) and not isinstance(b, bool) for b in bands) or any(
-            b <= a for a, b in zip((0,) + bands, bands)
+            b <= a for a, b in zip((0, *bands), bands, strict=False)
         ):
             raise CohortError(
                 f"Matching.prior_bands must be increasing whole numbers of weeks above 0, like (13, 26, 52, 104); got {self.prior_bands!r}."
@@ -123,8 +133,9 @@ class Matching:
 
 def band_labels(prior_bands: tuple[int, ...]) -> list[str]:
     """Labels of the bands: ``["0-12", "13-25", "26-51", "52-103", "104+"]`` for the default cut points."""
-    lows = (0,) + tuple(prior_bands)
-    return [f"{lo}-{hi - 1}" for lo, hi in zip(lows, prior_bands)] + [f"{lows[-1]}+"]
+    lows = (0, *tuple(prior_bands))
+    closed = [f"{lo}-{hi - 1}" for lo, hi in zip(lows[:-1], prior_bands, strict=True)]
+    return [*closed, f"{lows[-1]}+"]
 
 
 def prior_band(prior_weeks: np.ndarray, prior_bands: tuple[int, ...] = DEFAULT_PRIOR_BANDS) -> np.ndarray:
@@ -228,9 +239,7 @@ def deal_controls(
 
 def strata(month: np.ndarray, benefit_group: np.ndarray, band: np.ndarray) -> np.ndarray:
     """One integer per distinct (month, benefit group, band); missing benefit groups form their own group."""
-    frame = pd.DataFrame(
-        {"m": month, "g": pd.Series(benefit_group, dtype="string").fillna("").to_numpy(), "b": band}
-    )
+    frame = pd.DataFrame({"m": month, "g": pd.Series(benefit_group, dtype="string").fillna("").to_numpy(), "b": band})
     return frame.groupby(["m", "g", "b"], sort=True).ngroup().to_numpy(dtype=np.int64)
 
 
@@ -242,7 +251,9 @@ def match_weights(persons: pd.DataFrame) -> np.ndarray:
     participant with fewer than ``k`` controls counts as much as one with ``k``.
     """
     if "matched_set" not in persons.columns:
-        raise CohortError("match_weights needs the persons of a cohort built with comparison='matched' (column 'matched_set').")
+        raise CohortError(
+            "match_weights needs the persons of a cohort built with comparison='matched' (column 'matched_set')."
+        )
     comp = (persons["group"] != "intervention").to_numpy()
     sets = persons["matched_set"].to_numpy(dtype=np.int64)
     per_set = np.bincount(sets[comp], minlength=int(sets.max(initial=-1)) + 1)

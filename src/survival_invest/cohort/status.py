@@ -19,7 +19,7 @@ from survival_invest.errors import CohortError, ExtractError
 from survival_invest.io.periods import Frequency, week_to_month, weeks_in_month
 from survival_invest.io.readers import Spells
 
-__all__ = ["Status", "spell_status", "WEEKS_PER_MONTH", "MONTH_RULES"]
+__all__ = ["MONTH_RULES", "WEEKS_PER_MONTH", "Status", "spell_status"]
 
 MONTH_RULES = ("any", "majority", "all")
 #: Weeks counted for a month on support when only monthly data exist.
@@ -117,9 +117,7 @@ def _person_codes(ids: pd.Series) -> tuple[pd.Index, np.ndarray, np.ndarray | No
     return pd.Index(uniq), codes[order].astype(np.int32), order
 
 
-def spell_status(
-    spells: Spells, classification: pd.DataFrame, frequency: Frequency, month_rule: str = "any"
-) -> Status:
+def spell_status(spells: Spells, classification: pd.DataFrame, frequency: Frequency, month_rule: str = "any") -> Status:
     """Classify spell rows and bring them to the analysis ``frequency``.
 
     Rules
@@ -140,7 +138,11 @@ def spell_status(
     frame = spells.frame
     persons, person, order = _person_codes(frame["person_id"])
     period = frame["period"].to_numpy().astype(np.int32, copy=False)
-    bcat = frame["benefit"] if isinstance(frame["benefit"].dtype, pd.CategoricalDtype) else frame["benefit"].astype("category")
+    bcat = (
+        frame["benefit"]
+        if isinstance(frame["benefit"].dtype, pd.CategoricalDtype)
+        else frame["benefit"].astype("category")
+    )
     code = bcat.cat.codes.to_numpy()
     if order is not None:
         period, code = period[order], code[order]
@@ -168,10 +170,25 @@ def spell_status(
     censor = code_censor[code]
 
     if spells.frequency == frequency:
-        return Status(persons, person, period, on, censor, code, None, None, codes, code_group, code_label,
-                      frequency, spells.frequency)
+        return Status(
+            persons,
+            person,
+            period,
+            on,
+            censor,
+            code,
+            None,
+            None,
+            codes,
+            code_group,
+            code_label,
+            frequency,
+            spells.frequency,
+        )
     if spells.frequency == "month":
-        raise CohortError("memberships are weekly but the spells extract is monthly; weekly entry periods need weekly spells.")
+        raise CohortError(
+            "memberships are weekly but the spells extract is monthly; weekly entry periods need weekly spells."
+        )
     month = week_to_month(period).astype(np.int32)  # monotone in the week, so rows stay sorted by (person, month)
     n = month.shape[0]
     start = np.empty(n, dtype=bool)
@@ -195,6 +212,17 @@ def spell_status(
     else:
         m_on = weeks_on >= wim
     return Status(
-        persons, person[first], m_period, m_on, cens, code[pick], share, weeks_on.astype(np.float64),
-        codes, code_group, code_label, frequency, spells.frequency,
+        persons,
+        person[first],
+        m_period,
+        m_on,
+        cens,
+        code[pick],
+        share,
+        weeks_on.astype(np.float64),
+        codes,
+        code_group,
+        code_label,
+        frequency,
+        spells.frequency,
     )

@@ -56,8 +56,8 @@ the statistician's toolkit is the check).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 import numpy as np
 import pandas as pd
@@ -66,18 +66,18 @@ from survival_invest.config import CaseConfig, ConfigError, Refusion, RefusionBa
 from survival_invest.estimate.summaries import z_value
 
 __all__ = [
-    "price_factor",
-    "convert_price",
-    "refusion_share",
     "YearFigures",
-    "realised_savings",
-    "forecast_savings",
+    "convert_price",
     "curve_variance",
-    "occupancy_on_grid",
-    "monthly_costs",
-    "support_week",
-    "month_prices",
+    "forecast_savings",
     "forecast_weights",
+    "month_prices",
+    "monthly_costs",
+    "occupancy_on_grid",
+    "price_factor",
+    "realised_savings",
+    "refusion_share",
+    "support_week",
 ]
 
 WEEKS_PER_MONTH = 52.0 / 12.0

@@ -61,8 +61,8 @@ participant-month and measure.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 import numpy as np
 import pandas as pd
@@ -164,21 +164,29 @@ class _Design:
 
 def _check_inputs(cohort: object, case: CaseConfig | str, config: object, func: str) -> CaseConfig:
     if not isinstance(cohort, Cohort):
-        raise InputError(f"The 'cohort' parameter of {func} must be a Cohort (from build_cohort). "
-                         f"Got {type(cohort).__name__} instead.")
+        raise InputError(
+            f"The 'cohort' parameter of {func} must be a Cohort (from build_cohort). "
+            f"Got {type(cohort).__name__} instead."
+        )
     if not isinstance(config, Portfolio):
-        raise InputError(f"The 'config' parameter of {func} must be a Portfolio (from load_config). "
-                         f"Got {type(config).__name__} instead.")
+        raise InputError(
+            f"The 'config' parameter of {func} must be a Portfolio (from load_config). "
+            f"Got {type(config).__name__} instead."
+        )
     if not isinstance(case, CaseConfig):
         case = config.case(str(case))
     if case.method != "survival":
-        raise InputError(f"{func}: case {case.id!r} is followed by counting placements (method {case.method!r}); "
-                         "only survival cases have curves to bootstrap.")
+        raise InputError(
+            f"{func}: case {case.id!r} is followed by counting placements (method {case.method!r}); "
+            "only survival cases have curves to bootstrap."
+        )
     if case.curve not in ("first_exit", "occupancy"):
         raise InputError(f"{func}: case {case.id!r} has curve {case.curve!r}; expected 'first_exit' or 'occupancy'.")
     groups = set(pd.unique(cohort.persons["group"].astype(str)))
     if not groups <= {"comparison", "intervention"}:
-        raise InputError(f"{func}: the cohort's groups must be 'comparison' and 'intervention'; it has {sorted(groups)}.")
+        raise InputError(
+            f"{func}: the cohort's groups must be 'comparison' and 'intervention'; it has {sorted(groups)}."
+        )
     return case
 
 
@@ -247,14 +255,24 @@ def _design(cohort: Cohort, case: CaseConfig, config: Portfolio, stats: CaseStat
 
     def priced(owner: np.ndarray, t: np.ndarray) -> np.ndarray:
         cells = pd.DataFrame({"benefit_group": bg[owner], "prior_periods": prior[owner], "t": t})
-        kr, ref = month_prices(cells, case, week_factor=stats.week_factor, price_index=config.run.price_index,
-                               price_level=config.run.price_level, refusion=config.refusion)
+        kr, ref = month_prices(
+            cells,
+            case,
+            week_factor=stats.week_factor,
+            price_index=config.run.price_index,
+            price_level=config.run.price_level,
+            refusion=config.refusion,
+        )
         return np.stack([np.ones(t.shape[0]), kr, ref])  # (3, cells)
 
     e_price = priced(e_owner, e_t)
     m = np.arange(3)[:, None]
-    expected = _incidence(np.broadcast_to(e_owner, e_price.shape).ravel(),
-                          (m * n_y * h + (e_year - y0) * h + e_t).ravel(), e_price.ravel(), (n, 3 * n_y * h))
+    expected = _incidence(
+        np.broadcast_to(e_owner, e_price.shape).ravel(),
+        (m * n_y * h + (e_year - y0) * h + e_t).ravel(),
+        e_price.ravel(),
+        (n, 3 * n_y * h),
+    )
     if occupancy:
         keep = in_h & is_int[member]
         o_owner, o_t, o_value = member[keep], st_t[keep], share[keep]
@@ -263,33 +281,51 @@ def _design(cohort: Cohort, case: CaseConfig, config: Portfolio, stats: CaseStat
         o_value = np.ones(o_t.shape[0])
     o_price = priced(o_owner, o_t) * o_value
     o_year = (entry[o_owner] + o_t) // 12
-    observed = _incidence(np.broadcast_to(o_owner, o_price.shape).ravel(), (m * n_y + (o_year - y0)).ravel(),
-                          o_price.ravel(), (n, 3 * n_y))
+    observed = _incidence(
+        np.broadcast_to(o_owner, o_price.shape).ravel(),
+        (m * n_y + (o_year - y0)).ravel(),
+        o_price.ravel(),
+        (n, 3 * n_y),
+    )
 
     forecast_years = np.asarray(case.years, dtype=np.int64)
     weights = None
     if forecast:
         inflow, monthly_cost, prior_weeks = _forecast_inputs(stats, case, config, cohort.cutoff)
-        weights = forecast_weights(inflow, case.years, h, monthly_cost=monthly_cost, prior_weeks=prior_weeks,
-                                   refusion=config.refusion)
-    return _Design(n, codes, h, occupancy, years, curve_a, curve_b, length, expected, observed, forecast_years,
-                   weights)
+        weights = forecast_weights(
+            inflow, case.years, h, monthly_cost=monthly_cost, prior_weeks=prior_weeks, refusion=config.refusion
+        )
+    return _Design(n, codes, h, occupancy, years, curve_a, curve_b, length, expected, observed, forecast_years, weights)
 
 
-def _point_estimates(stats: CaseStatistics, case: CaseConfig, config: Portfolio, cutoff: int, alpha: float,
-                     forecast: bool) -> dict[str, YearFigures]:
+def _point_estimates(
+    stats: CaseStatistics, case: CaseConfig, config: Portfolio, cutoff: int, alpha: float, forecast: bool
+) -> dict[str, YearFigures]:
     """The published figures with their delta-method SEs (realised_savings, forecast_savings)."""
     from survival_invest.pipeline.portfolio import _curves_on_grid
 
     idx, lvl = config.run.price_index, config.run.price_level
-    out = {"realised": realised_savings(stats, case, price_index=idx, price_level=lvl, refusion=config.refusion,
-                                        alpha=alpha)}
+    out = {
+        "realised": realised_savings(
+            stats, case, price_index=idx, price_level=lvl, refusion=config.refusion, alpha=alpha
+        )
+    }
     if forecast:
         inflow, monthly_cost, prior = _forecast_inputs(stats, case, config, cutoff)
         sc, vc, si_, vi, unit = _curves_on_grid(stats, case)
-        out["forecast"] = forecast_savings(sc, vc, si_, vi, inflow, case.years, monthly_cost=monthly_cost,
-                                           prior_weeks=prior, refusion=config.refusion, alpha=alpha,
-                                           unit_variance=unit)
+        out["forecast"] = forecast_savings(
+            sc,
+            vc,
+            si_,
+            vi,
+            inflow,
+            case.years,
+            monthly_cost=monthly_cost,
+            prior_weeks=prior,
+            refusion=config.refusion,
+            alpha=alpha,
+            unit_variance=unit,
+        )
     return out
 
 
@@ -298,13 +334,17 @@ def _check_weights(counts: object, n: int, func: str) -> np.ndarray:
     if w.ndim == 1:
         w = w[None, :]
     if w.ndim != 2 or w.shape[1] != n:
-        raise InputError(f"The 'counts' parameter of {func} must have shape (replicates, {n}) (one column per row "
-                         f"of cohort.persons). Got shape {np.shape(counts)} instead.")
+        raise InputError(
+            f"The 'counts' parameter of {func} must have shape (replicates, {n}) (one column per row "
+            f"of cohort.persons). Got shape {np.shape(counts)} instead."
+        )
     bad = ~np.isfinite(w) | (w < 0)
     if bad.any():
         r, c = np.argwhere(bad)[0]
-        raise InputError(f"The 'counts' parameter of {func} must be finite and >= 0; "
-                         f"position ({r}, {c}) holds {plain_repr(w[r, c])}.")
+        raise InputError(
+            f"The 'counts' parameter of {func} must be finite and >= 0; "
+            f"position ({r}, {c}) holds {plain_repr(w[r, c])}."
+        )
     return w
 
 
@@ -401,8 +441,10 @@ class SavingsBootstrap:
     years: dict[str, np.ndarray]
 
     def __repr__(self) -> str:
-        return (f"SavingsBootstrap(case_id={self.case_id!r}, curve={self.curve!r}, n_boot={self.n_boot}, "
-                f"seed={self.seed!r}, alpha={self.alpha})")
+        return (
+            f"SavingsBootstrap(case_id={self.case_id!r}, curve={self.curve!r}, n_boot={self.n_boot}, "
+            f"seed={self.seed!r}, alpha={self.alpha})"
+        )
 
     def _repr_html_(self) -> str:
         """Jupyter: one row per kind and year, each measure as value [lower; upper]."""
@@ -412,11 +454,15 @@ class SavingsBootstrap:
             f"{fmt[u].format(v)} [{fmt[u].format(lo)}; {fmt[u].format(hi)}]"
             for v, lo, hi, u in zip(f["value"], f["lower"], f["upper"], f["unit"], strict=True)
         ]
-        wide = f.assign(text=text).pivot_table(index=["kind", "year"], columns="measure", values="text", aggfunc="first")
+        wide = f.assign(text=text).pivot_table(
+            index=["kind", "year"], columns="measure", values="text", aggfunc="first"
+        )
         wide = wide.reindex(columns=[m for m in MEASURES if m in wide.columns])
-        head = (f"<div><b>Bootstrap of case {self.case_id}</b> ({self.curve}): {self.n_boot} replicates over persons "
-                f"within group, {100 * (1 - self.alpha):g} % percentile intervals; kroner are savings at the run's "
-                "price level</div>")
+        head = (
+            f"<div><b>Bootstrap of case {self.case_id}</b> ({self.curve}): {self.n_boot} replicates over persons "
+            f"within group, {100 * (1 - self.alpha):g} % percentile intervals; kroner are savings at the run's "
+            "price level</div>"
+        )
         return head + wide.to_html()
 
     def interval(self, kind: str = "realised", measure: str = "saved_fte") -> pd.DataFrame:
@@ -487,8 +533,9 @@ def bootstrap_savings(
     elif isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and seed >= 0:
         rng, seed_out = np.random.default_rng(int(seed)), int(seed)
     else:
-        raise InputError(f"The 'seed' parameter of {func} must be a whole number >= 0 or a numpy Generator. "
-                         f"Got {seed!r} instead.")
+        raise InputError(
+            f"The 'seed' parameter of {func} must be a whole number >= 0 or a numpy Generator. Got {seed!r} instead."
+        )
     case = _check_inputs(cohort, case, config, func)
     stats = case_statistics(cohort, source_frequency=source_frequency)
     design = _design(cohort, case, config, stats, forecast)
@@ -502,11 +549,30 @@ def bootstrap_savings(
         lo, hi = np.quantile(values, [alpha / 2, 1 - alpha / 2], axis=0)
         se = values.std(axis=0, ddof=1)
         for k, measure in enumerate(MEASURES):  # three measures
-            frames.append(pd.DataFrame({
-                "case_id": case.id, "kind": kind, "year": years, "measure": measure,
-                "value": point[measure].to_numpy(), "se": se[k], "lower": lo[k], "upper": hi[k],
-                "delta_se": point[f"{measure}_se"].to_numpy(), "unit": _UNITS[measure],
-            }))
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "case_id": case.id,
+                        "kind": kind,
+                        "year": years,
+                        "measure": measure,
+                        "value": point[measure].to_numpy(),
+                        "se": se[k],
+                        "lower": lo[k],
+                        "upper": hi[k],
+                        "delta_se": point[f"{measure}_se"].to_numpy(),
+                        "unit": _UNITS[measure],
+                    }
+                )
+            )
     frame = pd.concat(frames, ignore_index=True)
-    return SavingsBootstrap(case.id, case.curve, int(n_boot), seed_out, float(alpha), frame, figures,
-                            {"realised": design.years, "forecast": design.forecast_years})
+    return SavingsBootstrap(
+        case.id,
+        case.curve,
+        int(n_boot),
+        seed_out,
+        float(alpha),
+        frame,
+        figures,
+        {"realised": design.years, "forecast": design.forecast_years},
+    )

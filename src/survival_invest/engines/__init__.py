@@ -32,7 +32,7 @@ from survival_invest.config import ENGINES, ConfigError, Portfolio
 from survival_invest.engines.aggregates import CaseSpec, sql_aggregates
 from survival_invest.stats import CaseStatistics, assemble, case_statistics
 
-__all__ = ["EngineRun", "choose_engine", "portfolio_statistics", "ENGINES"]
+__all__ = ["ENGINES", "EngineRun", "choose_engine", "portfolio_statistics"]
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +57,10 @@ def choose_engine(config: Portfolio, engine: str | None = None) -> str:
     """The engine to run: the argument, else ``$SURVIVAL_INVEST_ENGINE``, else the config; ``auto`` resolved by size."""
     name = engine or os.environ.get("SURVIVAL_INVEST_ENGINE") or config.engine.name
     if name not in ENGINES:
-        raise ConfigError(f"engine must be one of {list(ENGINES)}; got {name!r} (argument, SURVIVAL_INVEST_ENGINE or "
-                          f"[engine] name in {config.source}).")
+        raise ConfigError(
+            f"engine must be one of {list(ENGINES)}; got {name!r} (argument, SURVIVAL_INVEST_ENGINE or "
+            f"[engine] name in {config.source})."
+        )
     if name == "auto":
         big = config.data.spells_format == "long" and _size_mb(config.data.spells) > config.engine.auto_threshold_mb
         name = "duckdb" if big else "memory"
@@ -77,17 +79,24 @@ def portfolio_statistics(config: Portfolio, as_of: int, engine: str | None = Non
         return _memory(config, as_of)
     cutoff = as_of - config.run.data_lag
     if config.data.spells_format != "long":
-        raise ConfigError(f"{config.source}: engine {name!r} reads long spells (person_id, period, benefit) as Parquet "
-                          "or CSV; convert the DREAM wide file once (docs/scaling.md) or use engine = \"memory\".")
+        raise ConfigError(
+            f"{config.source}: engine {name!r} reads long spells (person_id, period, benefit) as Parquet "
+            'or CSV; convert the DREAM wide file once (docs/scaling.md) or use engine = "memory".'
+        )
     classification = read_classification(config.data.classification)
     specs = [CaseSpec(c.id, c.comparison, c.durable_exit) for c in cases]
     backend = _backend(name, config)
     try:
         # memberships passed unnamed: sql_aggregates frees them once the engine holds its members table
-        agg, facts = sql_aggregates(backend, source=str(config.data.spells),
-                                    memberships=read_memberships(config.data.memberships),
-                                    classification=classification, cases=specs, cutoff=cutoff,
-                                    data_lag=config.run.data_lag)
+        agg, facts = sql_aggregates(
+            backend,
+            source=str(config.data.spells),
+            memberships=read_memberships(config.data.memberships),
+            classification=classification,
+            cases=specs,
+            cutoff=cutoff,
+            data_lag=config.run.data_lag,
+        )
     finally:
         backend.close()
     stats = assemble(agg, weekly_units=facts["weekly_units"], week_factor=facts["week_factor"])
@@ -100,8 +109,10 @@ def _backend(name: str, config: Portfolio):
     if name == "duckdb":
         from survival_invest.engines.duckdb_engine import DuckDBBackend, DuckDBSettings
 
-        return DuckDBBackend(config.data.spells, DuckDBSettings(e.memory_limit, e.threads,
-                                                                None if e.temp_directory is None else str(e.temp_directory)))
+        return DuckDBBackend(
+            config.data.spells,
+            DuckDBSettings(e.memory_limit, e.threads, None if e.temp_directory is None else str(e.temp_directory)),
+        )
     try:
         from survival_invest.engines.spark_engine import SparkBackend
     except ImportError as exc:  # pragma: no cover - depends on the installation
@@ -111,8 +122,8 @@ def _backend(name: str, config: Portfolio):
 
 def _memory(config: Portfolio, as_of: int) -> EngineRun:
     from survival_invest.cohort.build import build_cohort
-    from survival_invest.io.readers import read_classification, read_memberships, read_spells
     from survival_invest.cohort.status import spell_status
+    from survival_invest.io.readers import read_classification, read_memberships, read_spells
 
     spells = read_spells(config.data.spells, format=config.data.spells_format)  # type: ignore[arg-type]
     members = read_memberships(config.data.memberships)
@@ -123,14 +134,20 @@ def _memory(config: Portfolio, as_of: int) -> EngineRun:
         if case.method != "survival":
             continue
         cohort = build_cohort(
-            spells, members, case_id=case.id, as_of=as_of, data_lag=config.run.data_lag,
-            durable_exit=case.durable_exit, classification=classification,
-            comparison=case.comparison, curve=case.curve,  # type: ignore[arg-type]
+            spells,
+            members,
+            case_id=case.id,
+            as_of=as_of,
+            data_lag=config.run.data_lag,
+            durable_exit=case.durable_exit,
+            classification=classification,
+            comparison=case.comparison,
+            curve=case.curve,  # type: ignore[arg-type]
             status=status,
         )
         cohorts[case.id] = cohort
         stats[case.id] = case_statistics(cohort, source_frequency=status.source_frequency)
-    rows = {"spells": int(len(spells.frame)), "memberships": int(len(members))}
+    rows = {"spells": len(spells.frame), "memberships": len(members)}
     for reason, n in zip(spells.excluded["reason"], spells.excluded["rows"], strict=True):
         rows[f"spells_removed_{reason}"] = int(n)
     return EngineRun("memory", stats, rows, cohorts)

@@ -18,14 +18,14 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from survival_invest.errors import CohortError, ExtractError
-from survival_invest.engines import sql as Q
 from survival_invest.cohort.build import refuse_late_entries, refuse_short_extract
+from survival_invest.cohort.status import unknown_codes_error
+from survival_invest.engines import sql as Q
+from survival_invest.errors import CohortError, ExtractError
 from survival_invest.io.ids import integer_ids, integer_ids_where_canonical
 from survival_invest.io.periods import Frequency, parse_periods, week_to_month, weeks_in_month
-from survival_invest.cohort.status import unknown_codes_error
 
-__all__ = ["SqlBackend", "CaseSpec", "sql_aggregates", "spells_files"]
+__all__ = ["CaseSpec", "SqlBackend", "spells_files", "sql_aggregates"]
 
 
 class SqlBackend(Protocol):
@@ -57,8 +57,10 @@ def spells_files(path: Path) -> tuple[str, list[Path]]:
     if p.is_dir():
         files = sorted(q for q in p.rglob("*") if q.suffix.lower() in (".parquet", ".pq") and q.is_file())
         if not files:
-            raise ExtractError(f"{p}: the spells folder holds no .parquet files; the DuckDB and Spark engines read "
-                               "long spells (person_id, period, benefit) as Parquet (a file or a folder of parts).")
+            raise ExtractError(
+                f"{p}: the spells folder holds no .parquet files; the DuckDB and Spark engines read "
+                "long spells (person_id, period, benefit) as Parquet (a file or a folder of parts)."
+            )
         return "parquet", files
     if not p.exists():
         raise ExtractError(f"{p}: the spells file does not exist.")
@@ -67,8 +69,10 @@ def spells_files(path: Path) -> tuple[str, list[Path]]:
         return "parquet", [p]
     if suffix == ".csv":
         return "csv", [p]
-    raise ExtractError(f"{p}: unknown file type {suffix!r} for the spells extract; expected .parquet, .csv or a "
-                       "folder of .parquet files.")
+    raise ExtractError(
+        f"{p}: unknown file type {suffix!r} for the spells extract; expected .parquet, .csv or a "
+        "folder of .parquet files."
+    )
 
 
 def _profile(backend: SqlBackend, source: str) -> pd.DataFrame:
@@ -85,9 +89,11 @@ def _profile(backend: SqlBackend, source: str) -> pd.DataFrame:
     no_code = int(prof.loc[prof["benefit"].isna(), "n"].sum())
     for n, col in ((nulls, "person_id"), (no_period, "period"), (no_code, "benefit")):
         if n:
-            raise ExtractError(f"{source}: column {col!r}: {n} rows have no value; every spell row needs a "
-                               "person_id, a period and a benefit code (run `survival-invest validate` with the "
-                               "in-memory engine on a sample to see the rows).")
+            raise ExtractError(
+                f"{source}: column {col!r}: {n} rows have no value; every spell row needs a "
+                "person_id, a period and a benefit code (run `survival-invest validate` with the "
+                "in-memory engine on a sample to see the rows)."
+            )
     return prof
 
 
@@ -98,15 +104,25 @@ def _period_map(prof: pd.DataFrame, source: str, frequency: Frequency) -> tuple[
     if bad.any():
         examples = ", ".join(repr(v) for v in raw[bad].head(5))
         n_rows = int(prof.loc[prof["period"].isin(raw[bad]), "n"].sum())
-        raise ExtractError(f"{source}: column 'period': {n_rows} rows hold labels that are not "
-                           f"{'YYYY-MM' if src_freq == 'month' else 'YYYY-Www'} periods, e.g. {examples}.")
+        raise ExtractError(
+            f"{source}: column 'period': {n_rows} rows hold labels that are not "
+            f"{'YYYY-MM' if src_freq == 'month' else 'YYYY-Www'} periods, e.g. {examples}."
+        )
     if src_freq == "month" and frequency == "week":
-        raise CohortError("memberships are weekly but the spells extract is monthly; weekly entry periods need weekly spells.")
+        raise CohortError(
+            "memberships are weekly but the spells extract is monthly; weekly entry periods need weekly spells."
+        )
     rollup = src_freq == "week" and frequency == "month"
     period = week_to_month(periods) if rollup else periods
     wim = weeks_in_month(period) if rollup else np.ones(periods.shape[0], dtype=np.int64)
-    pmap = pd.DataFrame({"raw_period": raw.astype(str), "src_period": periods.astype(np.int64),
-                         "period": np.asarray(period, dtype=np.int64), "wim": np.asarray(wim, dtype=np.int64)})
+    pmap = pd.DataFrame(
+        {
+            "raw_period": raw.astype(str),
+            "src_period": periods.astype(np.int64),
+            "period": np.asarray(period, dtype=np.int64),
+            "wim": np.asarray(wim, dtype=np.int64),
+        }
+    )
     return pmap, src_freq, rollup
 
 
@@ -122,7 +138,9 @@ def _codes(prof: pd.DataFrame, classification: pd.DataFrame, source: str) -> pd.
     cls = table["class"].astype(str).to_numpy()
     codes["is_support"] = (cls == "support").astype(np.int64)
     codes["is_censor"] = (cls == "censor").astype(np.int64)
-    codes["benefit_group"] = table["benefit_group"].astype(object).where(table["benefit_group"].notna(), "").astype(str).to_numpy()
+    codes["benefit_group"] = (
+        table["benefit_group"].astype(object).where(table["benefit_group"].notna(), "").astype(str).to_numpy()
+    )
     return codes
 
 
@@ -144,12 +162,20 @@ def _members(
     rows, case_no, grp, k = [], [], [], []
     for i, case in enumerate(cases):  # a handful of cases
         if case.comparison not in ("non_participants", "target_all"):
-            raise CohortError(f"case {case.case_id!r}: comparison {case.comparison!r} needs the in-memory engine "
-                              "(engine = \"memory\"); the SQL engines implement non_participants and target_all.")
+            raise CohortError(
+                f"case {case.case_id!r}: comparison {case.comparison!r} needs the in-memory engine "
+                '(engine = "memory"); the SQL engines implement non_participants and target_all.'
+            )
         comp, inter, _ = comparison_rows(memberships, case.case_id, case.comparison, keys)
         r = np.concatenate([comp, inter])
-        refuse_late_entries(pd.DataFrame({"entry_period": entry[r], "row": source_row[r]}), memberships,
-                            case.case_id, freq, as_of, data_lag)
+        refuse_late_entries(
+            pd.DataFrame({"entry_period": entry[r], "row": source_row[r]}),
+            memberships,
+            case.case_id,
+            freq,
+            as_of,
+            data_lag,
+        )
         rows.append(r)
         case_no.append(np.full(r.size, i, dtype=np.int64))
         grp.append(np.repeat(np.array([0, 1], dtype=np.int64), [comp.size, inter.size]))
@@ -162,10 +188,16 @@ def _members(
         person = ints[at] if ints is not None else integer_ids_where_canonical(ids)
     else:
         person = ids.astype("string[pyarrow]").array
-    members = pd.DataFrame({
-        "member": np.arange(at.size, dtype=np.int64), "case_id": np.concatenate(case_no), "grp": np.concatenate(grp),
-        "person_id": person, "entry": entry[at], "k": np.concatenate(k),
-    })
+    members = pd.DataFrame(
+        {
+            "member": np.arange(at.size, dtype=np.int64),
+            "case_id": np.concatenate(case_no),
+            "grp": np.concatenate(grp),
+            "person_id": person,
+            "entry": entry[at],
+            "k": np.concatenate(k),
+        }
+    )
     return members, [c.case_id for c in cases]
 
 
@@ -198,7 +230,7 @@ def sql_aggregates(
     if len(pmap):
         refuse_short_extract(source, int(pmap["period"].max()), freq, as_of, data_lag)
     members, case_ids = _members(memberships, cases, as_of, data_lag, backend.id_kind())
-    n_memberships = int(len(memberships))
+    n_memberships = len(memberships)
     # free the caller's table when it passed it without keeping a name for it (national scale: GBs), and hand
     # Arrow's pooled memory back to the system before the engine needs it (mimalloc keeps freed pages otherwise)
     del memberships
@@ -212,14 +244,17 @@ def sql_aggregates(
     lo = int(members["entry"].min()) - lookback
     del members  # the engine holds its own copy; national scale: ~50 bytes per membership
     status = Q.status_sql(rollup=rollup, month_rule=month_rule, lo=lo, hi=cutoff)
-    backend.materialise("present", "SELECT DISTINCT person_id FROM spells WHERE person_id IN (SELECT person_id FROM members)")
+    backend.materialise(
+        "present", "SELECT DISTINCT person_id FROM spells WHERE person_id IN (SELECT person_id FROM members)"
+    )
     backend.materialise("m_agg", Q.member_sql(status=status, cutoff=cutoff, lookback=lookback, reset=reset))
     dups = backend.query("SELECT COALESCE(SUM(dup_rows), 0) AS n FROM m_agg")["n"].iloc[0]
     if int(dups):
         raise ExtractError(
             f"{source}: {int(dups)} person-period rows of the cohorts' persons repeat an earlier row of the same person "
             "and period; the SQL engines need one row per person and period (the in-memory reader drops identical "
-            "duplicates and lists conflicting ones: run it on the affected persons, or deduplicate the extract).")
+            "duplicates and lists conflicting ones: run it on the affected persons, or deduplicate the extract)."
+        )
     backend.materialise("outcome", Q.outcome_sql(Q.persons_sql(cutoff=cutoff, reset=reset)))
     backend.materialise("kept", Q.kept_sql())
     out = {name: backend.query(text) for name, text in Q.aggregate_sqls().items()}
@@ -227,7 +262,7 @@ def sql_aggregates(
 
     labels = np.array(case_ids, dtype=object)
     groups = np.array(["comparison", "intervention"], dtype=object)
-    for name, frame in out.items():
+    for frame in out.values():
         frame["case_id"] = labels[frame["case_id"].to_numpy().astype(np.int64)]
         frame["group"] = groups[frame["grp"].to_numpy().astype(np.int64)]
     s = out["summary"]
@@ -239,6 +274,8 @@ def sql_aggregates(
         "source_frequency": src_freq,
         "weekly_units": rollup,
         "week_factor": 1.0 if src_freq == "week" else 52.0 / 12.0,
-        "extract_periods_after_cut_off_rows": int(prof.loc[prof["period"].isin(pmap.loc[pmap["period"] > cutoff, "raw_period"]), "n"].sum()),
+        "extract_periods_after_cut_off_rows": int(
+            prof.loc[prof["period"].isin(pmap.loc[pmap["period"] > cutoff, "raw_period"]), "n"].sum()
+        ),
     }
     return out, facts

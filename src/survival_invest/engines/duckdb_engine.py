@@ -62,8 +62,9 @@ class DuckDBBackend:
             )
 
     def id_kind(self) -> str:
-        rows = self._run("SELECT data_type FROM information_schema.columns WHERE table_name = 'spells' "
-                         "AND column_name = 'person_id'")
+        rows = self._run(
+            "SELECT data_type FROM information_schema.columns WHERE table_name = 'spells' AND column_name = 'person_id'"
+        )
         t = rows[0] if rows else None
         return "integer" if t and any(k in str(t[0]).upper() for k in ("INT",)) else "string"
 
@@ -87,7 +88,7 @@ class DuckDBBackend:
         if self._tmp is not None:
             self._tmp.cleanup()
 
-    def __enter__(self) -> "DuckDBBackend":
+    def __enter__(self) -> DuckDBBackend:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -11,8 +11,8 @@ an existing active session (e.g. on Databricks) is used as is.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 import pandas as pd
 
@@ -49,8 +49,9 @@ class SparkBackend:
 
     name = "spark"
 
-    def __init__(self, spells: Path, *, master: str | None = None, conf: Mapping[str, str] | None = None,
-                 session=None) -> None:
+    def __init__(
+        self, spells: Path, *, master: str | None = None, conf: Mapping[str, str] | None = None, session=None
+    ) -> None:
         self.spark = session or spark_session(master, conf)
         kind, files = spells_files(spells)
         path = str(spells)
@@ -90,7 +91,7 @@ class SparkBackend:
             self.spark.catalog.uncacheTable(name) if self.spark.catalog.tableExists(name) else None
             self.spark.catalog.dropTempView(name)
 
-    def __enter__(self) -> "SparkBackend":
+    def __enter__(self) -> SparkBackend:
         return self
 
     def __exit__(self, *exc) -> None:

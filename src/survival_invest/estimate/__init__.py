@@ -1,5 +1,6 @@
 """Estimation core: Kaplan-Meier kernel, curve objects, RMST and the area between curves."""
 
+from survival_invest.estimate.bootstrap import BootstrapResult, bootstrap
 from survival_invest.estimate.curves import (
     SurvivalCurve,
     SurvivalCurves,
@@ -8,17 +9,16 @@ from survival_invest.estimate.curves import (
     kaplan_meier_by,
     kaplan_meier_from_counts,
 )
-from survival_invest.estimate.bootstrap import BootstrapResult, bootstrap
 from survival_invest.estimate.estimates import AreaBetween, Estimate
 
 __all__ = [
     "AreaBetween",
     "BootstrapResult",
-    "bootstrap",
     "Estimate",
     "SurvivalCurve",
     "SurvivalCurves",
     "area_between",
+    "bootstrap",
     "kaplan_meier",
     "kaplan_meier_by",
     "kaplan_meier_from_counts",

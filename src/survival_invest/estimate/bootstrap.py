@@ -57,8 +57,10 @@ class BootstrapResult:
 
     def _repr_html_(self) -> str:
         b = self.replicates.shape[0]
-        return (f"<div><b>Bootstrap</b>: {b} replicates over persons, {100 * (1 - self.alpha):g} % percentile "
-                "intervals</div>" + self.rmst().to_html(index=False, float_format=lambda x: f"{x:.4g}"))
+        return (
+            f"<div><b>Bootstrap</b>: {b} replicates over persons, {100 * (1 - self.alpha):g} % percentile "
+            "intervals</div>" + self.rmst().to_html(index=False, float_format=lambda x: f"{x:.4g}")
+        )
 
     def rmst(self) -> pd.DataFrame:
         """RMST per group and horizon with bootstrap SE and percentile interval."""

@@ -16,7 +16,7 @@ import pandas as pd
 
 from survival_invest.errors import InputError, plain_repr
 
-__all__ = ["SurvivalInput", "check_survival_input", "as_1d"]
+__all__ = ["SurvivalInput", "as_1d", "check_survival_input"]
 
 
 def as_1d(name: str, values: object) -> np.ndarray:
@@ -63,10 +63,9 @@ def _first(mask: np.ndarray) -> int:
 
 
 def _check_finite_nonneg(name: str, arr: np.ndarray, *, allow_negative: bool = False) -> None:
-    if arr.dtype.kind == "f":
-        if not np.isfinite(arr).all():
-            pos = _first(~np.isfinite(arr))
-            raise InputError(f"{name} must be finite numbers; position {pos} holds {_show(arr, pos)}.")
+    if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+        pos = _first(~np.isfinite(arr))
+        raise InputError(f"{name} must be finite numbers; position {pos} holds {_show(arr, pos)}.")
     if not allow_negative and arr.dtype.kind in "if" and arr.size and arr.min() < 0:
         pos = _first(arr < 0)
         raise InputError(f"{name} must be non-negative; position {pos} holds {_show(arr, pos)}.")
@@ -129,9 +128,7 @@ def check_survival_input(
     # Integer durations are checked for negatives by the counting kernel, whose
     # bincount rejects a negative key anyway: one pass over 8 bytes per subject less.
     _check_finite_nonneg("durations", d, allow_negative=d.dtype.kind in "iu")
-    if d.dtype.kind == "b":
-        d = d.astype(np.int64)
-    elif d.dtype.kind in "iu" and d.dtype != np.int64:
+    if d.dtype.kind == "b" or (d.dtype.kind in "iu" and d.dtype != np.int64):
         d = d.astype(np.int64)
 
     if e.dtype.kind != "b":

@@ -8,7 +8,8 @@ in a single counting pass. Both return objects whose arrays live on the grid of
 from __future__ import annotations
 
 import math
-from typing import Any, Hashable
+from collections.abc import Hashable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -16,11 +17,11 @@ from scipy.stats import norm
 
 from survival_invest.errors import InputError
 from survival_invest.estimate import summaries as S
-from survival_invest.estimate.kernel import Counts, KMArrays, count_on_grid, km_arrays
 from survival_invest.estimate.checks import check_survival_input
 from survival_invest.estimate.estimates import AreaBetween, Estimate, difference
+from survival_invest.estimate.kernel import Counts, KMArrays, count_on_grid, km_arrays
 
-__all__ = ["SurvivalCurve", "SurvivalCurves", "kaplan_meier", "kaplan_meier_by", "area_between"]
+__all__ = ["SurvivalCurve", "SurvivalCurves", "area_between", "kaplan_meier", "kaplan_meier_by"]
 
 TABLE_COLUMNS = ["time", "at_risk", "events", "censored", "survival", "variance", "lower", "upper"]
 
@@ -39,7 +40,9 @@ def _check_taus(taus: object, func: str) -> np.ndarray:
         raise InputError(f"The 'tau' parameter of {func} must be a number or a 1-D list of numbers. Got {taus!r}.")
     if bad.any():
         pos = int(np.argmax(bad))
-        raise InputError(f"The 'tau' parameter of {func} must be finite and >= 0; position {pos} holds {arr[pos].item()!r}.")
+        raise InputError(
+            f"The 'tau' parameter of {func} must be finite and >= 0; position {pos} holds {arr[pos].item()!r}."
+        )
     return arr
 
 
@@ -115,15 +118,17 @@ class SurvivalCurves:
             raise KeyError(f"no group {label!r}; groups are {list(self.labels)}")
         return int(idx[0])
 
-    def __getitem__(self, label: Hashable) -> "SurvivalCurve":
+    def __getitem__(self, label: Hashable) -> SurvivalCurve:
         i = self._row(label)
         sub = self._counts.take(np.array([i]))
         return SurvivalCurve(sub, self.alpha, self.ci, label=str(label))
 
-    def curve(self, label: Hashable, *, name: str | None = None) -> "SurvivalCurve":
+    def curve(self, label: Hashable, *, name: str | None = None) -> SurvivalCurve:
         """The curve of group ``label``, optionally shown under another ``name`` (plots, tables)."""
         i = self._row(label)
-        return SurvivalCurve(self._counts.take(np.array([i])), self.alpha, self.ci, label=str(label if name is None else name))
+        return SurvivalCurve(
+            self._counts.take(np.array([i])), self.alpha, self.ci, label=str(label if name is None else name)
+        )
 
     def __iter__(self):
         return iter(self.labels)
@@ -359,8 +364,10 @@ class SurvivalCurve:
         ``A_j = int_{t_j}^tau S(u) du`` (R ``se(rmean)``, survRM2). Wald interval.
         """
         if np.ndim(tau) != 0:
-            raise InputError(f"The 'tau' parameter of rmst must be a single number here; got {tau!r}. "
-                             "Use kaplan_meier_by(...).rmst([...]) for several horizons.")
+            raise InputError(
+                f"The 'tau' parameter of rmst must be a single number here; got {tau!r}. "
+                "Use kaplan_meier_by(...).rmst([...]) for several horizons."
+            )
         taus = _check_taus(tau, "rmst")
         key = float(taus[0])
         cached = self._rmst_cache.get(key)
@@ -446,7 +453,9 @@ def kaplan_meier(
     """
     _check_alpha_ci(alpha, ci, "kaplan_meier")
     x = check_survival_input(durations, events, entry, weights)
-    counts = count_on_grid(x.durations, x.events, None, 1, entry=x.entry, weights=x.weights, max_duration=x.max_duration)
+    counts = count_on_grid(
+        x.durations, x.events, None, 1, entry=x.entry, weights=x.weights, max_duration=x.max_duration
+    )
     return SurvivalCurve(counts, alpha, ci, label)
 
 
@@ -522,7 +531,6 @@ def area_between(
     return difference(c_est, i_est, float(taus[0]), a)
 
 
-
 def kaplan_meier_from_counts(
     table: pd.DataFrame,
     *,
@@ -564,7 +572,9 @@ def kaplan_meier_from_counts(
     need = ["t", "events", "censored"] + ([group] if group else [])
     missing = [c for c in need if c not in table.columns]
     if missing:
-        raise InputError(f"kaplan_meier_from_counts: the table lacks the columns {missing}; it has {list(table.columns)}.")
+        raise InputError(
+            f"kaplan_meier_from_counts: the table lacks the columns {missing}; it has {list(table.columns)}."
+        )
     t = table["t"].to_numpy()
     if t.size and (t.dtype.kind not in "iu" or t.min() < 0):
         raise InputError("kaplan_meier_from_counts: column 't' must hold whole durations >= 0.")

@@ -5,11 +5,10 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field
 
-
 from survival_invest.errors import InputError
 from survival_invest.estimate.summaries import z_value
 
-__all__ = ["Estimate", "AreaBetween"]
+__all__ = ["AreaBetween", "Estimate"]
 
 
 def _fmt(x: float) -> str:
@@ -39,10 +38,7 @@ class Estimate:
         level = f"{100 * (1 - self.alpha):g} %"
         label = f"<b>{self.label}</b>: " if self.label else ""
         se = "" if math.isnan(self.se) else f" (SE {_fmt(self.se)})"
-        return (
-            f"<div>{label}{_fmt(self.value)}{se}, {level} CI "
-            f"[{_fmt(self.lower)}, {_fmt(self.upper)}]</div>"
-        )
+        return f"<div>{label}{_fmt(self.value)}{se}, {level} CI [{_fmt(self.lower)}, {_fmt(self.upper)}]</div>"
 
     def __str__(self) -> str:
         label = f"{self.label}: " if self.label else ""
@@ -102,7 +98,12 @@ def difference(comparison: Estimate, intervention: Estimate, tau: float, alpha: 
         log_var = (intervention.se / intervention.value) ** 2 + (comparison.se / comparison.value) ** 2
         lr = wald(log_ratio, log_var, alpha)
         ratio = Estimate(
-            math.exp(lr.value), math.nan, math.exp(lr.lower), math.exp(lr.upper), alpha, "RMST ratio (intervention / comparison)"
+            math.exp(lr.value),
+            math.nan,
+            math.exp(lr.lower),
+            math.exp(lr.upper),
+            alpha,
+            "RMST ratio (intervention / comparison)",
         )
     return AreaBetween(
         value,

@@ -34,7 +34,7 @@ import numpy as np
 
 from survival_invest.errors import InputError
 
-__all__ = ["Counts", "count_on_grid", "km_arrays", "DENSE_CELL_BUDGET"]
+__all__ = ["DENSE_CELL_BUDGET", "Counts", "count_on_grid", "km_arrays"]
 
 #: Largest number of (group, time) cells laid out densely (or 4 cells per
 #: subject, whichever is larger); above it the padded per-group layout is used.
@@ -77,7 +77,7 @@ class Counts:
     def n_groups(self) -> int:
         return self.time.shape[0]
 
-    def take(self, rows: np.ndarray) -> "Counts":
+    def take(self, rows: np.ndarray) -> Counts:
         """The counts of the given group rows only."""
         shared = self.shared_grid or rows.shape[0] == 1
         return Counts(
@@ -172,9 +172,9 @@ def count_on_grid(
         pos = np.searchsorted(time_row, entry, side="right") - 1  # last grid time <= entry
         keep = pos >= 0
         eflat = pos if codes is None else codes * length + pos
-        entered_at = _bincount2d(
-            eflat[keep], n_groups, length, None if weights is None else weights[keep]
-        ).astype(np.float64)
+        entered_at = _bincount2d(eflat[keep], n_groups, length, None if weights is None else weights[keep]).astype(
+            np.float64
+        )
         at_risk = at_risk - _reverse_cumsum(entered_at)
     time = np.broadcast_to(time_row, (n_groups, length))
     return Counts(time, at_risk, events_c, censored, _last_time(time, removed), weights is not None, True)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -12,7 +13,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["plot_curves", "shade_between"]
 
 
-def _step_xy(curve: "SurvivalCurve") -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _step_xy(curve: SurvivalCurve) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     tab = curve.table
     t = np.concatenate([[0.0], tab["time"].to_numpy()])
     s = np.concatenate([[1.0], tab["survival"].to_numpy()])
@@ -22,7 +23,7 @@ def _step_xy(curve: "SurvivalCurve") -> tuple[np.ndarray, np.ndarray, np.ndarray
 
 
 def plot_curves(
-    curves: Sequence["SurvivalCurve"],
+    curves: Sequence[SurvivalCurve],
     ax: Any = None,
     *,
     ci_band: bool = True,
@@ -59,8 +60,16 @@ def plot_curves(
         color = palette[k % len(palette)]
         ax.step(t, s, where="post", color=color, label=curve.label or f"curve {k + 1}")
         if ci_band:
-            ax.fill_between(t, lo, up, step="post", color=color, alpha=0.2, linewidth=0,
-                            label=f"{100 * (1 - curve.alpha):g} % band ({curve.ci})" if k == 0 else None)
+            ax.fill_between(
+                t,
+                lo,
+                up,
+                step="post",
+                color=color,
+                alpha=0.2,
+                linewidth=0,
+                label=f"{100 * (1 - curve.alpha):g} % band ({curve.ci})" if k == 0 else None,
+            )
     ax.set_ylim(0, 1.02)
     ax.set_xlim(left=0)
     ax.set_xlabel(xlabel)
@@ -72,31 +81,55 @@ def plot_curves(
     return ax
 
 
-def _at_risk_table(ax: Any, curves: Sequence["SurvivalCurve"], times: Sequence[float] | None) -> None:
+def _at_risk_table(ax: Any, curves: Sequence[SurvivalCurve], times: Sequence[float] | None) -> None:
     ticks = np.asarray(times if times is not None else ax.get_xticks(), dtype=float)
     lo, hi = ax.get_xlim()
     ticks = ticks[(ticks >= lo) & (ticks <= hi)]
     trans = ax.get_xaxis_transform()
     weighted = any(c.weighted for c in curves)
-    ax.text(0.0, -0.16, "Weighted number at risk" if weighted else "Number at risk", transform=ax.transAxes,
-            ha="left", va="top", fontsize="small", fontweight="bold")
+    ax.text(
+        0.0,
+        -0.16,
+        "Weighted number at risk" if weighted else "Number at risk",
+        transform=ax.transAxes,
+        ha="left",
+        va="top",
+        fontsize="small",
+        fontweight="bold",
+    )
     for k, curve in enumerate(curves):
         counts = curve.at_risk_at(ticks).to_numpy()
         y = -0.24 - 0.07 * k
-        ax.text(-0.03, y, curve.label or f"curve {k + 1}", transform=ax.transAxes, ha="right", va="top",
-                fontsize="small")
-        for x, n in zip(ticks, counts):
+        ax.text(
+            -0.03, y, curve.label or f"curve {k + 1}", transform=ax.transAxes, ha="right", va="top", fontsize="small"
+        )
+        for x, n in zip(ticks, counts, strict=True):
             ax.text(x, y, f"{n:,.0f}", transform=trans, ha="center", va="top", fontsize="small")
     ax.figure.subplots_adjust(bottom=0.22 + 0.07 * len(curves))
 
 
-def shade_between(ax: Any, comparison: "SurvivalCurve", intervention: "SurvivalCurve", tau: float,
-                  *, color: str = "tab:green", label: str | None = "area between curves") -> Any:
+def shade_between(
+    ax: Any,
+    comparison: SurvivalCurve,
+    intervention: SurvivalCurve,
+    tau: float,
+    *,
+    color: str = "tab:green",
+    label: str | None = "area between curves",
+) -> Any:
     """Shade the area between two curves from 0 to ``tau`` (the saved time per participant)."""
     grid = np.union1d(comparison.table["time"].to_numpy(), intervention.table["time"].to_numpy())
     grid = np.union1d(grid[grid <= tau], [0.0, float(tau)])
-    ax.fill_between(grid, comparison.survival_at(grid), intervention.survival_at(grid), step="post",
-                    color=color, alpha=0.25, linewidth=0, label=label)
+    ax.fill_between(
+        grid,
+        comparison.survival_at(grid),
+        intervention.survival_at(grid),
+        step="post",
+        color=color,
+        alpha=0.25,
+        linewidth=0,
+        label=label,
+    )
     ax.axvline(tau, color="grey", linestyle=":", linewidth=1)
     ax.legend(loc="upper right", fontsize="small")
     return ax

@@ -13,7 +13,7 @@ from typing import Literal
 import numpy as np
 from scipy.stats import norm
 
-__all__ = ["CIType", "last_index_le", "bands", "quantile_r", "rmst_grid", "rmst_one", "z_value"]
+__all__ = ["CIType", "bands", "last_index_le", "quantile_r", "rmst_grid", "rmst_one", "z_value"]
 
 CIType = Literal["log-log", "log", "plain"]
 CI_TYPES: tuple[str, ...] = ("log-log", "log", "plain")

@@ -16,6 +16,8 @@ Two ids get the same key exactly when their strings are equal.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -135,4 +137,4 @@ def person_keys(*columns: pd.Series) -> list[np.ndarray]:
         return ints  # type: ignore[return-value]
     sizes = np.cumsum([0] + [len(c) for c in columns])
     codes, _ = pd.factorize(pd.concat([c.astype("string") for c in columns], ignore_index=True))
-    return [np.asarray(codes[a:b], dtype=np.int64) for a, b in zip(sizes[:-1], sizes[1:], strict=True)]
+    return [np.asarray(codes[a:b], dtype=np.int64) for a, b in itertools.pairwise(sizes)]

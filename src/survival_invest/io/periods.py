@@ -21,13 +21,13 @@ import pandas as pd
 
 __all__ = [
     "Frequency",
-    "parse_periods",
     "month_label",
-    "week_label",
+    "parse_as_of",
+    "parse_periods",
     "period_label",
+    "week_label",
     "week_to_month",
     "weeks_in_month",
-    "parse_as_of",
 ]
 
 Frequency = Literal["month", "week"]
@@ -52,7 +52,9 @@ def _weeks_in_iso_year(year: np.ndarray) -> np.ndarray:
     return ((monday_next - monday_this).astype(np.int64) // 7).astype(np.int64)
 
 
-def parse_periods(labels: pd.Series, frequency: Frequency | Literal["auto"] = "auto") -> tuple[np.ndarray, Frequency, np.ndarray]:
+def parse_periods(
+    labels: pd.Series, frequency: Frequency | Literal["auto"] = "auto"
+) -> tuple[np.ndarray, Frequency, np.ndarray]:
     """Parse period labels into integer period numbers.
 
     Parameters
@@ -134,10 +136,12 @@ def weeks_in_month(month: np.ndarray) -> np.ndarray:
     m = np.asarray(month, dtype=np.int64) - 1970 * 12
     first = m.astype("datetime64[M]").astype("datetime64[D]")
     nxt = (m + 1).astype("datetime64[M]").astype("datetime64[D]")
+
     # Thursdays in [first, nxt): count days d with (d - epoch_monday) % 7 == 3
     def thursdays_before(day: np.ndarray) -> np.ndarray:
         k = (day - _EPOCH_MONDAY).astype(np.int64)
         return (k - 3 + 6) // 7  # number of Thursdays in [epoch, day) for day after epoch; offsets cancel
+
     return thursdays_before(nxt) - thursdays_before(first)
 
 

@@ -24,18 +24,18 @@ from survival_invest.io.ids import arrow_strings, categories, person_keys
 from survival_invest.io.periods import Frequency, parse_periods, period_label
 
 __all__ = [
-    "Spells",
-    "read_spells",
-    "read_memberships",
-    "read_classification",
-    "default_classification",
-    "spells_from_frame",
-    "memberships_from_frame",
-    "classification_from_frame",
-    "read_finance",
-    "read_persons",
-    "persons_from_frame",
     "SEXES",
+    "Spells",
+    "classification_from_frame",
+    "default_classification",
+    "memberships_from_frame",
+    "persons_from_frame",
+    "read_classification",
+    "read_finance",
+    "read_memberships",
+    "read_persons",
+    "read_spells",
+    "spells_from_frame",
 ]
 
 CLASSES = ("support", "self_support", "censor")
@@ -148,7 +148,7 @@ class Spells:
             "source": self.source,
             "frequency": self.frequency,
             "persons": int(self.frame["person_id"].nunique()),
-            "rows": int(len(self.frame)),
+            "rows": len(self.frame),
             "codes": int(self.frame["benefit"].nunique()),
             "first_period": str(period_label(self.first_period, self.frequency)) if len(self.frame) else None,
             "last_period": str(period_label(self.last_period, self.frequency)) if len(self.frame) else None,
@@ -181,7 +181,9 @@ def spells_from_frame(frame: pd.DataFrame, *, source: str = "<DataFrame>", frequ
             bad = num.isna() & frame[col].notna()
             if bad.any():
                 first = frame[col][bad].iloc[0]
-                raise ExtractError(f"{source}: column '{col}', {_rows_text(bad.to_numpy())}: {plain_repr(first)} is not a number.")
+                raise ExtractError(
+                    f"{source}: column '{col}', {_rows_text(bad.to_numpy())}: {plain_repr(first)} is not a number."
+                )
             out[col] = num.astype(float)
     key = ["person_id", "period"]
     dup_any = out.duplicated(key, keep=False).to_numpy()
@@ -294,7 +296,9 @@ def read_spells(path: str | Path, format: Literal["long", "dream_wide"] = "long"
     return spells_from_frame(frame, source=str(path), frequency=frequency)
 
 
-def memberships_from_frame(frame: pd.DataFrame, *, source: str = "<DataFrame>", frequency: str = "auto") -> pd.DataFrame:
+def memberships_from_frame(
+    frame: pd.DataFrame, *, source: str = "<DataFrame>", frequency: str = "auto"
+) -> pd.DataFrame:
     """Validate group memberships: ``person_id, case_id, group, entry_period``.
 
     Returns a DataFrame with those columns (``entry_period`` as int64 period
@@ -360,7 +364,9 @@ def _repeated(*keys: np.ndarray) -> np.ndarray:
 
 def read_memberships(path: str | Path, *, frequency: str = "auto") -> pd.DataFrame:
     """Read and validate a memberships file (CSV or Parquet); see :func:`memberships_from_frame`."""
-    return memberships_from_frame(_read_table(path, what="memberships", arrow=True), source=str(path), frequency=frequency)
+    return memberships_from_frame(
+        _read_table(path, what="memberships", arrow=True), source=str(path), frequency=frequency
+    )
 
 
 def classification_from_frame(frame: pd.DataFrame, *, source: str = "<DataFrame>") -> pd.DataFrame:
@@ -373,7 +379,9 @@ def classification_from_frame(frame: pd.DataFrame, *, source: str = "<DataFrame>
     _require(frame, ("code", "class"), source)
     out = pd.DataFrame({"code": _clean_codes(frame["code"]), "class": frame["class"].astype("string").str.strip()})
     for col in ("label", "benefit_group"):
-        out[col] = frame[col].astype("string") if col in frame.columns else pd.Series(pd.NA, index=frame.index, dtype="string")
+        out[col] = (
+            frame[col].astype("string") if col in frame.columns else pd.Series(pd.NA, index=frame.index, dtype="string")
+        )
     bad = ~out["class"].isin(CLASSES).fillna(False).to_numpy()
     if bad.any():
         first = frame["class"].iloc[int(np.argmax(bad))]
@@ -412,8 +420,15 @@ def read_finance(path: str | Path) -> pd.DataFrame:
 #: Accepted spellings of sex (case-insensitive) -> the value the package uses.
 #: ``1``/``2`` is Statistics Denmark's KOEN coding (1 = man, 2 = woman).
 SEXES = {
-    "m": "male", "male": "male", "mand": "male", "1": "male",
-    "f": "female", "female": "female", "k": "female", "kvinde": "female", "2": "female",
+    "m": "male",
+    "male": "male",
+    "mand": "male",
+    "1": "male",
+    "f": "female",
+    "female": "female",
+    "k": "female",
+    "kvinde": "female",
+    "2": "female",
 }
 BIRTH_YEARS = (1900, 2030)
 
@@ -509,7 +524,9 @@ def persons_from_frame(frame: pd.DataFrame, *, source: str = "<DataFrame>") -> p
     missing = date.isna().to_numpy() & ~imputed
     if missing.any():
         cols = " or ".join(f"'{c}'" for c, h in (("birth_date", has_date), ("birth_year", has_year)) if h)
-        raise ExtractError(f"{source}: column {cols}, {_rows_text(missing)}: no year or date of birth; every person needs one.")
+        raise ExtractError(
+            f"{source}: column {cols}, {_rows_text(missing)}: no year or date of birth; every person needs one."
+        )
     mid_year = pd.to_datetime(pd.Series(np.where(imputed, year, 2000).astype(np.int64)).astype(str) + "-07-01")
     out["birth_date"] = date.where(~imputed, mid_year.to_numpy()).to_numpy(dtype="datetime64[ns]")
     out["birth_date_imputed"] = imputed

@@ -14,12 +14,12 @@ from survival_invest.pipeline.validate import validate
 __all__ = [
     "RESULT_COLUMNS",
     "PortfolioRun",
+    "RunOutcome",
+    "budget_results",
+    "case_results",
+    "publish",
+    "run_monthly",
     "run_portfolio",
     "run_portfolio_full",
-    "case_results",
-    "budget_results",
-    "RunOutcome",
-    "run_monthly",
-    "publish",
     "validate",
 ]

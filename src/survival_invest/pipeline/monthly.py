@@ -31,22 +31,21 @@ import os
 import shutil
 import tempfile
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pandas as pd
 
-from survival_invest._version import __version__
 from survival_invest._atomic import write_bytes, write_text
+from survival_invest._version import __version__
 from survival_invest.config import Portfolio, load_config
 from survival_invest.estimate import area_between
 from survival_invest.io.periods import month_label, parse_as_of
 from survival_invest.pipeline.portfolio import run_portfolio_full
 from survival_invest.report.history import HISTORY_FILE, current_history, store_run
-from survival_invest.report.writers import excel_report, html_report
 from survival_invest.report.tables import (
     case_table,
     portfolio_display,
@@ -54,8 +53,9 @@ from survival_invest.report.tables import (
     reduction_targets_table,
     targets_display,
 )
+from survival_invest.report.writers import excel_report, html_report
 
-__all__ = ["RunOutcome", "run_monthly", "publish"]
+__all__ = ["RunOutcome", "publish", "run_monthly"]
 
 log = logging.getLogger(__name__)
 
@@ -91,12 +91,20 @@ def _png_svg(fig) -> tuple[bytes, bytes]:
 
 
 _CHOICES = {
-    "da": {"non_participants": "ikke-deltagere i målgruppen", "target_all": "hele målgruppen (inkl. deltagere)",
-           "matched": "matchede ikke-deltagere (samme måned, ydelse og varighed)",
-           "first_exit": "første afgang fra forsørgelse", "occupancy": "andel på forsørgelse (tilbagefald tæller)"},
-    "en": {"non_participants": "non-participants of the target group", "target_all": "the whole target group (participants included)",
-           "matched": "matched non-participants (same month, benefit and duration band)",
-           "first_exit": "first exit from support", "occupancy": "share on support (returns count)"},
+    "da": {
+        "non_participants": "ikke-deltagere i målgruppen",
+        "target_all": "hele målgruppen (inkl. deltagere)",
+        "matched": "matchede ikke-deltagere (samme måned, ydelse og varighed)",
+        "first_exit": "første afgang fra forsørgelse",
+        "occupancy": "andel på forsørgelse (tilbagefald tæller)",
+    },
+    "en": {
+        "non_participants": "non-participants of the target group",
+        "target_all": "the whole target group (participants included)",
+        "matched": "matched non-participants (same month, benefit and duration band)",
+        "first_exit": "first exit from support",
+        "occupancy": "share on support (returns count)",
+    },
 }
 
 
@@ -176,7 +184,7 @@ def run_monthly(
     lang = portfolio.run.language
     as_of_p = parse_as_of(as_of, "month")
     label = str(month_label(as_of_p))
-    run_time = datetime.now(timezone.utc).replace(tzinfo=None)
+    run_time = datetime.now(UTC).replace(tzinfo=None)
     run_id = run_time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
     say("reading data and building cohorts")
     run = run_portfolio_full(portfolio, as_of_p, engine=engine)
@@ -188,22 +196,35 @@ def run_monthly(
     for case_id, stats in run.statistics.items():
         small = [g for g in ("comparison", "intervention") if stats.persons(g) < min_n]
         if small:
-            rows = (results["case_id"] == case_id) & (results["kind"] != "budget") & (results["measure"] != "investment")
+            rows = (
+                (results["case_id"] == case_id) & (results["kind"] != "budget") & (results["measure"] != "investment")
+            )
             results.loc[rows, ["value", "lower", "upper"]] = np.nan
-            warnings.append(f"case {case_id}: fewer than {min_n} persons in the {' and '.join(small)} group; estimates suppressed")
+            warnings.append(
+                f"case {case_id}: fewer than {min_n} persons in the {' and '.join(small)} group; estimates suppressed"
+            )
 
         else:
             # a year's figures rest on the participants who had entered by its end
             ent = stats.entrants
             entry_year, n_ent = ent["entry"].to_numpy() // 12, ent["n"].to_numpy()
-            entered = {y: int(n_ent[entry_year <= y].sum()) for y in results.loc[results["case_id"] == case_id, "year"].unique()}
+            entered = {
+                y: int(n_ent[entry_year <= y].sum())
+                for y in results.loc[results["case_id"] == case_id, "year"].unique()
+            }
             few = [y for y, n in entered.items() if n < min_n]
             if few:
-                rows = ((results["case_id"] == case_id) & results["year"].isin(few) & (results["kind"] != "budget")
-                        & (results["measure"] != "investment"))
+                rows = (
+                    (results["case_id"] == case_id)
+                    & results["year"].isin(few)
+                    & (results["kind"] != "budget")
+                    & (results["measure"] != "investment")
+                )
                 results.loc[rows, ["value", "lower", "upper"]] = np.nan
-                warnings.append(f"case {case_id}: fewer than {min_n} participants by {', '.join(map(str, sorted(few)))}; "
-                                "those years' estimates suppressed")
+                warnings.append(
+                    f"case {case_id}: fewer than {min_n} participants by {', '.join(map(str, sorted(few)))}; "
+                    "those years' estimates suppressed"
+                )
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -228,8 +249,12 @@ def run_monthly(
                     ("varig afgang, perioder" if lang == "da" else "durable exit, periods"): case.durable_exit,
                     ("horisont, mdr." if lang == "da" else "horizon, months"): case.horizon,
                     ("deltagere" if lang == "da" else "participants"): n_i if n_i >= min_n else f"<{min_n}",
-                    ("sammenligningspersoner" if lang == "da" else "comparison persons"): n_c if n_c >= min_n else f"<{min_n}",
-                    ("usikkerhed" if lang == "da" else "uncertainty"): "delta-metode, 95 %" if lang == "da" else "delta method, 95 %",
+                    ("sammenligningspersoner" if lang == "da" else "comparison persons"): n_c
+                    if n_c >= min_n
+                    else f"<{min_n}",
+                    ("usikkerhed" if lang == "da" else "uncertainty"): "delta-metode, 95 %"
+                    if lang == "da"
+                    else "delta method, 95 %",
                 }
                 if n_c >= min_n and n_i >= min_n:
                     from survival_invest.report.plots import case_figure
@@ -238,9 +263,17 @@ def run_monthly(
                     comp = curves.curve("comparison", name="Sammenligning" if lang == "da" else "Comparison")
                     intv = curves.curve("intervention", name="Indsats" if lang == "da" else "Intervention")
                     area = area_between(comp, intv, case.horizon)
-                    fig = case_figure(comp, intv, tau=case.horizon, area=area,
-                                      longest_follow_up=float(run.cutoff - stats.first_entry),
-                                      cutoff_label=cutoff_label, min_persons=min_n, language=lang, title=case.name)
+                    fig = case_figure(
+                        comp,
+                        intv,
+                        tau=case.horizon,
+                        area=area,
+                        longest_follow_up=float(run.cutoff - stats.first_entry),
+                        cutoff_label=cutoff_label,
+                        min_persons=min_n,
+                        language=lang,
+                        title=case.name,
+                    )
                     png, svg = _png_svg(fig)
                     write_bytes(tmp / f"case_{case.id}.png", png)
                     write_bytes(tmp / f"case_{case.id}.svg", svg)
@@ -249,7 +282,9 @@ def run_monthly(
                 block["settings"] = {
                     ("opfølgning" if lang == "da" else "follow-up"): (
                         "optælling af placeringer × besparelse pr. placering (ingen kurver)"
-                        if lang == "da" else "placements counted × saving per placement (no curves)"),
+                        if lang == "da"
+                        else "placements counted × saving per placement (no curves)"
+                    ),
                 }
             case_blocks.append(block)
         say("writing the report")
@@ -264,8 +299,15 @@ def run_monthly(
                 delivered = delivered + pd.Series(amounts, index=list(tg.years))
             targets = reduction_targets_table(pd.Series(tg.reduction, index=list(tg.years)), delivered)
             # show what "delivered" is made of: the portfolio's forecast and each other initiative
-            parts = {("Porteføljens forventede besparelse" if lang == "da" else "Portfolio forecast savings"):
-                     fc.groupby("year")["value"].sum().reindex(list(tg.years)).fillna(0.0).to_numpy()}
+            parts = {
+                ("Porteføljens forventede besparelse" if lang == "da" else "Portfolio forecast savings"): fc.groupby(
+                    "year"
+                )["value"]
+                .sum()
+                .reindex(list(tg.years))
+                .fillna(0.0)
+                .to_numpy()
+            }
             for name, amounts in tg.other_initiatives.items():
                 parts[name] = np.asarray(amounts, dtype=float)
             detail = pd.DataFrame(parts, index=list(tg.years)).T
@@ -281,22 +323,47 @@ def run_monthly(
         dev = pd.concat(frames, ignore_index=True)
         meta = {
             ("Opgørelsesmåned" if lang == "da" else "As-of month"): label,
-            ("Datagrænse" if lang == "da" else "Data cut-off"): f"{cutoff_label} ({portfolio.run.data_lag} mdr. forsinkelse)" if lang == "da" else f"{cutoff_label} (lag {portfolio.run.data_lag} months)",
+            (
+                "Datagrænse" if lang == "da" else "Data cut-off"
+            ): f"{cutoff_label} ({portfolio.run.data_lag} mdr. forsinkelse)"
+            if lang == "da"
+            else f"{cutoff_label} (lag {portfolio.run.data_lag} months)",
             ("Prisniveau" if lang == "da" else "Price level"): f"{portfolio.run.price_level} p/l",
             ("Mindste antal personer" if lang == "da" else "Minimum persons"): str(min_n),
             "Version": __version__,
         }
         title = ("Opfølgning på investeringscases" if lang == "da" else "Follow-up of investment cases") + f" {label}"
-        page = html_report(title=title, language=lang, meta=meta, cases=case_blocks, portfolio=port_shown,
-                           development_png=_development_png(dev, lang, {c.id: c.name for c in portfolio.cases}),
-                           notes=warnings, targets=targets, summary=port_summary)
+        page = html_report(
+            title=title,
+            language=lang,
+            meta=meta,
+            cases=case_blocks,
+            portfolio=port_shown,
+            development_png=_development_png(dev, lang, {c.id: c.name for c in portfolio.cases}),
+            notes=warnings,
+            targets=targets,
+            summary=port_summary,
+        )
         write_text(tmp / "report.html", page)
         write_bytes(tmp / "report.xlsx", excel_report(sheets, lang))
-        inputs = {str(p): _sha256(p) for p in (portfolio.data.spells, portfolio.data.memberships,
-                                                portfolio.data.classification, portfolio.data.finance) if p}
-        counts = {cid: {"persons": s.persons("comparison") + s.persons("intervention"),
-                        "comparison": s.persons("comparison"), "intervention": s.persons("intervention")}
-                  for cid, s in run.statistics.items()}
+        inputs = {
+            str(p): _sha256(p)
+            for p in (
+                portfolio.data.spells,
+                portfolio.data.memberships,
+                portfolio.data.classification,
+                portfolio.data.finance,
+            )
+            if p
+        }
+        counts = {
+            cid: {
+                "persons": s.persons("comparison") + s.persons("intervention"),
+                "comparison": s.persons("comparison"),
+                "intervention": s.persons("intervention"),
+            }
+            for cid, s in run.statistics.items()
+        }
         info = {
             "as_of": label,
             "cutoff": cutoff_label,
@@ -307,7 +374,7 @@ def run_monthly(
             "config": str(portfolio.source),
             "config_sha256": _sha256(portfolio.source),
             "inputs_sha256": inputs,
-            "results_rows": int(len(results)),
+            "results_rows": len(results),
             "input_rows": run.input_rows,
             "engine": run.engine,
             "cohorts": counts,
@@ -323,4 +390,3 @@ def run_monthly(
     store_run(out / HISTORY_FILE, results, as_of=label, run_time=run_time, run_id=run_id)
     log.info("run %s for %s published at %s", run_id, label, link)
     return RunOutcome(link, link / "report.html", results, warnings)
-

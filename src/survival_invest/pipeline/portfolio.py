@@ -41,7 +41,7 @@ from survival_invest.io.periods import parse_as_of
 from survival_invest.io.readers import read_finance
 from survival_invest.stats import CaseStatistics, case_statistics
 
-__all__ = ["RESULT_COLUMNS", "PortfolioRun", "run_portfolio", "run_portfolio_full", "case_results", "budget_results"]
+__all__ = ["RESULT_COLUMNS", "PortfolioRun", "budget_results", "case_results", "run_portfolio", "run_portfolio_full"]
 
 log = logging.getLogger(__name__)
 
@@ -92,13 +92,42 @@ def _rows(case_id: str, figures: YearFigures, kind: str, years: tuple[int, ...])
     f = f[f["year"].isin(years)]
     rows = []
     for r in f.itertuples(index=False):  # a few years per case
-        rows.append(dict(case_id=case_id, year=int(r.year), measure="saved_fte", kind=kind, value=r.saved_fte,
-                         lower=r.saved_fte_lower, upper=r.saved_fte_upper, unit="fte"))
-        rows.append(dict(case_id=case_id, year=int(r.year), measure="savings", kind=kind, value=-r.savings_kr / 1e6,
-                         lower=-r.savings_kr_upper / 1e6, upper=-r.savings_kr_lower / 1e6, unit="mio_kr"))
-        rows.append(dict(case_id=case_id, year=int(r.year), measure="refusion_part", kind=kind,
-                         value=-r.refusion_part_kr / 1e6, lower=-r.refusion_part_kr_upper / 1e6,
-                         upper=-r.refusion_part_kr_lower / 1e6, unit="mio_kr"))
+        rows.append(
+            dict(
+                case_id=case_id,
+                year=int(r.year),
+                measure="saved_fte",
+                kind=kind,
+                value=r.saved_fte,
+                lower=r.saved_fte_lower,
+                upper=r.saved_fte_upper,
+                unit="fte",
+            )
+        )
+        rows.append(
+            dict(
+                case_id=case_id,
+                year=int(r.year),
+                measure="savings",
+                kind=kind,
+                value=-r.savings_kr / 1e6,
+                lower=-r.savings_kr_upper / 1e6,
+                upper=-r.savings_kr_lower / 1e6,
+                unit="mio_kr",
+            )
+        )
+        rows.append(
+            dict(
+                case_id=case_id,
+                year=int(r.year),
+                measure="refusion_part",
+                kind=kind,
+                value=-r.refusion_part_kr / 1e6,
+                lower=-r.refusion_part_kr_upper / 1e6,
+                upper=-r.refusion_part_kr_lower / 1e6,
+                unit="mio_kr",
+            )
+        )
     return rows
 
 
@@ -117,18 +146,61 @@ def case_results(
         fin = finance[finance["case_id"] == case.id]
         for r in fin.itertuples(index=False):
             if r.year in case.years:
-                rows.append(dict(case_id=case.id, year=int(r.year), measure="investment", kind="realised",
-                                 value=r.investment_mkr, lower=np.nan, upper=np.nan, unit="mio_kr"))
+                rows.append(
+                    dict(
+                        case_id=case.id,
+                        year=int(r.year),
+                        measure="investment",
+                        kind="realised",
+                        value=r.investment_mkr,
+                        lower=np.nan,
+                        upper=np.nan,
+                        unit="mio_kr",
+                    )
+                )
     for y, inv in zip(case.years, case.budget_investment, strict=True):
-        rows.append(dict(case_id=case.id, year=y, measure="investment", kind="forecast", value=inv, lower=np.nan, upper=np.nan, unit="mio_kr"))
+        rows.append(
+            dict(
+                case_id=case.id,
+                year=y,
+                measure="investment",
+                kind="forecast",
+                value=inv,
+                lower=np.nan,
+                upper=np.nan,
+                unit="mio_kr",
+            )
+        )
     cut_year = cutoff // 12
     if case.method == "count":
         spp = case.saving_per_placement or 0.0
         for y, n in zip(case.years, case.placements, strict=True):
-            rows.append(dict(case_id=case.id, year=y, measure="savings", kind="forecast", value=-n * spp, lower=np.nan, upper=np.nan, unit="mio_kr"))
+            rows.append(
+                dict(
+                    case_id=case.id,
+                    year=y,
+                    measure="savings",
+                    kind="forecast",
+                    value=-n * spp,
+                    lower=np.nan,
+                    upper=np.nan,
+                    unit="mio_kr",
+                )
+            )
         for y, n in zip(case.years, case.realised_placements, strict=False):
             if y <= cut_year:
-                rows.append(dict(case_id=case.id, year=y, measure="savings", kind="realised", value=-n * spp, lower=np.nan, upper=np.nan, unit="mio_kr"))
+                rows.append(
+                    dict(
+                        case_id=case.id,
+                        year=y,
+                        measure="savings",
+                        kind="realised",
+                        value=-n * spp,
+                        lower=np.nan,
+                        upper=np.nan,
+                        unit="mio_kr",
+                    )
+                )
     else:
         assert statistics is not None
         stats = statistics if isinstance(statistics, CaseStatistics) else case_statistics(statistics)
@@ -143,8 +215,19 @@ def case_results(
         # entrants are priced at the participants' mean monthly cost and mean prior weeks
         monthly_cost = float(costs @ n_ent) / total if total else case.cost_for(None) / 12.0
         prior = float((ent["prior_periods"].to_numpy() * stats.week_factor) @ n_ent) / total if total else 0.0
-        fc = forecast_savings(sc, vc, si_, vi, _inflow(stats, case, cutoff), case.years, monthly_cost=monthly_cost,
-                              prior_weeks=prior, refusion=config.refusion, alpha=alpha, unit_variance=unit)
+        fc = forecast_savings(
+            sc,
+            vc,
+            si_,
+            vi,
+            _inflow(stats, case, cutoff),
+            case.years,
+            monthly_cost=monthly_cost,
+            prior_weeks=prior,
+            refusion=config.refusion,
+            alpha=alpha,
+            unit_variance=unit,
+        )
         rows += _rows(case.id, fc, "forecast", case.years)
     return _with_net(pd.DataFrame(rows, columns=RESULT_COLUMNS), case.id)
 
@@ -152,8 +235,30 @@ def case_results(
 def _budget_rows(case: CaseConfig) -> list[dict]:
     rows = []
     for y, inv, sav in zip(case.years, case.budget_investment, case.budget_savings, strict=True):
-        rows.append(dict(case_id=case.id, year=y, measure="investment", kind="budget", value=inv, lower=np.nan, upper=np.nan, unit="mio_kr"))
-        rows.append(dict(case_id=case.id, year=y, measure="savings", kind="budget", value=sav, lower=np.nan, upper=np.nan, unit="mio_kr"))
+        rows.append(
+            dict(
+                case_id=case.id,
+                year=y,
+                measure="investment",
+                kind="budget",
+                value=inv,
+                lower=np.nan,
+                upper=np.nan,
+                unit="mio_kr",
+            )
+        )
+        rows.append(
+            dict(
+                case_id=case.id,
+                year=y,
+                measure="savings",
+                kind="budget",
+                value=sav,
+                lower=np.nan,
+                upper=np.nan,
+                unit="mio_kr",
+            )
+        )
     return rows
 
 
@@ -245,5 +350,5 @@ def run_portfolio_full(
     ).reset_index(drop=True)
     input_rows = dict(ran.input_rows)
     if finance is not None:
-        input_rows["finance"] = int(len(finance))
+        input_rows["finance"] = len(finance)
     return PortfolioRun(results, ran.statistics, as_of_p, cutoff, input_rows, ran.engine, ran.cohorts)

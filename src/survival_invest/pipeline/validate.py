@@ -11,11 +11,11 @@ from pathlib import Path
 
 import numpy as np
 
+from survival_invest.cohort.status import spell_status
 from survival_invest.config import load_config
 from survival_invest.errors import SurvivalInvestError
 from survival_invest.io.periods import month_label, parse_as_of
 from survival_invest.io.readers import read_classification, read_finance, read_memberships, read_persons, read_spells
-from survival_invest.cohort.status import spell_status
 
 __all__ = ["validate"]
 
@@ -28,21 +28,27 @@ def validate(config_path: str | Path, *, as_of: str | None = None) -> tuple[list
         portfolio = load_config(config_path)
     except SurvivalInvestError as exc:
         return found, [str(exc)]
-    found.append(f"config {portfolio.source}: {len(portfolio.cases)} cases "
-                 f"({', '.join(f'{c.id} {c.method}' for c in portfolio.cases)}), price level {portfolio.run.price_level}, "
-                 f"data lag {portfolio.run.data_lag} months, minimum {portfolio.run.min_persons} persons")
+    found.append(
+        f"config {portfolio.source}: {len(portfolio.cases)} cases "
+        f"({', '.join(f'{c.id} {c.method}' for c in portfolio.cases)}), price level {portfolio.run.price_level}, "
+        f"data lag {portfolio.run.data_lag} months, minimum {portfolio.run.min_persons} persons"
+    )
     spells = members = classification = None
     try:
         spells = read_spells(portfolio.data.spells, format=portfolio.data.spells_format)  # type: ignore[arg-type]
         d = spells.describe()
-        found.append(f"spells {d['source']}: {d['persons']} persons, {d['rows']} rows, {d['codes']} codes, "
-                     f"{d['frequency']}s {d['first_period']} to {d['last_period']}")
+        found.append(
+            f"spells {d['source']}: {d['persons']} persons, {d['rows']} rows, {d['codes']} codes, "
+            f"{d['frequency']}s {d['first_period']} to {d['last_period']}"
+        )
     except SurvivalInvestError as exc:
         problems.append(str(exc))
     try:
         members = read_memberships(portfolio.data.memberships)
-        found.append(f"memberships {portfolio.data.memberships}: {len(members)} rows, "
-                     f"{members['person_id'].nunique()} persons, cases {sorted(members['case_id'].unique())}")
+        found.append(
+            f"memberships {portfolio.data.memberships}: {len(members)} rows, "
+            f"{members['person_id'].nunique()} persons, cases {sorted(members['case_id'].unique())}"
+        )
     except SurvivalInvestError as exc:
         problems.append(str(exc))
     try:
@@ -54,8 +60,10 @@ def validate(config_path: str | Path, *, as_of: str | None = None) -> tuple[list
         try:
             persons = read_persons(portfolio.data.persons)
             imputed = int(persons["birth_date_imputed"].sum())
-            found.append(f"persons {portfolio.data.persons}: {len(persons)} persons"
-                         + (f", {imputed} birth dates from the year alone (1 July)" if imputed else ""))
+            found.append(
+                f"persons {portfolio.data.persons}: {len(persons)} persons"
+                + (f", {imputed} birth dates from the year alone (1 July)" if imputed else "")
+            )
         except SurvivalInvestError as exc:
             problems.append(str(exc))
     if portfolio.data.finance:
@@ -91,14 +99,19 @@ def validate(config_path: str | Path, *, as_of: str | None = None) -> tuple[list
                 problems.append(f"case {case.id!r}: no {empty} members in {portfolio.data.memberships}")
             else:
                 if spells is not None:
-                    known = np.isin(rows["person_id"].to_numpy(dtype=str), spells.frame["person_id"].to_numpy(dtype=str))
+                    known = np.isin(
+                        rows["person_id"].to_numpy(dtype=str), spells.frame["person_id"].to_numpy(dtype=str)
+                    )
                     missing = int((~known).sum())
                     note = f", {missing} without spell data (will be excluded and counted)" if missing else ""
                 else:
                     note = ""
                 if persons is not None:
-                    unknown = int((~np.isin(rows["person_id"].to_numpy(dtype=str),
-                                            persons["person_id"].to_numpy(dtype=str))).sum())
+                    unknown = int(
+                        (
+                            ~np.isin(rows["person_id"].to_numpy(dtype=str), persons["person_id"].to_numpy(dtype=str))
+                        ).sum()
+                    )
                     if unknown:
                         note += f", {unknown} not in the person table (age and sex 'unknown', counted)"
                 found.append(f"case {case.id}: {n_t} target and {n_i} intervention members{note}")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["HISTORY_FILE", "store_run", "current_history", "all_history"]
+__all__ = ["HISTORY_FILE", "all_history", "current_history", "store_run"]
 
 HISTORY_FILE = "history.duckdb"
 
@@ -48,7 +48,20 @@ def _connect(path: Path, read_only: bool = False):
 def store_run(path: Path, results: pd.DataFrame, *, as_of: str, run_time: datetime, run_id: str) -> None:
     """Store one run's results in one transaction, superseding earlier rows of the same month."""
     rows = results.assign(as_of=as_of, run_time=run_time, run_id=run_id, superseded=False)[
-        ["as_of", "run_time", "run_id", "superseded", "case_id", "year", "measure", "kind", "value", "lower", "upper", "unit"]
+        [
+            "as_of",
+            "run_time",
+            "run_id",
+            "superseded",
+            "case_id",
+            "year",
+            "measure",
+            "kind",
+            "value",
+            "lower",
+            "upper",
+            "unit",
+        ]
     ]
     rows = rows.astype({"case_id": str, "year": "int32"})
     con = _connect(path)
@@ -70,7 +83,9 @@ def store_run(path: Path, results: pd.DataFrame, *, as_of: str, run_time: dateti
 def current_history(path: Path) -> pd.DataFrame:
     """The current (not superseded) rows of every month, oldest month first."""
     if not Path(path).exists():
-        return pd.DataFrame(columns=["as_of", "run_time", "case_id", "year", "measure", "kind", "value", "lower", "upper", "unit"])
+        return pd.DataFrame(
+            columns=["as_of", "run_time", "case_id", "year", "measure", "kind", "value", "lower", "upper", "unit"]
+        )
     con = _connect(path, read_only=True)
     try:
         return con.execute(

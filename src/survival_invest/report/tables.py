@@ -9,7 +9,7 @@ case tables (Norddjurs layout): investment positive, savings negative,
 from __future__ import annotations
 
 import math
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -17,12 +17,12 @@ import pandas as pd
 __all__ = [
     "LABELS",
     "case_table",
-    "totals_table",
+    "format_mkr",
+    "portfolio_display",
     "portfolio_table",
     "reduction_targets_table",
-    "portfolio_display",
     "targets_display",
-    "format_mkr",
+    "totals_table",
 ]
 
 LABELS: Mapping[str, Mapping[str, str]] = {
@@ -97,7 +97,7 @@ def case_table(results: pd.DataFrame, case_id: str, *, language: str = "da", wit
             name = lab[m]
             extra.append(lim_lo.loc[[name], out.columns].rename(index={name: f"{name} ({low_name})"}))
             extra.append(lim_hi.loc[[name], out.columns].rename(index={name: f"{name} ({up_name})"}))
-        out = pd.concat([out] + extra)
+        out = pd.concat([out, *extra])
     out = out.dropna(axis=0, how="all")
     out.index.name = str(case_id)
     return out
@@ -193,7 +193,7 @@ def portfolio_display(table: pd.DataFrame, language: str = "da") -> tuple[pd.Dat
     payback = table.loc["net", "payback_year"]
     r = "" if pd.isna(ratio) else format_mkr(float(ratio), language, 2)
     y = "-" if pd.isna(payback) else str(int(payback))
-    sentence = (f"{lab['savings_per_krone']}: {r}. {lab['payback_year']}: {y}." if r else "")
+    sentence = f"{lab['savings_per_krone']}: {r}. {lab['payback_year']}: {y}." if r else ""
     return out, sentence
 
 

@@ -12,13 +12,14 @@ import base64
 import html
 import io
 import math
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import pandas as pd
 
 from survival_invest.report.tables import format_mkr
 
-__all__ = ["html_report", "excel_report", "table_html"]
+__all__ = ["excel_report", "html_report", "table_html"]
 
 _CSS = """
 body { font-family: system-ui, -apple-system, Segoe UI, Roboto, sans-serif; margin: 2rem auto; max-width: 70rem;
@@ -63,8 +64,10 @@ def table_html(frame: pd.DataFrame, language: str, *, decimals: int = 3, caption
     cols = frame.columns
     head_rows = []
     if isinstance(cols, pd.MultiIndex):
-        top = "".join(f'<th colspan="{sum(1 for c in cols if c[0] == y)}">{html.escape(str(y))}</th>'
-                      for y in dict.fromkeys(c[0] for c in cols))
+        top = "".join(
+            f'<th colspan="{sum(1 for c in cols if c[0] == y)}">{html.escape(str(y))}</th>'
+            for y in dict.fromkeys(c[0] for c in cols)
+        )
         head_rows.append(f"<tr><th></th>{top}</tr>")
         head_rows.append("<tr><th></th>" + "".join(f"<th>{html.escape(str(c[1]))}</th>" for c in cols) + "</tr>")
     else:
@@ -107,20 +110,36 @@ def html_report(
     ]
     if notes:
         parts.append("<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in notes) + "</ul>")
-    unit = (f"mio. kr., {meta_price(meta)}" if da else f"DKK million, {meta_price(meta)}")
+    unit = f"mio. kr., {meta_price(meta)}" if da else f"DKK million, {meta_price(meta)}"
     parts.append(f"<h2>{'Porteføljen (budget)' if da else 'Portfolio (budget)'}</h2>")
-    parts.append(table_html(portfolio, language, caption=(
-        f"{unit}. Besparelser vist som positive beløb; resultat = besparelse − investering."
-        if da else f"{unit}. Savings shown as positive amounts; net = savings − investment.")))
+    parts.append(
+        table_html(
+            portfolio,
+            language,
+            caption=(
+                f"{unit}. Besparelser vist som positive beløb; resultat = besparelse − investering."
+                if da
+                else f"{unit}. Savings shown as positive amounts; net = savings − investment."
+            ),
+        )
+    )
     if summary:
         parts.append(f'<p class="note">{html.escape(summary)}</p>')
     if targets is not None:
         parts.append(f"<h2>{'Reduktionsmål' if da else 'Reduction targets'}</h2>")
-        parts.append(table_html(targets, language, caption=(
-            f"{unit}. Reduktioner er negative beløb. Udestående = mål − leveret: negativ = mangler endnu, "
-            "positiv = målet er mere end nået. I de to sidste rækker lægges et års manko til næste års mål."
-            if da else f"{unit}. Reductions are negative amounts. Outstanding = target − delivered: negative = "
-            "still missing, positive = target exceeded. The last two rows add a year's shortfall to the next year's target.")))
+        parts.append(
+            table_html(
+                targets,
+                language,
+                caption=(
+                    f"{unit}. Reduktioner er negative beløb. Udestående = mål − leveret: negativ = mangler endnu, "
+                    "positiv = målet er mere end nået. I de to sidste rækker lægges et års manko til næste års mål."
+                    if da
+                    else f"{unit}. Reductions are negative amounts. Outstanding = target − delivered: negative = "
+                    "still missing, positive = target exceeded. The last two rows add a year's shortfall to the next year's target."
+                ),
+            )
+        )
     if development_png is not None:
         parts.append(f"<h2>{'Udvikling i realiserede besparelser' if da else 'Development of realised savings'}</h2>")
         parts.append(_img(development_png, "development"))
@@ -129,8 +148,8 @@ def html_report(
         "Realiseret: opgjort til datagrænsen (et igangværende år er år-til-dato). Forventet: kurvebaseret skøn for hele "
         "året (faktisk tilgang til datagrænsen, planlagt tilgang derefter). Sparede fuldtidspersoner i personer. "
         "Nedre/øvre: 95 %-grænser for den viste (fortegnsbærende) værdi."
-        if da else
-        f"{unit}; investment positive, savings negative, net = investment + savings. Realised: to the data cut-off "
+        if da
+        else f"{unit}; investment positive, savings negative, net = investment + savings. Realised: to the data cut-off "
         "(a year in progress is year-to-date). Forecast: curve-based estimate of the whole year (actual inflow to the "
         "cut-off, planned inflow after). Saved full-time persons in persons. Lower/upper: 95 % limits of the signed value."
     )
@@ -138,7 +157,11 @@ def html_report(
         parts.append(f"<h2>{html.escape(str(case['id']))}. {html.escape(str(case['name']))}</h2>")
         settings = case.get("settings", {})
         if settings:
-            parts.append('<div class="meta">' + "; ".join(f"{html.escape(k)}: {html.escape(str(v))}" for k, v in settings.items()) + "</div>")
+            parts.append(
+                '<div class="meta">'
+                + "; ".join(f"{html.escape(k)}: {html.escape(str(v))}" for k, v in settings.items())
+                + "</div>"
+            )
         if case.get("png"):
             parts.append(_img(case["png"], f"case {case['id']}"))
         parts.append(table_html(case["table"], language, caption=explain))
@@ -165,7 +188,9 @@ def excel_report(sheets: Mapping[str, pd.DataFrame], language: str) -> bytes:
     for name, frame in sheets.items():
         ws = wb.create_sheet(title=str(name)[:31])
         cols = list(frame.columns)
-        header = [str(frame.index.name or "")] + [" ".join(str(x) for x in c) if isinstance(c, tuple) else str(c) for c in cols]
+        header = [str(frame.index.name or "")] + [
+            " ".join(str(x) for x in c) if isinstance(c, tuple) else str(c) for c in cols
+        ]
         ws.append(header)
         for cell in ws[1]:
             cell.font = Font(bold=True)
@@ -176,7 +201,7 @@ def excel_report(sheets: Mapping[str, pd.DataFrame], language: str) -> bytes:
                     values.append(float(v))
                 else:
                     values.append(None if v is None or (isinstance(v, float) and math.isnan(v)) else str(v))
-            ws.append([str(idx)] + values)
+            ws.append([str(idx), *values])
             for cell in ws[ws.max_row][1:]:
                 if isinstance(cell.value, float):
                     cell.number_format = fmt

@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from survival_invest.synthetic.extracts import NORDDJURS_CASES, dream_wide, simulate_portfolio
 from survival_invest._atomic import write_text
+from survival_invest.synthetic.extracts import NORDDJURS_CASES, dream_wide, simulate_portfolio
 from survival_invest.synthetic.simple import write_demo_data
 
-__all__ = ["write_portfolio", "person_table", "main"]
+__all__ = ["main", "person_table", "write_portfolio"]
 
 
 def write_portfolio(out: Path, *, seed: int = 20200101, as_of: str = "2022-06", data_lag: int = 2) -> list[Path]:
@@ -55,8 +55,11 @@ def person_table(person_ids: pd.Series, *, seed: int) -> pd.DataFrame:
     age_days = np.round(rng.uniform(18, 60, ids.shape[0]) * 365.25).astype("timedelta64[D]")
     birth = np.datetime64("2020-01-01") - age_days
     return pd.DataFrame(
-        {"person_id": ids, "birth_date": pd.DatetimeIndex(birth).strftime("%Y-%m-%d"),
-         "sex": np.where(rng.random(ids.shape[0]) < 0.5, "F", "M")}
+        {
+            "person_id": ids,
+            "birth_date": pd.DatetimeIndex(birth).strftime("%Y-%m-%d"),
+            "sex": np.where(rng.random(ids.shape[0]) < 0.5, "F", "M"),
+        }
     )
 
 

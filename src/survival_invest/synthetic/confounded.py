@@ -49,7 +49,7 @@ import pandas as pd
 
 from survival_invest.io.periods import month_label, parse_as_of
 
-__all__ = ["ConfoundedTruth", "simulate_confounded", "DURATION_BANDS"]
+__all__ = ["DURATION_BANDS", "ConfoundedTruth", "simulate_confounded"]
 
 #: Duration bands (months on support) of the exit hazard and the selection.
 DURATION_BANDS = (3, 6, 12, 24)

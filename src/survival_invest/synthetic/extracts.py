@@ -42,12 +42,12 @@ import pandas as pd
 
 from survival_invest.io.periods import month_label, parse_as_of, week_to_month
 
-__all__ = ["CaseSpec", "PortfolioTruth", "simulate_portfolio", "simulate_large", "dream_wide", "NORDDJURS_CASES"]
+__all__ = ["NORDDJURS_CASES", "CaseSpec", "PortfolioTruth", "dream_wide", "simulate_large", "simulate_portfolio"]
 
 SUPPORT_CODES = ("130", "131", "133", "135", "137")  # kontanthjaelp (jobparat) variants
 SELF_SUPPORT_CODES = ("651", "771")  # SU, fleksjob
 CENSOR_CODES = ("999", "997")  # dead, not resident
-CODE_TABLE = ("",) + SUPPORT_CODES + SELF_SUPPORT_CODES + CENSOR_CODES
+CODE_TABLE = ("", *SUPPORT_CODES, *SELF_SUPPORT_CODES, *CENSOR_CODES)
 
 
 @dataclass(frozen=True)
@@ -256,7 +256,11 @@ def simulate_portfolio(
     truth : PortfolioTruth
     """
     params = dict(
-        p_return=p_return, p_releave=p_releave, p_switch=p_switch, p_self_code=p_self_code, p_censor=p_censor,
+        p_return=p_return,
+        p_releave=p_releave,
+        p_switch=p_switch,
+        p_self_code=p_self_code,
+        p_censor=p_censor,
         prior_max=prior_max,
     )
     rng = np.random.default_rng(seed)
@@ -299,17 +303,28 @@ def simulate_large(
     rng = np.random.default_rng(seed)
     end = parse_as_of(as_of, "month")
     sim = _simulate_codes(
-        (case,), end, rng, p_return=0.05, p_releave=0.15, p_switch=0.05, p_self_code=0.2, p_censor=0.002,
+        (case,),
+        end,
+        rng,
+        p_return=0.05,
+        p_releave=0.15,
+        p_switch=0.05,
+        p_self_code=0.2,
+        p_censor=0.002,
         prior_max=prior_max,
     )
     code, months = sim["code"], sim["months"]
     rows, cols = np.nonzero(code)
     benefit = pd.Categorical.from_codes(code[rows, cols].astype(np.int16) - 1, categories=list(CODE_TABLE[1:]))
-    frame = pd.DataFrame({"person_id": rows.astype(np.int64), "period": months[cols].astype(np.int64), "benefit": benefit})
+    frame = pd.DataFrame(
+        {"person_id": rows.astype(np.int64), "period": months[cols].astype(np.int64), "benefit": benefit}
+    )
     del rows, cols
     spells = Spells(frame, "month", "<simulate_large>")
     pid = np.arange(code.shape[0], dtype=np.int64)
-    target = pd.DataFrame({"person_id": pid, "case_id": "1", "group": "target", "entry_period": month_label(sim["entry"])})
+    target = pd.DataFrame(
+        {"person_id": pid, "case_id": "1", "group": "target", "entry_period": month_label(sim["entry"])}
+    )
     members = pd.concat([target, target[sim["participant"]].assign(group="intervention")], ignore_index=True)
     members = memberships_from_frame(members.astype({"person_id": str}))
     return spells, members
@@ -327,7 +342,9 @@ def dream_wide(spells: pd.DataFrame) -> pd.DataFrame:
     months, _, _ = parse_periods(spells["period"], "month")
     first_m, last_m = int(months.min()), int(months.max())
     # ISO weeks whose Thursday falls in [first_m, last_m]
-    lo = (np.datetime64(f"{first_m // 12}-{first_m % 12 + 1:02d}-01") - np.datetime64("1970-01-05")).astype(int) // 7 - 1
+    lo = (np.datetime64(f"{first_m // 12}-{first_m % 12 + 1:02d}-01") - np.datetime64("1970-01-05")).astype(
+        int
+    ) // 7 - 1
     hi = (np.datetime64(f"{last_m // 12}-{last_m % 12 + 1:02d}-28") - np.datetime64("1970-01-05")).astype(int) // 7 + 2
     weeks = np.arange(lo, hi + 1)
     wm = week_to_month(weeks)

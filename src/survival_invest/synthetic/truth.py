@@ -57,8 +57,20 @@ def realised_truth(statistics, spec: CaseSpec, case: CaseConfig, config: Portfol
     t = part["t"].to_numpy().astype(np.int64)
     delta = spec.survival("comparison", horizon) - spec.survival("intervention", horizon)
     saved = part["counted"].to_numpy().astype(np.float64) * delta[t]
-    kr, ref = month_prices(part, case, week_factor=stats.week_factor, price_index=config.run.price_index,
-                           price_level=config.run.price_level, refusion=config.refusion)
-    frame = pd.DataFrame({"year": part["month"].to_numpy() // 12, "saved_fte": saved / 12.0,
-                          "savings_kr": saved * kr, "refusion_part_kr": saved * ref})
+    kr, ref = month_prices(
+        part,
+        case,
+        week_factor=stats.week_factor,
+        price_index=config.run.price_index,
+        price_level=config.run.price_level,
+        refusion=config.refusion,
+    )
+    frame = pd.DataFrame(
+        {
+            "year": part["month"].to_numpy() // 12,
+            "saved_fte": saved / 12.0,
+            "savings_kr": saved * kr,
+            "refusion_part_kr": saved * ref,
+        }
+    )
     return frame.groupby("year", as_index=False).sum()

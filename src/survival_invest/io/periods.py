@@ -14,6 +14,7 @@ to exactly one month and a month has 4 or 5 weeks.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -21,6 +22,7 @@ import pandas as pd
 
 __all__ = [
     "Frequency",
+    "RunClock",
     "month_label",
     "parse_as_of",
     "parse_periods",
@@ -154,3 +156,79 @@ def parse_as_of(value: str | int, frequency: Frequency) -> int:
         expected = "YYYY-MM" if freq == "month" else "YYYY-Www"
         raise ValueError(f"cannot read period {value!r}: expected {expected}")
     return int(periods[0])
+
+
+@dataclass(frozen=True)
+class RunClock:
+    """The run's clock: the as-of period, the data lag and the cut-off, parsed once at the edge.
+
+    The CLI or a library entry point (``run_monthly``, ``run_portfolio``,
+    ``build_cohort``, ``validate``) makes one with :meth:`parse` and passes it
+    down; nothing below re-parses the as-of label or recomputes the cut-off.
+
+    Attributes
+    ----------
+    as_of : int
+        The run's period number (months ``year * 12 + month - 1``, or ISO weeks).
+    data_lag : int
+        Periods between the last complete period of the extract and ``as_of``.
+    frequency : {"month", "week"}
+        The frequency of ``as_of`` (and of the analysis).
+    """
+
+    as_of: int
+    data_lag: int
+    frequency: Frequency = "month"
+
+    @property
+    def cutoff(self) -> int:
+        """The data cut-off, the last complete period: ``as_of - data_lag`` (the one place it is computed)."""
+        return self.as_of - self.data_lag
+
+    @property
+    def as_of_label(self) -> str:
+        """``as_of`` as a label (``YYYY-MM`` or ``YYYY-Www``)."""
+        return str(period_label(self.as_of, self.frequency))
+
+    @property
+    def cutoff_label(self) -> str:
+        """The cut-off as a label."""
+        return str(period_label(self.cutoff, self.frequency))
+
+    def describe(self) -> str:
+        """``"2022-04 (as-of 2022-06 minus a lag of 2)"``: the cut-off and how it was made, for messages."""
+        return f"{self.cutoff_label} (as-of {self.as_of_label} minus a lag of {self.data_lag})"
+
+    @classmethod
+    def parse(cls, as_of: str | int | RunClock, data_lag: int, frequency: Frequency = "month") -> RunClock:
+        """Parse the as-of label once (or pass a :class:`RunClock` through after checking it).
+
+        Parameters
+        ----------
+        as_of : str, int or RunClock
+            ``YYYY-MM`` / ``YYYY-Www``, a period number, or a clock made earlier.
+        data_lag : int
+            Whole periods >= 0; for a clock passed in it must equal the clock's.
+        frequency : {"month", "week"}
+            The analysis frequency; for a clock passed in it must equal the clock's.
+
+        Returns
+        -------
+        RunClock
+
+        Raises
+        ------
+        ValueError
+            An unreadable label, a negative or fractional lag, or a clock whose
+            lag or frequency disagrees with the arguments.
+        """
+        if isinstance(data_lag, bool) or not isinstance(data_lag, (int, np.integer)) or data_lag < 0:
+            raise ValueError(f"data_lag must be a whole number of periods >= 0; got {data_lag!r}")
+        if isinstance(as_of, RunClock):
+            if as_of.frequency != frequency or as_of.data_lag != int(data_lag):
+                raise ValueError(
+                    f"the run clock is by {as_of.frequency} with a lag of {as_of.data_lag}, "
+                    f"but {frequency} with a lag of {int(data_lag)} was asked for"
+                )
+            return as_of
+        return cls(parse_as_of(as_of, frequency), int(data_lag), frequency)

@@ -13,21 +13,21 @@ from __future__ import annotations
 from typing import Literal, get_args
 
 __all__ = [
-    "Comparison",
-    "Curve",
-    "Method",
-    "EngineName",
-    "MonthRule",
-    "Language",
-    "SpellsFormat",
     "COMPARISONS",
     "CURVES",
-    "METHODS",
     "ENGINES",
-    "MONTH_RULES",
     "LANGUAGES",
+    "METHODS",
+    "MONTH_RULES",
     "SPELLS_FORMATS",
     "SQL_COMPARISONS",
+    "Comparison",
+    "Curve",
+    "EngineName",
+    "Language",
+    "Method",
+    "MonthRule",
+    "SpellsFormat",
 ]
 
 #: Who forms a case's comparison group (rules: :mod:`survival_invest.cohort.rules`).

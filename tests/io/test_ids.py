@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 import survival_invest as si
 from survival_invest.errors import ExtractError
 from survival_invest.io.ids import arrow_strings, categories, integer_ids, integer_ids_where_canonical, person_keys
+from survival_invest.io.memberships import memberships_from_frame, repeated_keys
 from survival_invest.io.periods import parse_periods
-from survival_invest.io.readers import _repeated, memberships_from_frame
 
 ids = st.one_of(
     st.integers(min_value=0, max_value=10**12).map(str),
@@ -55,7 +55,7 @@ def test_repeated_matches_pandas_duplicated(rows: list[tuple[int, int, int]], sc
     f = pd.DataFrame(rows, columns=["p", "c", "g"])
     f["p"] = f["p"] * scale  # wide spans force the factorising branch
     expected = f.duplicated(keep=False).to_numpy()
-    assert _repeated(f["p"].to_numpy(), f["c"].to_numpy(), f["g"].to_numpy()).tolist() == expected.tolist()
+    assert repeated_keys(f["p"].to_numpy(), f["c"].to_numpy(), f["g"].to_numpy()).tolist() == expected.tolist()
 
 
 def test_parse_periods_many_rows_equals_row_by_row() -> None:

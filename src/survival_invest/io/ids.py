@@ -17,6 +17,7 @@ Two ids get the same key exactly when their strings are equal.
 from __future__ import annotations
 
 import itertools
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -121,7 +122,8 @@ def integer_ids_where_canonical(values: pd.Series) -> pd.arrays.IntegerArray:
     text = values.astype("string").reset_index(drop=True)
     num = pd.to_numeric(text, errors="coerce").astype("Int64")
     canonical = (num.astype("string") == text).fillna(False).to_numpy(dtype=bool)
-    return num.where(canonical).array
+    # pandas-stubs type Series.array as ExtensionArray; an Int64 Series holds an IntegerArray
+    return cast(pd.arrays.IntegerArray, num.where(canonical).array)
 
 
 def person_keys(*columns: pd.Series) -> list[np.ndarray]:

@@ -12,33 +12,46 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from survival_invest.cohort.build import refuse_late_entries, refuse_short_extract
+from survival_invest.choices import SQL_COMPARISONS, Comparison, MonthRule
+from survival_invest.cohort.rules import comparison_rows, lookback_reset, refuse_late_entries, refuse_short_extract
 from survival_invest.cohort.status import unknown_codes_error
 from survival_invest.engines import sql as Q
 from survival_invest.errors import CohortError, ExtractError
 from survival_invest.io.ids import integer_ids, integer_ids_where_canonical
-from survival_invest.io.periods import Frequency, parse_periods, week_to_month, weeks_in_month
+from survival_invest.io.periods import Frequency, RunClock, parse_periods, week_to_month, weeks_in_month
 
 __all__ = ["CaseSpec", "SqlBackend", "spells_files", "sql_aggregates"]
 
 
 class SqlBackend(Protocol):
+    """What an SQL engine provides: tables in, query results out (DuckDB and Spark implement it)."""
+
     name: str
 
-    def register(self, name: str, frame: pd.DataFrame) -> None: ...
+    def register(self, name: str, frame: pd.DataFrame) -> None:
+        """Make a pandas DataFrame available to queries as the table ``name``."""
+        ...
 
-    def query(self, sql: str) -> pd.DataFrame: ...
+    def query(self, sql: str) -> pd.DataFrame:
+        """Run a query and return its (small) result."""
+        ...
 
-    def materialise(self, name: str, sql: str) -> None: ...
+    def materialise(self, name: str, sql: str) -> None:
+        """Run a query into the table ``name`` (kept by the engine, not returned)."""
+        ...
 
     def id_kind(self) -> str:
         """``"integer"`` or ``"string"``: the type of the extract's person_id column."""
+        ...
+
+    def close(self) -> None:
+        """Release the connection or session."""
         ...
 
 
@@ -47,7 +60,7 @@ class CaseSpec:
     """One survival case as the SQL engines need it."""
 
     case_id: str
-    comparison: str
+    comparison: Comparison
     durable_exit: int
 
 
@@ -130,7 +143,7 @@ def _codes(prof: pd.DataFrame, classification: pd.DataFrame, source: str) -> pd.
     """The classification as integer flags; unknown codes of the extract are an error listing them."""
     table = classification.set_index("code")
     counts = prof.groupby("benefit")["n"].sum()
-    unknown = [(c, int(n)) for c, n in counts.items() if c not in table.index]
+    unknown = [(str(c), int(n)) for c, n in counts.items() if c not in table.index]
     if unknown:
         raise unknown_codes_error(source, classification, unknown)
     codes = pd.DataFrame({"benefit": table.index.astype(str)})
@@ -145,36 +158,28 @@ def _codes(prof: pd.DataFrame, classification: pd.DataFrame, source: str) -> pd.
 
 
 def _members(
-    memberships: pd.DataFrame, cases: list[CaseSpec], as_of: int, data_lag: int, id_kind: str
+    memberships: pd.DataFrame, cases: list[CaseSpec], clock: RunClock, id_kind: str
 ) -> tuple[pd.DataFrame, list[str]]:
     """The members of every case (comparison rules of :func:`survival_invest.cohort.comparison_rows`) as one table.
 
     Built from row positions and integer keys computed once, so a national
     memberships table (tens of millions of rows) is never copied per case.
     """
-    from survival_invest.cohort.build import comparison_rows
-
-    freq: Frequency = memberships.attrs["frequency"]
     ints = integer_ids(memberships["person_id"])
     keys = ints if ints is not None else pd.factorize(memberships["person_id"])[0].astype(np.int64)
     entry = memberships["entry_period"].to_numpy().astype(np.int64)
     source_row = memberships["row"].to_numpy()
     rows, case_no, grp, k = [], [], [], []
     for i, case in enumerate(cases):  # a handful of cases
-        if case.comparison not in ("non_participants", "target_all"):
+        if case.comparison not in SQL_COMPARISONS:  # the configuration refuses this earlier; library callers too
             raise CohortError(
                 f"case {case.case_id!r}: comparison {case.comparison!r} needs the in-memory engine "
-                '(engine = "memory"); the SQL engines implement non_participants and target_all.'
+                f'(engine = "memory"); the SQL engines implement {", ".join(SQL_COMPARISONS)}.'
             )
         comp, inter, _ = comparison_rows(memberships, case.case_id, case.comparison, keys)
         r = np.concatenate([comp, inter])
         refuse_late_entries(
-            pd.DataFrame({"entry_period": entry[r], "row": source_row[r]}),
-            memberships,
-            case.case_id,
-            freq,
-            as_of,
-            data_lag,
+            pd.DataFrame({"entry_period": entry[r], "row": source_row[r]}), memberships, case.case_id, clock
         )
         rows.append(r)
         case_no.append(np.full(r.size, i, dtype=np.int64))
@@ -208,28 +213,44 @@ def sql_aggregates(
     memberships: pd.DataFrame,
     classification: pd.DataFrame,
     cases: list[CaseSpec],
-    cutoff: int,
-    data_lag: int = 0,
-    month_rule: str = "any",
-) -> tuple[dict[str, pd.DataFrame], dict]:
+    clock: RunClock,
+    month_rule: MonthRule = "any",
+) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
     """Run the cohort rules in SQL on ``backend`` and return the four aggregates and run facts.
 
-    ``cutoff`` is the last complete period (as-of minus ``data_lag``; the lag
-    only appears in error messages).
+    Parameters
+    ----------
+    backend : SqlBackend
+        Must already expose the extract as the relation ``spells``.
+    source : str
+        The extract's name, for messages.
+    memberships : DataFrame
+        From :func:`survival_invest.read_memberships`; freed here once the
+        engine holds its members table when the caller kept no name for it.
+    classification : DataFrame
+        ``code, class, benefit_group`` table.
+    cases : list of CaseSpec
+        The survival cases (comparison rules in :data:`survival_invest.choices.SQL_COMPARISONS`).
+    clock : RunClock
+        The run's clock; its ``cutoff`` is the last complete period.
+    month_rule : {"any", "majority", "all"}
+        When weekly data make a month "on support".
 
-    ``backend`` must already expose the extract as the relation ``spells``.
-    Returns (aggregates with case ids and group labels as in
-    :mod:`survival_invest.stats`, facts: rows, source frequency, rollup,
-    week factor).
+    Returns
+    -------
+    (aggregates, facts)
+        The aggregates with case ids and group labels as in
+        :mod:`survival_invest.stats`; facts: rows, source frequency, rollup,
+        week factor.
     """
     freq: Frequency = memberships.attrs["frequency"]
     prof = _profile(backend, source)
     pmap, src_freq, rollup = _period_map(prof, source, freq)
     codes = _codes(prof, classification, source)
-    as_of = cutoff + data_lag
+    cutoff = clock.cutoff
     if len(pmap):
-        refuse_short_extract(source, int(pmap["period"].max()), freq, as_of, data_lag)
-    members, case_ids = _members(memberships, cases, as_of, data_lag, backend.id_kind())
+        refuse_short_extract(source, int(pmap["period"].max()), clock)
+    members, case_ids = _members(memberships, cases, clock, backend.id_kind())
     n_memberships = len(memberships)
     # free the caller's table when it passed it without keeping a name for it (national scale: GBs), and hand
     # Arrow's pooled memory back to the system before the engine needs it (mimalloc keeps freed pages otherwise)
@@ -239,8 +260,7 @@ def sql_aggregates(
     backend.register("codes", codes)
     backend.register("members", members)
 
-    lookback = 36 if freq == "month" else 156
-    reset = 12 if freq == "month" else 52
+    lookback, reset = lookback_reset(freq)
     lo = int(members["entry"].min()) - lookback
     del members  # the engine holds its own copy; national scale: ~50 bytes per membership
     status = Q.status_sql(rollup=rollup, month_rule=month_rule, lo=lo, hi=cutoff)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -73,7 +74,7 @@ class DuckDBBackend:
         self._run(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM _{name}_df")
         self.con.unregister(f"_{name}_df")
 
-    def _run(self, sql: str) -> list:
+    def _run(self, sql: str) -> list[Any]:
         # DuckDB 2 wants every result consumed before the next statement
         return self.con.execute(sql).fetchall()
 
@@ -91,5 +92,5 @@ class DuckDBBackend:
     def __enter__(self) -> DuckDBBackend:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()

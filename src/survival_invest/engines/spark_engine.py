@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -21,8 +22,24 @@ from survival_invest.engines.aggregates import spells_files
 __all__ = ["SparkBackend", "spark_session"]
 
 
-def spark_session(master: str | None = None, conf: Mapping[str, str] | None = None, app_name: str = "survival-invest"):
-    """The active Spark session, or a new one on ``master`` (default ``$SPARK_MASTER`` or ``local[*]``)."""
+def spark_session(
+    master: str | None = None, conf: Mapping[str, str] | None = None, app_name: str = "survival-invest"
+) -> Any:
+    """The active Spark session, or a new one on ``master`` (default ``$SPARK_MASTER`` or ``local[*]``).
+
+    Parameters
+    ----------
+    master : str, optional
+        A Spark master URL; when ``None`` an active session is reused.
+    conf : mapping, optional
+        Spark settings (``spark.sql.shuffle.partitions`` ...).
+    app_name : str
+        The application name shown in the Spark UI.
+
+    Returns
+    -------
+    pyspark.sql.SparkSession
+    """
     from pyspark.sql import SparkSession
 
     active = SparkSession.getActiveSession()
@@ -50,7 +67,7 @@ class SparkBackend:
     name = "spark"
 
     def __init__(
-        self, spells: Path, *, master: str | None = None, conf: Mapping[str, str] | None = None, session=None
+        self, spells: Path, *, master: str | None = None, conf: Mapping[str, str] | None = None, session: Any = None
     ) -> None:
         self.spark = session or spark_session(master, conf)
         kind, files = spells_files(spells)
@@ -94,7 +111,7 @@ class SparkBackend:
     def __enter__(self) -> SparkBackend:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
 

@@ -1,0 +1,181 @@
+"""The portfolio configuration as frozen dataclasses (what :mod:`survival_invest.config.parse` returns).
+
+Every choice-valued field is typed with its ``Literal`` from
+:mod:`survival_invest.choices`; the parser guarantees the values.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from survival_invest.choices import Comparison, Curve, EngineName, Language, Method, SpellsFormat
+from survival_invest.errors import SurvivalInvestError
+
+__all__ = [
+    "DEFAULT_REFUSION_BANDS",
+    "CaseConfig",
+    "ConfigError",
+    "DataConfig",
+    "EngineConfig",
+    "InflowStep",
+    "Portfolio",
+    "Refusion",
+    "RefusionBand",
+    "RunConfig",
+    "Targets",
+]
+
+
+class ConfigError(SurvivalInvestError, ValueError):
+    """The portfolio configuration is invalid (file, case and key named)."""
+
+
+@dataclass(frozen=True)
+class RefusionBand:
+    """State refusion ``share`` of benefit spending in weeks ``from_week .. to_week`` of support."""
+
+    from_week: int
+    to_week: float  # inclusive; math.inf for the open last band
+    share: float
+
+
+#: Act on the refusion reform, in force 4 January 2016, section 5 (DOMAIN.md).
+DEFAULT_REFUSION_BANDS = (
+    RefusionBand(1, 4, 0.80),
+    RefusionBand(5, 26, 0.40),
+    RefusionBand(27, 52, 0.30),
+    RefusionBand(53, math.inf, 0.20),
+)
+
+
+@dataclass(frozen=True)
+class Refusion:
+    """Refusion staircase and the pre-reform comparison share.
+
+    ``pre_reform_share`` is the flat refusion share assumed before the 2016
+    reform; the "of which refusion reform" part of a saving is the saving under
+    the staircase minus the saving under that flat share (seed 000, table 3).
+    """
+
+    enabled: bool = True
+    bands: tuple[RefusionBand, ...] = DEFAULT_REFUSION_BANDS
+    pre_reform_share: float = 0.30
+
+
+@dataclass(frozen=True)
+class InflowStep:
+    """Planned participants entering per month from ``start`` to ``end`` (``YYYY-MM``, inclusive)."""
+
+    start: str
+    end: str
+    per_month: float
+
+
+@dataclass(frozen=True)
+class CaseConfig:
+    """One investment case."""
+
+    id: str
+    name: str
+    method: Method
+    years: tuple[int, ...]
+    budget_investment: tuple[float, ...]
+    budget_savings: tuple[float, ...]
+    comparison: Comparison = "non_participants"
+    curve: Curve = "first_exit"
+    durable_exit: int = 1
+    horizon: int = 36
+    cost_per_fte: Mapping[str, float] = field(default_factory=dict)  # benefit group (or "*") -> kr/year
+    cost_price_year: int | None = None
+    planned_inflow: tuple[InflowStep, ...] = ()
+    saving_per_placement: float | None = None  # mio. kr. per placement (count cases)
+    placements: tuple[float, ...] = ()  # planned placements per year (count cases)
+    realised_placements: tuple[float, ...] = ()  # realised placements per year so far (count cases)
+
+    def cost_for(self, benefit_group: str | None) -> float:
+        """Gross yearly cost of one full-time person on ``benefit_group`` (falls back to ``"*"``)."""
+        if benefit_group is not None and benefit_group in self.cost_per_fte:
+            return self.cost_per_fte[benefit_group]
+        if "*" in self.cost_per_fte:
+            return self.cost_per_fte["*"]
+        raise ConfigError(
+            f"case {self.id!r}: no cost_per_fte for benefit group {benefit_group!r}; "
+            "give one figure (cost_per_fte = 184000) or one per benefit group including it."
+        )
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    price_level: int
+    price_index: Mapping[int, float]
+    data_lag: int = 2
+    min_persons: int = 5
+    language: Language = "da"
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    spells: Path
+    memberships: Path
+    spells_format: SpellsFormat = "long"
+    classification: Path | None = None
+    finance: Path | None = None
+    persons: Path | None = None  # person covariate table (read_persons): age and sex for balance and IPW
+
+
+@dataclass(frozen=True)
+class Targets:
+    """Yearly reduction targets (mio. kr., negative = reduction) and other initiatives' contributions.
+
+    What the portfolio delivers is its forecast savings per year; ``other_initiatives``
+    adds named contributions from outside the engine (negative amounts), as in the
+    2021 note (seed 003).
+    """
+
+    years: tuple[int, ...]
+    reduction: tuple[float, ...]
+    other_initiatives: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """Where the extract is aggregated (``[engine]``; see ``docs/scaling.md``).
+
+    ``name``: ``memory`` (numpy/pandas), ``duckdb`` (out-of-core over Parquet),
+    ``spark`` (a cluster, or local mode), or ``auto`` (default: ``duckdb`` when
+    the spells on disk exceed ``auto_threshold_mb``, else ``memory``). The
+    environment variable ``SURVIVAL_INVEST_ENGINE`` overrides ``name``.
+    DuckDB: ``memory_limit`` (e.g. ``"6GB"``), ``threads``, ``temp_directory``
+    (spill files). Spark: ``spark_master`` (else ``$SPARK_MASTER``, else
+    ``local[*]``) and ``spark_conf`` (a table of Spark settings).
+    """
+
+    name: EngineName = "auto"
+    auto_threshold_mb: float = 1000.0
+    memory_limit: str | None = None
+    threads: int | None = None
+    temp_directory: Path | None = None
+    spark_master: str | None = None
+    spark_conf: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Portfolio:
+    """A validated portfolio configuration."""
+
+    source: Path
+    run: RunConfig
+    data: DataConfig
+    refusion: Refusion
+    cases: tuple[CaseConfig, ...]
+    targets: Targets | None = None
+    engine: EngineConfig = field(default_factory=EngineConfig)
+
+    def case(self, case_id: str) -> CaseConfig:
+        for c in self.cases:
+            if c.id == str(case_id):
+                return c
+        raise ConfigError(f"{self.source}: no case {case_id!r}; cases are {[c.id for c in self.cases]}.")

@@ -1,0 +1,129 @@
+"""Reading one TOML table with messages that name the file, the table and the key."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+
+from survival_invest.config.model import ConfigError
+
+__all__ = ["TableReader", "path_value"]
+
+C = TypeVar("C", bound=str)
+
+
+class TableReader:
+    """Reads keys of one TOML table, raising :class:`ConfigError` that names the file, the table and the key."""
+
+    def __init__(self, source: Path, where: str) -> None:
+        self.source = source
+        self.where = where
+
+    def error(self, key: str, msg: str) -> ConfigError:
+        """The error for ``key``: ``<file>: <where>, key '<key>': <msg>``."""
+        return ConfigError(f"{self.source}: {self.where}, key '{key}': {msg}")
+
+    def unknown(self, table: Mapping[str, Any], allowed: set[str]) -> None:
+        """Refuse the first key of ``table`` not in ``allowed``, with a "did you mean" hint."""
+        for key in table:
+            if key not in allowed:
+                close = difflib.get_close_matches(key, sorted(allowed), n=1, cutoff=0.6)
+                hint = f" (did you mean '{close[0]}'?)" if close else f"; allowed: {sorted(allowed)}"
+                raise self.error(key, f"unknown key{hint}")
+
+    def need(self, table: Mapping[str, Any], key: str) -> Any:
+        """The value of a required key."""
+        if key not in table:
+            raise self.error(key, "missing")
+        return table[key]
+
+    def number(
+        self,
+        table: Mapping[str, Any],
+        key: str,
+        *,
+        lo: float | None = None,
+        hi: float | None = None,
+        integer: bool = False,
+        default: Any = ...,
+    ) -> Any:
+        """A number within ``lo .. hi`` (a whole number with ``integer``); ``default`` when absent, else required."""
+        if key not in table:
+            if default is ...:
+                raise self.error(key, "missing")
+            return default
+        v = table[key]
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or (integer and not isinstance(v, int)):
+            raise self.error(key, f"expected {'a whole number' if integer else 'a number'}, got {v!r}")
+        if (lo is not None and v < lo) or (hi is not None and v > hi):
+            rng = f"{lo if lo is not None else '-inf'} .. {hi if hi is not None else 'inf'}"
+            raise self.error(key, f"{v!r} is outside {rng}")
+        return v
+
+    def choice(self, table: Mapping[str, Any], key: str, options: tuple[C, ...], default: C) -> C:
+        """One of ``options`` (a tuple from :mod:`survival_invest.choices`), typed as its ``Literal``.
+
+        Parameters
+        ----------
+        table : mapping
+        key : str
+        options : tuple of str
+        default : str
+            The value when the key is absent.
+
+        Returns
+        -------
+        str
+            The matching option.
+        """
+        v = table.get(key, default)
+        for option in options:  # returns the option itself: typed as its Literal
+            if v == option:
+                return option
+        close = difflib.get_close_matches(str(v), [str(o) for o in options], n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        raise self.error(key, f"{v!r} is not one of {list(options)}{hint}")
+
+    def numbers(
+        self, table: Mapping[str, Any], key: str, n: int | None = None, *, required: bool = True
+    ) -> tuple[float, ...]:
+        """A list of numbers (``n`` of them when given: one per year); ``()`` when absent and not required."""
+        if key not in table:
+            if required:
+                raise self.error(key, "missing")
+            return ()
+        v = table[key]
+        if not isinstance(v, list) or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v):
+            raise self.error(key, f"expected a list of numbers, got {v!r}")
+        if n is not None and len(v) != n:
+            raise self.error(key, f"has {len(v)} values but 'years' has {n}; give one per year")
+        return tuple(float(x) for x in v)
+
+
+def path_value(ctx: TableReader, table: Mapping[str, Any], key: str, base: Path, required: bool) -> Path | None:
+    """A file path (relative paths are relative to ``base``, the configuration's folder).
+
+    Parameters
+    ----------
+    ctx : TableReader
+    table : mapping
+    key : str
+    base : Path
+    required : bool
+        Whether a missing key is an error (else ``None``).
+
+    Returns
+    -------
+    Path or None
+    """
+    if key not in table:
+        if required:
+            raise ctx.error(key, "missing")
+        return None
+    v = table[key]
+    if not isinstance(v, str) or not v:
+        raise ctx.error(key, f"expected a file path, got {v!r}")
+    p = Path(v)
+    return p if p.is_absolute() else (base / p)

@@ -1,0 +1,84 @@
+"""The in-memory engine: read the extract with pandas/numpy, build each case's cohort, count.
+
+The default for data that fit in memory, and the only engine that runs the
+``matched`` comparison. It keeps each case's :class:`~survival_invest.Cohort`
+(for notebooks and checks) beside the statistics.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from survival_invest.cohort import Cohort, build_cohort, spell_status
+from survival_invest.config import Portfolio
+from survival_invest.io import read_classification, read_memberships, read_spells
+from survival_invest.io.periods import RunClock
+from survival_invest.stats import CaseStatistics, case_statistics
+
+__all__ = ["EngineRun", "memory_statistics"]
+
+
+@dataclass
+class EngineRun:
+    """What an engine produced for a portfolio.
+
+    Attributes
+    ----------
+    engine : str
+        The engine that ran (``memory``, ``duckdb`` or ``spark``).
+    statistics : dict
+        Case id -> :class:`~survival_invest.stats.CaseStatistics` of every survival case.
+    input_rows : dict
+        Rows read per input (and rows removed from the spells, by reason).
+    cohorts : dict
+        Case id -> :class:`~survival_invest.Cohort` (in-memory engine only).
+    """
+
+    engine: str
+    statistics: dict[str, CaseStatistics]
+    input_rows: dict[str, int]
+    cohorts: dict[str, Cohort] = field(default_factory=dict)
+
+
+def memory_statistics(config: Portfolio, clock: RunClock) -> EngineRun:
+    """Every survival case's cohort and statistics, in memory.
+
+    The extract is read and classified once (``spell_status``) and shared by
+    all cases.
+
+    Parameters
+    ----------
+    config : Portfolio
+    clock : RunClock
+        The run's as-of month, data lag and cut-off.
+
+    Returns
+    -------
+    EngineRun
+    """
+    spells = read_spells(config.data.spells, format=config.data.spells_format)
+    members = read_memberships(config.data.memberships)
+    classification = read_classification(config.data.classification)
+    status = spell_status(spells, classification, members.attrs["frequency"])  # classify once for all cases
+    stats, cohorts = {}, {}
+    for case in config.cases:  # a handful of cases; each is vectorised inside
+        if case.method != "survival":
+            continue
+        cohort = build_cohort(
+            spells,
+            members,
+            case_id=case.id,
+            as_of=clock.as_of,
+            data_lag=clock.data_lag,
+            durable_exit=case.durable_exit,
+            classification=classification,
+            comparison=case.comparison,
+            curve=case.curve,
+            status=status,
+        )
+        cohorts[case.id] = cohort
+        stats[case.id] = case_statistics(cohort, source_frequency=status.source_frequency)
+    rows = {"spells": len(spells.frame), "memberships": len(members)}
+    for reason, n in zip(spells.excluded["reason"], spells.excluded["rows"], strict=True):
+        rows[f"spells_removed_{reason}"] = int(n)
+    return EngineRun("memory", stats, rows, cohorts)

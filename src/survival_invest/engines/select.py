@@ -1,0 +1,176 @@
+"""Choosing an engine and running it: the statistics of every survival case of a portfolio.
+
+The choice, in order: the ``engine`` argument (``run --engine``), else the
+environment variable ``SURVIVAL_INVEST_ENGINE``, else ``[engine] name`` of the
+configuration. ``auto`` resolves to ``memory`` when a survival case uses the
+``matched`` comparison (only the in-memory engine matches sequentially; the
+reason is returned and logged, with a warning when the extract is above the
+size threshold), else to ``duckdb`` when long spells on disk exceed
+``auto_threshold_mb``, else to ``memory``. An explicit ``duckdb`` or ``spark``
+with a ``matched`` case is a :class:`~survival_invest.config.ConfigError`
+raised before any extract is scanned.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from survival_invest.choices import ENGINES, EngineName
+from survival_invest.config import ConfigError, Portfolio
+from survival_invest.config.sections import engine_conflict_message, sql_engine_conflicts
+from survival_invest.engines.aggregates import CaseSpec, SqlBackend, sql_aggregates
+from survival_invest.engines.memory import EngineRun, memory_statistics
+from survival_invest.io import read_classification, read_memberships
+from survival_invest.io.periods import RunClock
+from survival_invest.stats import assemble
+
+__all__ = ["EngineChoice", "EngineRun", "choose_engine", "engine_choice", "portfolio_statistics", "spells_size_mb"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EngineChoice:
+    """The engine a run will use and why (for ``validate``, the log and ``run.json``)."""
+
+    name: EngineName
+    reason: str
+
+
+def spells_size_mb(path: Path) -> float:
+    """Size on disk of the spells extract (a file, or every file under a folder), in MB (10^6 bytes)."""
+    p = Path(path)
+    files = [q for q in p.rglob("*") if q.is_file()] if p.is_dir() else [p]
+    return sum(q.stat().st_size for q in files if q.exists()) / 1e6
+
+
+def _requested(config: Portfolio, engine: str | None) -> tuple[str, str]:
+    if engine:
+        return engine, "the engine argument"
+    env = os.environ.get("SURVIVAL_INVEST_ENGINE")
+    if env:
+        return env, "SURVIVAL_INVEST_ENGINE"
+    return config.engine.name, f"{config.source}: [engine], key 'name'"
+
+
+def engine_choice(config: Portfolio, engine: str | None = None) -> EngineChoice:
+    """Resolve the engine (rules in the module docstring) without reading any extract.
+
+    Parameters
+    ----------
+    config : Portfolio
+    engine : str, optional
+        ``auto``, ``memory``, ``duckdb`` or ``spark``; overrides the environment and the configuration.
+
+    Returns
+    -------
+    EngineChoice
+
+    Raises
+    ------
+    ConfigError
+        An unknown engine name, or ``duckdb``/``spark`` for a portfolio with a ``matched`` case.
+    """
+    name, where = _requested(config, engine)
+    if name not in ENGINES:
+        raise ConfigError(
+            f"engine must be one of {list(ENGINES)}; got {name!r} (argument, SURVIVAL_INVEST_ENGINE or "
+            f"[engine] name in {config.source})."
+        )
+    conflicts = sql_engine_conflicts(config.cases)
+    if name in ("duckdb", "spark"):
+        if conflicts:
+            raise ConfigError(engine_conflict_message(name, conflicts, where))
+        return EngineChoice(name, f"chosen by {where}")
+    if name == "memory":
+        return EngineChoice("memory", f"chosen by {where}")
+    long = config.data.spells_format == "long"
+    size = spells_size_mb(config.data.spells) if long else 0.0
+    threshold = config.engine.auto_threshold_mb
+    if conflicts:
+        cases = ", ".join(repr(c) for c in conflicts)
+        reason = f"auto: case {cases} uses comparison 'matched', which only the in-memory engine runs"
+        if size > threshold:
+            reason += f"; the spells take {size:,.0f} MB on disk (above {threshold:,.0f} MB): they must fit in memory"
+            log.warning("engine %s", reason)
+        return EngineChoice("memory", reason)
+    if long and size > threshold:
+        return EngineChoice("duckdb", f"auto: the spells take {size:,.0f} MB on disk, above {threshold:,.0f} MB")
+    what = (
+        "DREAM wide spells are read in memory" if not long else f"{size:,.0f} MB of spells, within {threshold:,.0f} MB"
+    )
+    return EngineChoice("memory", f"auto: {what}")
+
+
+def choose_engine(config: Portfolio, engine: str | None = None) -> EngineName:
+    """The name of the engine to run (:func:`engine_choice` without the reason)."""
+    return engine_choice(config, engine).name
+
+
+def portfolio_statistics(config: Portfolio, as_of: str | int | RunClock, engine: str | None = None) -> EngineRun:
+    """The sufficient statistics of every survival case of ``config``.
+
+    Parameters
+    ----------
+    config : Portfolio
+    as_of : str, int or RunClock
+        The run's month; a label or period number is parsed once here with the
+        configuration's data lag.
+    engine : str, optional
+        See :func:`engine_choice`.
+
+    Returns
+    -------
+    EngineRun
+    """
+    clock = RunClock.parse(as_of, config.run.data_lag, "month")
+    choice = engine_choice(config, engine)
+    log.info("engine %s (%s)", choice.name, choice.reason)
+    cases = [c for c in config.cases if c.method == "survival"]
+    if not cases:
+        return EngineRun(choice.name, {}, {})
+    if choice.name == "memory":
+        return memory_statistics(config, clock)
+    if config.data.spells_format != "long":
+        raise ConfigError(
+            f"{config.source}: engine {choice.name!r} reads long spells (person_id, period, benefit) as Parquet "
+            'or CSV; convert the DREAM wide file once (docs/scaling.md) or use engine = "memory".'
+        )
+    classification = read_classification(config.data.classification)
+    specs = [CaseSpec(c.id, c.comparison, c.durable_exit) for c in cases]
+    backend = _backend(choice.name, config)
+    try:
+        # memberships passed unnamed: sql_aggregates frees them once the engine holds its members table
+        agg, facts = sql_aggregates(
+            backend,
+            source=str(config.data.spells),
+            memberships=read_memberships(config.data.memberships),
+            classification=classification,
+            cases=specs,
+            clock=clock,
+        )
+    finally:
+        backend.close()
+    stats = assemble(agg, weekly_units=facts["weekly_units"], week_factor=facts["week_factor"])
+    rows = {"spells": facts["spells_rows"], "memberships": facts["memberships_rows"]}
+    return EngineRun(choice.name, stats, rows)
+
+
+def _backend(name: str, config: Portfolio) -> SqlBackend:
+    e = config.engine
+    if name == "duckdb":
+        # DuckDB and PySpark are imported only when their engine runs (each costs a second or more)
+        from survival_invest.engines.duckdb_engine import DuckDBBackend, DuckDBSettings
+
+        return DuckDBBackend(
+            config.data.spells,
+            DuckDBSettings(e.memory_limit, e.threads, None if e.temp_directory is None else str(e.temp_directory)),
+        )
+    try:
+        from survival_invest.engines.spark_engine import SparkBackend
+    except ImportError as exc:  # pragma: no cover - depends on the installation
+        raise ConfigError("engine 'spark' needs PySpark: pip install 'survival-invest[spark]'.") from exc
+    return SparkBackend(config.data.spells, master=e.spark_master, conf=e.spark_conf)

@@ -109,6 +109,8 @@ class CaseConfig:
 
 @dataclass(frozen=True)
 class RunConfig:
+    """``[run]``: the price level and index, data lag (months), the suppression limit and the report's language."""
+
     price_level: int
     price_index: Mapping[int, float]
     data_lag: int = 2
@@ -118,6 +120,8 @@ class RunConfig:
 
 @dataclass(frozen=True)
 class DataConfig:
+    """``[data]``: where the extracts are (absolute paths) and the spells file's layout."""
+
     spells: Path
     memberships: Path
     spells_format: SpellsFormat = "long"
@@ -175,6 +179,7 @@ class Portfolio:
     engine: EngineConfig = field(default_factory=EngineConfig)
 
     def case(self, case_id: str) -> CaseConfig:
+        """The case with this id (a :class:`ConfigError` listing the ids when there is none)."""
         for c in self.cases:
             if c.id == str(case_id):
                 return c

@@ -49,7 +49,23 @@ class TableReader:
         integer: bool = False,
         default: Any = ...,
     ) -> Any:
-        """A number within ``lo .. hi`` (a whole number with ``integer``); ``default`` when absent, else required."""
+        """A number within ``lo .. hi`` (a whole number with ``integer``); ``default`` when absent, else required.
+
+        Parameters
+        ----------
+        table : mapping
+        key : str
+        lo, hi : float, optional
+            Inclusive bounds.
+        integer : bool
+            Require a whole number (a TOML integer).
+        default : optional
+            The value when the key is absent; without it the key is required.
+
+        Returns
+        -------
+        int or float (or ``default``)
+        """
         if key not in table:
             if default is ...:
                 raise self.error(key, "missing")
@@ -89,7 +105,21 @@ class TableReader:
     def numbers(
         self, table: Mapping[str, Any], key: str, n: int | None = None, *, required: bool = True
     ) -> tuple[float, ...]:
-        """A list of numbers (``n`` of them when given: one per year); ``()`` when absent and not required."""
+        """A list of numbers (``n`` of them when given: one per year); ``()`` when absent and not required.
+
+        Parameters
+        ----------
+        table : mapping
+        key : str
+        n : int, optional
+            The number of values required (the case's years).
+        required : bool
+            Whether a missing key is an error.
+
+        Returns
+        -------
+        tuple of float
+        """
         if key not in table:
             if required:
                 raise self.error(key, "missing")

@@ -147,7 +147,21 @@ def targets_section(source: Path, t: Any) -> Targets:
 
 
 def engine_section(source: Path, raw: Any, base: Path) -> EngineConfig:
-    """``[engine]``: engine name, the auto threshold, DuckDB and Spark settings."""
+    """``[engine]``: engine name, the auto threshold, DuckDB and Spark settings.
+
+    Parameters
+    ----------
+    source : Path
+        The configuration file, for messages.
+    raw : table
+        The ``[engine]`` table (``{}`` when absent).
+    base : Path
+        The configuration's folder (base of a relative ``temp_directory``).
+
+    Returns
+    -------
+    EngineConfig
+    """
     ctx = TableReader(source, "[engine]")
     if not isinstance(raw, dict):
         raise ctx.error("engine", "expected a table")

@@ -34,7 +34,7 @@ class DuckDBSettings:
 
 
 class DuckDBBackend:
-    """A DuckDB connection with the extract as the view ``spells`` (see :class:`~._common.SqlBackend`)."""
+    """A DuckDB connection with the extract as the view ``spells`` (see :class:`~survival_invest.engines.aggregates.SqlBackend`)."""
 
     name = "duckdb"
 
@@ -63,6 +63,7 @@ class DuckDBBackend:
             )
 
     def id_kind(self) -> str:
+        """``"integer"`` or ``"string"``: the type of the extract's person_id column."""
         rows = self._run(
             "SELECT data_type FROM information_schema.columns WHERE table_name = 'spells' AND column_name = 'person_id'"
         )
@@ -70,6 +71,7 @@ class DuckDBBackend:
         return "integer" if t and any(k in str(t[0]).upper() for k in ("INT",)) else "string"
 
     def register(self, name: str, frame: pd.DataFrame) -> None:
+        """Make a pandas DataFrame available to queries as the table ``name``."""
         self.con.register(f"_{name}_df", frame)
         self._run(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM _{name}_df")
         self.con.unregister(f"_{name}_df")
@@ -79,12 +81,15 @@ class DuckDBBackend:
         return self.con.execute(sql).fetchall()
 
     def query(self, sql: str) -> pd.DataFrame:
+        """Run a query and return its (small) result as a DataFrame."""
         return self.con.execute(sql).df()
 
     def materialise(self, name: str, sql: str) -> None:
+        """Run a query into the table ``name``, kept by the engine for later queries."""
         self._run(f"CREATE OR REPLACE TABLE {name} AS {sql}")
 
     def close(self) -> None:
+        """Release the engine's tables and connection (and temporary files)."""
         self.con.close()
         if self._tmp is not None:
             self._tmp.cleanup()

@@ -62,7 +62,7 @@ def spark_session(
 
 
 class SparkBackend:
-    """A Spark session with the extract as the temporary view ``spells`` (see :class:`~._common.SqlBackend`)."""
+    """A Spark session with the extract as the temporary view ``spells`` (see :class:`~survival_invest.engines.aggregates.SqlBackend`)."""
 
     name = "spark"
 
@@ -83,10 +83,12 @@ class SparkBackend:
         df.select("person_id", "period", "benefit").createOrReplaceTempView("spells")
 
     def id_kind(self) -> str:
+        """``"integer"`` or ``"string"``: the type of the extract's person_id column."""
         dtype = dict(self.spark.table("spells").dtypes)["person_id"]
         return "integer" if dtype in ("int", "bigint", "smallint", "tinyint") else "string"
 
     def register(self, name: str, frame: pd.DataFrame) -> None:
+        """Make a pandas DataFrame available to queries as the table ``name``."""
         f = frame.copy()
         for c in f.columns:
             if str(f[c].dtype) == "Int64":  # nullable ints: Spark wants objects or plain ints
@@ -95,15 +97,18 @@ class SparkBackend:
         df.createOrReplaceTempView(name)
 
     def query(self, sql: str) -> pd.DataFrame:
+        """Run a query and return its (small) result as a DataFrame."""
         return self.spark.sql(sql).toPandas()
 
     def materialise(self, name: str, sql: str) -> None:
+        """Run a query into the table ``name``, kept by the engine for later queries."""
         df = self.spark.sql(sql).persist()
         df.count()  # compute once; later queries read the cached result
         df.createOrReplaceTempView(name)
         self._cached.append(name)
 
     def close(self) -> None:
+        """Release the engine's tables and connection (and temporary files)."""
         for name in self._cached:
             self.spark.catalog.uncacheTable(name) if self.spark.catalog.tableExists(name) else None
             self.spark.catalog.dropTempView(name)

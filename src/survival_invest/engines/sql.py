@@ -47,6 +47,21 @@ def status_sql(*, rollup: bool, month_rule: str, lo: int, hi: int) -> str:
     """Per person and analysis period: on (0/1), censor (0/1), units, code_id, dup rows.
 
     Only persons in ``members`` and periods in ``[lo, hi]`` are read.
+
+    Parameters
+    ----------
+    rollup : bool
+        Weekly spells rolled up to months (the week's month is its Thursday's).
+    month_rule : {"any", "majority", "all"}
+        When a rolled-up month is on support: any week, at least half of its
+        weeks, or all of them.
+    lo, hi : int
+        The first and last analysis period read.
+
+    Returns
+    -------
+    str
+        A SQL query text (``WITH``-able) over ``spells``, ``pmap``, ``codes`` and ``members``.
     """
     base = f"""
         SELECT s.person_id AS person_id, p.src_period AS src_period, p.period AS period, p.wim AS wim,
@@ -87,6 +102,20 @@ def member_sql(*, status: str, cutoff: int, lookback: int, reset: int) -> str:
     hash partitioning on ``person_id`` of the join before it and saves a
     shuffle of every joined row (a partitioning on a subset of the keys
     satisfies the clustering); DuckDB is indifferent.
+
+    Parameters
+    ----------
+    status : str
+        The status query (:func:`status_sql`).
+    cutoff : int
+        The last complete period.
+    lookback, reset : int
+        The prior-duration clock (:func:`survival_invest.cohort.rules.lookback_reset`).
+
+    Returns
+    -------
+    str
+        A SQL query text.
     """
     return f"""
     WITH j AS (

@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test demo bench clean synthetic browser
+.PHONY: test demo bench clean synthetic browser lint fmt
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,19 @@ browser:
 	    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium is missing: install the distribution's chromium package (the HTML report test needs it)" >&2; fi; }
 
-test: $(STAMP) browser
+# The checks CI runs before the tests: formatting, lint rules and types (settings in pyproject.toml).
+LINTED := src tests benchmarks notebooks
+lint: $(STAMP)
+	$(BIN)/ruff format --check $(LINTED)
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/mypy
+
+# Format and apply the safe lint fixes (review the diff before committing).
+fmt: $(STAMP)
+	$(BIN)/ruff format $(LINTED)
+	$(BIN)/ruff check --fix $(LINTED)
+
+test: lint browser
 	$(BIN)/python -m pytest
 
 demo: $(STAMP)

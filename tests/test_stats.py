@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import survival_invest as si
 from survival_invest.config import load_config
-from survival_invest.economics.savings import realised_savings, support_week
+from survival_invest.economics import realised_savings, support_week
 from survival_invest.estimate import kaplan_meier, kaplan_meier_by, kaplan_meier_from_counts
 from survival_invest.stats import AGGREGATE_COLUMNS, case_statistics, cohort_aggregates
 
@@ -120,7 +120,7 @@ def test_realised_savings_from_statistics_equal_the_per_person_sum(cohorts) -> N
     saved = s_c[t] - observed
     prior = np.rint(part["prior_weeks"].to_numpy() / (52 / 12)).astype(np.int64)
     weeks = support_week(prior[owner], t, 52 / 12)
-    from survival_invest.economics.savings import refusion_share
+    from survival_invest.economics import refusion_share
 
     kr = saved * case.cost_for("kontanthjaelp") / 12 * (1 - refusion_share(weeks, CONFIG.refusion.bands))
     year = (part["entry"].to_numpy()[owner] + t) // 12

@@ -1,36 +1,52 @@
 """From curves to kroner: prices, refusion, realised and forecast savings, and their uncertainty.
 
-Definitions, the tail assumption and the variance formula:
-:mod:`survival_invest.economics.savings`; the person bootstrap:
-:mod:`survival_invest.economics.uncertainty`.
+* :mod:`~survival_invest.economics.prices`: price level, cost per benefit group, refusion staircase;
+* :mod:`~survival_invest.economics.savings`: realised savings, the tail assumption and the variance formula;
+* :mod:`~survival_invest.economics.forecast`: the inflow and the curve-based forecast;
+* :mod:`~survival_invest.economics.uncertainty`: the person bootstrap (its replicate design in
+  :mod:`~survival_invest.economics.replicates`).
 """
 
-from survival_invest.economics.savings import (
-    YearFigures,
-    convert_price,
-    curve_variance,
+from survival_invest.economics.forecast import (
+    GridCurves,
+    case_forecast,
+    curves_on_grid,
+    entrant_prices,
     forecast_savings,
     forecast_weights,
+    inflow,
+)
+from survival_invest.economics.prices import (
+    WEEKS_PER_MONTH,
+    convert_price,
     month_prices,
     monthly_costs,
-    occupancy_on_grid,
+    net_factors,
     price_factor,
-    realised_savings,
     refusion_share,
     support_week,
 )
-from survival_invest.economics.uncertainty import SavingsBootstrap, bootstrap_savings, savings_replicates
+from survival_invest.economics.savings import YearFigures, curve_variance, occupancy_on_grid, realised_savings
+from survival_invest.economics.uncertainty import MEASURES, SavingsBootstrap, bootstrap_savings, savings_replicates
 
 __all__ = [
+    "MEASURES",
+    "WEEKS_PER_MONTH",
+    "GridCurves",
     "SavingsBootstrap",
     "YearFigures",
     "bootstrap_savings",
+    "case_forecast",
     "convert_price",
     "curve_variance",
+    "curves_on_grid",
+    "entrant_prices",
     "forecast_savings",
     "forecast_weights",
+    "inflow",
     "month_prices",
     "monthly_costs",
+    "net_factors",
     "occupancy_on_grid",
     "price_factor",
     "realised_savings",

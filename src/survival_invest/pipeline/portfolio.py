@@ -30,16 +30,13 @@ import pandas as pd
 
 from survival_invest.cohort.build import Cohort
 from survival_invest.config import CaseConfig, Portfolio, load_config
-from survival_invest.economics.savings import (
-    YearFigures,
-    forecast_savings,
-    monthly_costs,
-    occupancy_on_grid,
-    realised_savings,
-)
-from survival_invest.io.periods import parse_as_of
+from survival_invest.economics.forecast import case_forecast
+from survival_invest.economics.savings import YearFigures, realised_savings
+from survival_invest.engines import portfolio_statistics
+from survival_invest.errors import CohortError, InputError
+from survival_invest.io.periods import RunClock
 from survival_invest.io.readers import read_finance
-from survival_invest.stats import CaseStatistics, case_statistics
+from survival_invest.stats import CaseStatistics, as_statistics
 
 __all__ = ["RESULT_COLUMNS", "PortfolioRun", "budget_results", "case_results", "run_portfolio", "run_portfolio_full"]
 
@@ -47,10 +44,19 @@ log = logging.getLogger(__name__)
 
 RESULT_COLUMNS = ["case_id", "year", "measure", "kind", "value", "lower", "upper", "unit"]
 
+#: The order of measures and kinds in the results table (within case and year).
+_MEASURE_ORDER = {"investment": 0, "savings": 1, "net": 2, "saved_fte": 3, "refusion_part": 4}
+_KIND_ORDER = {"budget": 0, "realised": 1, "forecast": 2}
+
+Row = dict[str, object]
+
 
 @dataclass(frozen=True)
 class PortfolioRun:
-    """Everything one run produced: the long table plus the statistics (and, in memory, cohorts) behind it."""
+    """Everything one run produced: the long table plus the statistics (and, in memory, cohorts) behind it.
+
+    ``as_of`` and ``cutoff`` are month numbers; :attr:`clock` is the run clock they came from.
+    """
 
     results: pd.DataFrame
     statistics: dict[str, CaseStatistics]
@@ -60,75 +66,95 @@ class PortfolioRun:
     engine: str = "memory"
     cohorts: dict[str, Cohort] = field(default_factory=dict)
 
-
-def _inflow(stats: CaseStatistics, case: CaseConfig, cutoff: int) -> pd.Series:
-    """Participants entering per month: realised up to the cut-off, planned (config) after it."""
-    realised = stats.entrants.groupby("entry")["n"].sum().astype(float)
-    planned = {}
-    for step in case.planned_inflow:
-        start, end = parse_as_of(step.start, "month"), parse_as_of(step.end, "month")
-        for m in range(max(start, cutoff + 1), end + 1):  # months of a plan, not persons
-            planned[m] = planned.get(m, 0.0) + step.per_month
-    return pd.concat([realised, pd.Series(planned, dtype=float)]).groupby(level=0).sum().sort_index()
+    @property
+    def clock(self) -> RunClock:
+        """The run clock: as-of month and data lag (``as_of - cutoff``), by month."""
+        return RunClock(self.as_of, self.as_of - self.cutoff, "month")
 
 
-def _curves_on_grid(stats: CaseStatistics, case: CaseConfig):
-    """S and Greenwood V (or occupancy shares and their unit variance) at t = 0 .. horizon-1."""
-    grid = np.arange(case.horizon)
-    if case.curve == "occupancy":
-        occ = occupancy_on_grid(stats, case.horizon)
-        unit = occ["comparison"][1] + occ["intervention"][1]
-        return occ["comparison"][0], None, occ["intervention"][0], None, unit
-    curves = stats.curves()
-    s = curves.survival_at(grid)
-    v = curves.greenwood_at(grid)
-    ic = list(curves.labels).index("comparison")
-    ii = list(curves.labels).index("intervention")
-    return s[ic], v[ic], s[ii], v[ii], None
+def _row(
+    case_id: str, year: int, measure: str, kind: str, value: float, lower: float = np.nan, upper: float = np.nan
+) -> Row:
+    """One results row; kroner rows (every measure but ``saved_fte``) are in million kroner."""
+    unit = "fte" if measure == "saved_fte" else "mio_kr"
+    return dict(
+        case_id=case_id, year=year, measure=measure, kind=kind, value=value, lower=lower, upper=upper, unit=unit
+    )
 
 
-def _rows(case_id: str, figures: YearFigures, kind: str, years: tuple[int, ...]) -> list[dict]:
+def _rows(case_id: str, figures: YearFigures, kind: str, years: tuple[int, ...]) -> list[Row]:
+    """Saved full-time persons, savings and refusion part of ``figures`` in ``years`` (kroner negated, in mio.)."""
     f = figures.with_limits()
     f = f[f["year"].isin(years)]
     rows = []
-    for r in f.itertuples(index=False):  # a few years per case
+    for r in f.to_dict("records"):  # a few years per case
+        y = int(r["year"])
+        rows.append(_row(case_id, y, "saved_fte", kind, r["saved_fte"], r["saved_fte_lower"], r["saved_fte_upper"]))
         rows.append(
-            dict(
-                case_id=case_id,
-                year=int(r.year),
-                measure="saved_fte",
-                kind=kind,
-                value=r.saved_fte,
-                lower=r.saved_fte_lower,
-                upper=r.saved_fte_upper,
-                unit="fte",
+            _row(
+                case_id,
+                y,
+                "savings",
+                kind,
+                -r["savings_kr"] / 1e6,
+                -r["savings_kr_upper"] / 1e6,
+                -r["savings_kr_lower"] / 1e6,
             )
         )
         rows.append(
-            dict(
-                case_id=case_id,
-                year=int(r.year),
-                measure="savings",
-                kind=kind,
-                value=-r.savings_kr / 1e6,
-                lower=-r.savings_kr_upper / 1e6,
-                upper=-r.savings_kr_lower / 1e6,
-                unit="mio_kr",
-            )
-        )
-        rows.append(
-            dict(
-                case_id=case_id,
-                year=int(r.year),
-                measure="refusion_part",
-                kind=kind,
-                value=-r.refusion_part_kr / 1e6,
-                lower=-r.refusion_part_kr_upper / 1e6,
-                upper=-r.refusion_part_kr_lower / 1e6,
-                unit="mio_kr",
+            _row(
+                case_id,
+                y,
+                "refusion_part",
+                kind,
+                -r["refusion_part_kr"] / 1e6,
+                -r["refusion_part_kr_upper"] / 1e6,
+                -r["refusion_part_kr_lower"] / 1e6,
             )
         )
     return rows
+
+
+def _investment_rows(case: CaseConfig, finance: pd.DataFrame | None) -> list[Row]:
+    """Realised investment (finance extract, the case's years) and the forecast's (the budget's)."""
+    rows = []
+    if finance is not None:
+        fin = finance[finance["case_id"] == case.id]
+        for r in fin.to_dict("records"):
+            if r["year"] in case.years:
+                rows.append(_row(case.id, int(r["year"]), "investment", "realised", r["investment_mkr"]))
+    for y, inv in zip(case.years, case.budget_investment, strict=True):
+        rows.append(_row(case.id, y, "investment", "forecast", inv))
+    return rows
+
+
+def _count_rows(case: CaseConfig, cut_year: int) -> list[Row]:
+    """Savings of a count case: placements x saving per placement (forecast: planned; realised: to the cut-off)."""
+    spp = case.saving_per_placement or 0.0
+    rows = [_row(case.id, y, "savings", "forecast", -n * spp) for y, n in zip(case.years, case.placements, strict=True)]
+    for y, n in zip(case.years, case.realised_placements, strict=False):
+        if y <= cut_year:
+            rows.append(_row(case.id, y, "savings", "realised", -n * spp))
+    return rows
+
+
+def _survival_rows(
+    case: CaseConfig, config: Portfolio, statistics: CaseStatistics | Cohort | None, cutoff: int, alpha: float
+) -> list[Row]:
+    """Realised (years to the cut-off's) and forecast figures of a survival case."""
+    if statistics is None:
+        raise CohortError(
+            f"case {case.id!r} is a survival case (method 'survival') but no statistics were given: pass "
+            "statistics= the case's CaseStatistics (survival_invest.engines.portfolio_statistics) or its Cohort "
+            "(build_cohort), or set method = 'count' for a case followed by counting placements."
+        )
+    stats = as_statistics(statistics)
+    idx, lvl = config.run.price_index, config.run.price_level
+    real = realised_savings(stats, case, price_index=idx, price_level=lvl, refusion=config.refusion, alpha=alpha)
+    cut_year = cutoff // 12
+    rows = _rows(case.id, real, "realised", tuple(y for y in case.years if y <= cut_year))
+    fc = case_forecast(stats, case, config, cutoff=cutoff, alpha=alpha)
+    return rows + _rows(case.id, fc, "forecast", case.years)
 
 
 def case_results(
@@ -137,128 +163,60 @@ def case_results(
     *,
     statistics: CaseStatistics | Cohort | None,
     finance: pd.DataFrame | None,
-    cutoff: int,
+    cutoff: int | None = None,
+    clock: RunClock | None = None,
     alpha: float = 0.05,
 ) -> pd.DataFrame:
-    """The long results rows of one case (see the module docstring)."""
-    rows: list[dict] = _budget_rows(case)
-    if finance is not None:
-        fin = finance[finance["case_id"] == case.id]
-        for r in fin.itertuples(index=False):
-            if r.year in case.years:
-                rows.append(
-                    dict(
-                        case_id=case.id,
-                        year=int(r.year),
-                        measure="investment",
-                        kind="realised",
-                        value=r.investment_mkr,
-                        lower=np.nan,
-                        upper=np.nan,
-                        unit="mio_kr",
-                    )
-                )
-    for y, inv in zip(case.years, case.budget_investment, strict=True):
-        rows.append(
-            dict(
-                case_id=case.id,
-                year=y,
-                measure="investment",
-                kind="forecast",
-                value=inv,
-                lower=np.nan,
-                upper=np.nan,
-                unit="mio_kr",
-            )
-        )
-    cut_year = cutoff // 12
+    """The long results rows of one case (see the module docstring).
+
+    Parameters
+    ----------
+    case : CaseConfig
+    config : Portfolio
+        Price index, price level and refusion of the run.
+    statistics : CaseStatistics, Cohort or None
+        The case's statistics (or cohort); None only for a count case.
+    finance : DataFrame or None
+        The finance extract (``case_id, year, investment_mkr``).
+    cutoff : int, optional
+        The data cut-off (month number); kept for callers from before the run clock.
+    clock : RunClock, optional
+        The run clock; its ``cutoff`` is used. Give ``clock`` or ``cutoff``.
+    alpha : float
+        1 - confidence level of the intervals.
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`RESULT_COLUMNS`, with ``net = investment + savings`` per kind and year.
+
+    Raises
+    ------
+    InputError
+        Neither or disagreeing ``clock`` and ``cutoff``.
+    CohortError
+        A survival case without statistics.
+    """
+    if clock is not None:
+        if cutoff is not None and cutoff != clock.cutoff:
+            raise InputError(f"case_results: cutoff={cutoff} disagrees with the clock's cut-off {clock.describe()}.")
+        cutoff = clock.cutoff
+    if cutoff is None:
+        raise InputError("case_results needs the run clock: pass clock= (RunClock.parse(as_of, data_lag)).")
+    rows = _budget_rows(case) + _investment_rows(case, finance)
     if case.method == "count":
-        spp = case.saving_per_placement or 0.0
-        for y, n in zip(case.years, case.placements, strict=True):
-            rows.append(
-                dict(
-                    case_id=case.id,
-                    year=y,
-                    measure="savings",
-                    kind="forecast",
-                    value=-n * spp,
-                    lower=np.nan,
-                    upper=np.nan,
-                    unit="mio_kr",
-                )
-            )
-        for y, n in zip(case.years, case.realised_placements, strict=False):
-            if y <= cut_year:
-                rows.append(
-                    dict(
-                        case_id=case.id,
-                        year=y,
-                        measure="savings",
-                        kind="realised",
-                        value=-n * spp,
-                        lower=np.nan,
-                        upper=np.nan,
-                        unit="mio_kr",
-                    )
-                )
+        rows += _count_rows(case, cutoff // 12)
     else:
-        assert statistics is not None
-        stats = statistics if isinstance(statistics, CaseStatistics) else case_statistics(statistics)
-        idx, lvl = config.run.price_index, config.run.price_level
-        real = realised_savings(stats, case, price_index=idx, price_level=lvl, refusion=config.refusion, alpha=alpha)
-        rows += _rows(case.id, real, "realised", tuple(y for y in case.years if y <= cut_year))
-        sc, vc, si_, vi, unit = _curves_on_grid(stats, case)
-        ent = stats.entrants
-        n_ent = ent["n"].to_numpy().astype(np.float64)
-        costs = monthly_costs(ent, case, idx, lvl)
-        total = float(n_ent.sum())
-        # entrants are priced at the participants' mean monthly cost and mean prior weeks
-        monthly_cost = float(costs @ n_ent) / total if total else case.cost_for(None) / 12.0
-        prior = float((ent["prior_periods"].to_numpy() * stats.week_factor) @ n_ent) / total if total else 0.0
-        fc = forecast_savings(
-            sc,
-            vc,
-            si_,
-            vi,
-            _inflow(stats, case, cutoff),
-            case.years,
-            monthly_cost=monthly_cost,
-            prior_weeks=prior,
-            refusion=config.refusion,
-            alpha=alpha,
-            unit_variance=unit,
-        )
-        rows += _rows(case.id, fc, "forecast", case.years)
+        rows += _survival_rows(case, config, statistics, cutoff, alpha)
     return _with_net(pd.DataFrame(rows, columns=RESULT_COLUMNS), case.id)
 
 
-def _budget_rows(case: CaseConfig) -> list[dict]:
+def _budget_rows(case: CaseConfig) -> list[Row]:
+    """The budget's investment and savings of every year of the case."""
     rows = []
     for y, inv, sav in zip(case.years, case.budget_investment, case.budget_savings, strict=True):
-        rows.append(
-            dict(
-                case_id=case.id,
-                year=y,
-                measure="investment",
-                kind="budget",
-                value=inv,
-                lower=np.nan,
-                upper=np.nan,
-                unit="mio_kr",
-            )
-        )
-        rows.append(
-            dict(
-                case_id=case.id,
-                year=y,
-                measure="savings",
-                kind="budget",
-                value=sav,
-                lower=np.nan,
-                upper=np.nan,
-                unit="mio_kr",
-            )
-        )
+        rows.append(_row(case.id, y, "investment", "budget", inv))
+        rows.append(_row(case.id, y, "savings", "budget", sav))
     return rows
 
 
@@ -298,7 +256,7 @@ def _with_net(out: pd.DataFrame, case_id: str) -> pd.DataFrame:
 
 
 def run_portfolio(
-    config: Portfolio | str, as_of: str | int, *, alpha: float = 0.05, engine: str | None = None
+    config: Portfolio | str, as_of: str | int | RunClock, *, alpha: float = 0.05, engine: str | None = None
 ) -> pd.DataFrame:
     """Run every case of the portfolio for the as-of month; return the long results table.
 
@@ -306,10 +264,13 @@ def run_portfolio(
     ----------
     config : Portfolio or path
         From :func:`survival_invest.load_config` (or the path of the TOML file).
-    as_of : str or int
-        The run's month (``YYYY-MM``); the data cut-off is ``as_of - data_lag``.
+    as_of : str, int or RunClock
+        The run's month (``YYYY-MM``, a month number, or a clock with the
+        config's data lag); the data cut-off is ``as_of - data_lag``.
     alpha : float
         1 - confidence level of the intervals (delta method from the curves).
+    engine : str, optional
+        ``memory``, ``duckdb``, ``spark`` or ``auto`` (default: the config's ``[engine]``).
 
     Returns
     -------
@@ -320,35 +281,50 @@ def run_portfolio(
 
 
 def run_portfolio_full(
-    config: Portfolio | str, as_of: str | int, *, alpha: float = 0.05, engine: str | None = None
+    config: Portfolio | str, as_of: str | int | RunClock, *, alpha: float = 0.05, engine: str | None = None
 ) -> PortfolioRun:
     """As :func:`run_portfolio`, also returning the statistics (and in-memory cohorts) behind the figures.
 
-    ``engine``: ``memory``, ``duckdb``, ``spark`` or ``auto`` (default: the
-    config's ``[engine]``; see :mod:`survival_invest.engines`). Every engine
-    gives the same figures.
-    """
-    from survival_invest.engines import portfolio_statistics
+    The as-of month is parsed once into a :class:`~survival_invest.io.periods.RunClock`
+    with the config's data lag, and that clock is passed to the engine and every case.
 
+    Parameters
+    ----------
+    config : Portfolio or path
+    as_of : str, int or RunClock
+    alpha : float
+    engine : str, optional
+        ``memory``, ``duckdb``, ``spark`` or ``auto`` (default: the config's
+        ``[engine]``; see :mod:`survival_invest.engines`). Every engine gives
+        the same figures.
+
+    Returns
+    -------
+    PortfolioRun
+    """
     if not isinstance(config, Portfolio):
         config = load_config(config)
-    as_of_p = parse_as_of(as_of, "month")
-    cutoff = as_of_p - config.run.data_lag
+    clock = RunClock.parse(as_of, config.run.data_lag, "month")
     finance = read_finance(config.data.finance) if config.data.finance else None
-    ran = portfolio_statistics(config, as_of_p, engine)
+    ran = portfolio_statistics(config, clock, engine)
     frames = []
     for case in config.cases:  # a handful of cases; each is vectorised inside
         stats = ran.statistics.get(case.id)
-        frames.append(case_results(case, config, statistics=stats, finance=finance, cutoff=cutoff, alpha=alpha))
+        frames.append(case_results(case, config, statistics=stats, finance=finance, clock=clock, alpha=alpha))
         log.info("case %s done (%s engine)", case.id, ran.engine)
-    results = pd.concat(frames, ignore_index=True)
-    order = {"investment": 0, "savings": 1, "net": 2, "saved_fte": 3, "refusion_part": 4}
-    kinds = {"budget": 0, "realised": 1, "forecast": 2}
-    results = results.sort_values(
-        ["case_id", "year", "measure", "kind"],
-        key=lambda s: s.map(order) if s.name == "measure" else (s.map(kinds) if s.name == "kind" else s),
-    ).reset_index(drop=True)
+    results = _in_order(pd.concat(frames, ignore_index=True))
     input_rows = dict(ran.input_rows)
     if finance is not None:
         input_rows["finance"] = len(finance)
-    return PortfolioRun(results, ran.statistics, as_of_p, cutoff, input_rows, ran.engine, ran.cohorts)
+    return PortfolioRun(results, ran.statistics, clock.as_of, clock.cutoff, input_rows, ran.engine, ran.cohorts)
+
+
+def _in_order(results: pd.DataFrame) -> pd.DataFrame:
+    """Rows sorted by case, year, measure (investment, savings, net, saved_fte, refusion_part) and kind."""
+
+    def key(s: pd.Series) -> pd.Series:
+        if s.name == "measure":
+            return s.map(_MEASURE_ORDER)
+        return s.map(_KIND_ORDER) if s.name == "kind" else s
+
+    return results.sort_values(["case_id", "year", "measure", "kind"], key=key).reset_index(drop=True)

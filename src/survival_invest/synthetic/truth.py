@@ -22,14 +22,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from survival_invest.cohort.build import Cohort
 from survival_invest.config import CaseConfig, Portfolio
-from survival_invest.economics.savings import month_prices
+from survival_invest.economics.prices import month_prices
+from survival_invest.stats import CaseStatistics, as_statistics
 from survival_invest.synthetic.extracts import CaseSpec
 
 __all__ = ["realised_truth"]
 
 
-def realised_truth(statistics, spec: CaseSpec, case: CaseConfig, config: Portfolio) -> pd.DataFrame:
+def realised_truth(statistics: CaseStatistics | Cohort, spec: CaseSpec, case: CaseConfig, config: Portfolio) -> pd.DataFrame:
     """True realised saved full-time persons and kroner per year of a simulated case.
 
     Parameters
@@ -48,9 +50,7 @@ def realised_truth(statistics, spec: CaseSpec, case: CaseConfig, config: Portfol
     DataFrame
         ``year, saved_fte, savings_kr, refusion_part_kr`` (kroner positive = saved).
     """
-    from survival_invest.economics.savings import _statistics
-
-    stats = _statistics(statistics)
+    stats = as_statistics(statistics)
     horizon = int(case.horizon)
     part = stats.participants
     part = part[(part["t"] < horizon) & (part["counted"] > 0)]

@@ -12,16 +12,27 @@ import pytest
 import survival_invest as si
 from survival_invest._arrays import ragged_arange
 from survival_invest.config import load_config
-from survival_invest.economics.savings import forecast_savings, forecast_weights, realised_savings
-from survival_invest.economics.uncertainty import MEASURES, _forecast_inputs, bootstrap_savings, savings_replicates
+from survival_invest.economics import (
+    MEASURES,
+    bootstrap_savings,
+    curves_on_grid,
+    entrant_prices,
+    forecast_savings,
+    forecast_weights,
+    realised_savings,
+    savings_replicates,
+)
+from survival_invest.economics import (
+    inflow as case_inflow,
+)
 from survival_invest.estimate.bootstrap import replicate_counts
 from survival_invest.io.periods import weeks_in_month
-from survival_invest.pipeline.portfolio import _curves_on_grid, run_portfolio
+from survival_invest.pipeline.portfolio import run_portfolio
 from survival_invest.stats import case_statistics
 from survival_invest.synthetic import NORDDJURS_CASES
 from survival_invest.synthetic.truth import realised_truth
 
-ROOT = Path(__file__).parents[1]
+ROOT = Path(__file__).parents[2]
 CONFIG = load_config(ROOT / "examples" / "norddjurs.toml")
 KW = dict(price_index=CONFIG.run.price_index, price_level=CONFIG.run.price_level, refusion=CONFIG.refusion)
 
@@ -61,7 +72,8 @@ def test_a_replicate_equals_the_figures_of_the_resampled_cohort(cohorts, case_id
     counts = replicate_counts(codes, 2, 2, np.random.default_rng(11))
     reps = savings_replicates(cohort, case, CONFIG, counts)
     stats0 = case_statistics(cohort)
-    inflow, cost, prior = _forecast_inputs(stats0, case, CONFIG, cohort.cutoff)
+    planned = case_inflow(stats0, case, cohort.cutoff)
+    cost, prior = entrant_prices(stats0, case, CONFIG.run.price_index, CONFIG.run.price_level)
     for b in range(2):
         resampled = _resampled(cohort, counts[b])
         # the resample really is a resample: same group sizes, other persons
@@ -73,13 +85,13 @@ def test_a_replicate_equals_the_figures_of_the_resampled_cohort(cohorts, case_id
         point = realised_savings(cohort, case, **KW).frame
         assert not np.allclose(mine["saved_fte"].to_numpy(), point["saved_fte"].to_numpy(), rtol=1e-3)
         # forecast: the resample's curves with the full sample's inflow and prices
-        sc, vc, s_i, vi, unit = _curves_on_grid(case_statistics(resampled), case)
+        sc, vc, s_i, vi, unit = curves_on_grid(case_statistics(resampled), case)
         fc = forecast_savings(
             sc,
             vc,
             s_i,
             vi,
-            inflow,
+            planned,
             case.years,
             monthly_cost=cost,
             prior_weeks=prior,

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import survival_invest as si
 from survival_invest.config import Refusion, load_config
-from survival_invest.economics.savings import (
+from survival_invest.economics import (
     convert_price,
     curve_variance,
     forecast_savings,
@@ -23,7 +23,7 @@ from survival_invest.economics.savings import (
 from survival_invest.pipeline.portfolio import run_portfolio
 from survival_invest.synthetic import NORDDJURS_CASES
 
-ROOT = Path(__file__).parents[1]
+ROOT = Path(__file__).parents[2]
 CONFIG = load_config(ROOT / "examples" / "norddjurs.toml")
 SETTINGS = settings(derandomize=True, max_examples=60, deadline=None)
 

@@ -1,0 +1,182 @@
+"""The in-memory engine's counting: a :class:`~survival_invest.Cohort` -> the aggregates of :mod:`survival_invest.stats`.
+
+:func:`counted_and_spell` is the one statement of the per-participant
+"counted" and "spell" lengths (the SQL engines state the same rule in SQL);
+the bootstrap of :mod:`survival_invest.economics.uncertainty` uses it too.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from survival_invest.cohort.build import Cohort
+from survival_invest.errors import InputError
+from survival_invest.io.periods import weeks_in_month
+from survival_invest.stats.tables import GROUPS, SUMMARY_ITEMS, CaseStatistics, assemble, normalise_aggregates
+
+__all__ = ["as_statistics", "case_statistics", "cohort_aggregates", "counted_and_spell"]
+
+
+def counted_and_spell(event: np.ndarray, duration: np.ndarray, followed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per participant: months *counted* by the first-exit realised savings, and of those the months *in spell*.
+
+    The rule (one place; the SQL engines state it in SQL, :mod:`survival_invest.engines.sql`)::
+
+        counted = followed                          if the first exit was observed (event)
+                = min(duration + 1, followed)       if censored
+        spell   = min(duration, counted)            if event
+                = counted                           if censored
+
+    After an observed exit every followed month counts (the participant is off
+    support, the comparison curve is what was saved); when censored, months up
+    to the last month known on support count, and all of them are in the first
+    spell. Durations and lengths are in periods from entry.
+
+    Parameters
+    ----------
+    event : ndarray of bool
+        Whether the person's first exit was observed.
+    duration : ndarray of int
+        Periods from entry to the first exit (or to censoring).
+    followed : ndarray of int
+        Periods observed from entry.
+
+    Returns
+    -------
+    (counted, spell) : tuple of ndarray of int
+    """
+    counted = np.where(event, followed, np.minimum(duration + 1, followed))
+    spell = np.where(event, np.minimum(duration, counted), counted)
+    return counted, spell
+
+
+def cohort_aggregates(cohort: Cohort, *, source_frequency: str | None = None) -> dict[str, pd.DataFrame]:
+    """The four aggregates of an in-memory :class:`~survival_invest.Cohort` (the in-memory engine).
+
+    Parameters
+    ----------
+    cohort : Cohort
+    source_frequency : {"month", "week"}, optional
+        Frequency of the spells the cohort was built from. Weekly spells
+        analysed by month count support in weeks; default: inferred (weekly
+        when a monthly cohort has fractional on-support shares).
+
+    Returns
+    -------
+    dict of str to DataFrame
+        ``survival``, ``lengths``, ``units`` and ``summary`` (module docstring), normalised.
+    """
+    p = cohort.persons
+    case = str(cohort.case_id)
+    weekly_units = _weekly_units(cohort, source_frequency)
+    week_factor = 1.0 if _source(cohort, source_frequency) == "week" else 52.0 / 12.0
+    group = p["group"].to_numpy().astype(str)
+    is_int = group == "intervention"
+    entry = p["entry"].to_numpy().astype(np.int64)
+    duration = p["duration"].to_numpy().astype(np.int64)
+    event = p["event"].to_numpy().astype(bool)
+    followed = p["followed"].to_numpy().astype(np.int64)
+    prior = np.rint(p["prior_weeks"].to_numpy(dtype=np.float64) / week_factor).astype(np.int64)
+    bg = p["benefit_group"].astype(object).where(p["benefit_group"].notna(), "").astype(str).to_numpy()
+    bg = np.where(is_int, bg, "")
+    prior = np.where(is_int, prior, -1)
+
+    survival = pd.DataFrame(
+        {
+            "case_id": case,
+            "group": group,
+            "t": duration,
+            "events": event.astype(np.int64),
+            "censored": (~event).astype(np.int64),
+        }
+    )
+    counted, spell = counted_and_spell(event, duration, followed)
+    base = pd.DataFrame({"case_id": case, "group": group, "entry": entry, "benefit_group": bg, "prior_periods": prior})
+    parts = [base.assign(kind="followed", length=followed, n=1)]
+    parts.append(base[is_int].assign(kind="counted", length=counted[is_int], n=1))
+    parts.append(base[is_int].assign(kind="spell", length=spell[is_int], n=1))
+    lengths = pd.concat(parts, ignore_index=True)
+    units_frame = _units_table(cohort, entry, is_int, bg, prior, weekly_units)
+    return normalise_aggregates(
+        {"survival": survival, "lengths": lengths, "units": units_frame, "summary": _summary_table(cohort)}
+    )
+
+
+def _units_table(
+    cohort: Cohort, entry: np.ndarray, is_int: np.ndarray, bg: np.ndarray, prior: np.ndarray, weekly_units: bool
+) -> pd.DataFrame:
+    """The ``units`` aggregate: support units per (group, calendar month, t, benefit group, prior periods)."""
+    case = str(cohort.case_id)
+    st = cohort.status
+    member = st["member"].to_numpy()
+    t = st["t"].to_numpy().astype(np.int64)
+    month = entry[member] + t
+    share = st["share"].to_numpy(dtype=np.float64)
+    units = np.rint(share * weeks_in_month(month)).astype(np.int64) if weekly_units else np.rint(share).astype(np.int64)
+    # person-period sized: aggregate on integer keys first, attach the labels to the (small) result
+    bg_codes, bg_labels = pd.factorize(bg)
+    cells = pd.DataFrame(
+        {
+            "g": is_int[member].astype(np.int8),
+            "month": month.astype(np.int32),
+            "t": t.astype(np.int32),
+            "bg": bg_codes[member].astype(np.int32),
+            "prior_periods": prior[member].astype(np.int32),
+            "units": units,
+        },
+        copy=False,
+    )
+    del member, t, month, share, units
+    cells = cells.groupby(["g", "month", "t", "bg", "prior_periods"], sort=False, as_index=False)[["units"]].sum()
+    return pd.DataFrame(
+        {
+            "case_id": case,
+            "group": np.where(cells["g"].to_numpy() == 1, "intervention", "comparison"),
+            "month": cells["month"].to_numpy(),
+            "t": cells["t"].to_numpy(),
+            "benefit_group": np.asarray(bg_labels, dtype=object)[cells["bg"].to_numpy()],
+            "prior_periods": cells["prior_periods"].to_numpy(),
+            "units": cells["units"].to_numpy(),
+        }
+    )
+
+
+def _summary_table(cohort: Cohort) -> pd.DataFrame:
+    """The ``summary`` aggregate: every item of :data:`SUMMARY_ITEMS` per group."""
+    case = str(cohort.case_id)
+    counts = cohort.summary.loc[list(SUMMARY_ITEMS), list(GROUPS)].to_numpy()
+    rows = []
+    for i, item in enumerate(SUMMARY_ITEMS):
+        for j, g in enumerate(GROUPS):
+            rows.append({"case_id": case, "group": g, "item": item, "n": int(counts[i, j])})
+    return pd.DataFrame(rows)
+
+
+def _source(cohort: Cohort, source_frequency: str | None) -> str:
+    if source_frequency is not None:
+        if source_frequency not in ("month", "week"):
+            raise InputError(f"source_frequency must be 'month' or 'week'; got {source_frequency!r}.")
+        return source_frequency
+    if cohort.frequency == "week":
+        return "week"
+    share = cohort.status["share"].to_numpy()
+    return "week" if np.any((share != 0.0) & (share != 1.0)) else "month"
+
+
+def _weekly_units(cohort: Cohort, source_frequency: str | None) -> bool:
+    return cohort.frequency == "month" and _source(cohort, source_frequency) == "week"
+
+
+def case_statistics(cohort: Cohort, *, source_frequency: str | None = None) -> CaseStatistics:
+    """The :class:`CaseStatistics` of one in-memory cohort (see :func:`cohort_aggregates`)."""
+    agg = cohort_aggregates(cohort, source_frequency=source_frequency)
+    src = _source(cohort, source_frequency)
+    return assemble(
+        agg, weekly_units=_weekly_units(cohort, source_frequency), week_factor=1.0 if src == "week" else 52.0 / 12.0
+    )[str(cohort.case_id)]
+
+
+def as_statistics(source: CaseStatistics | Cohort) -> CaseStatistics:
+    """``source`` itself when it is a :class:`CaseStatistics`, else :func:`case_statistics` of the cohort."""
+    return source if isinstance(source, CaseStatistics) else case_statistics(source)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -36,7 +37,8 @@ CREATE TABLE IF NOT EXISTS results (
 """
 
 
-def _connect(path: Path, read_only: bool = False):
+def _connect(path: Path, read_only: bool = False) -> Any:
+    """A DuckDB connection to the history file (the ``results`` table created unless read-only)."""
     import duckdb
 
     con = duckdb.connect(str(path), read_only=read_only)

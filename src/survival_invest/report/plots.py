@@ -1,19 +1,31 @@
-"""The case figure: both curves with bands, the area between them, persons at risk, the cut-off.
+"""The report's figures: a case's curves, the development of realised savings, and their PNG/SVG bytes.
 
-Small numbers are protected: each curve is drawn only while at least
-``min_persons`` persons are at risk (a point resting on fewer could identify
-people), and at-risk counts below the minimum are shown as ``<N``.
+The case figure shows both curves with bands, the area between them, persons
+at risk and the cut-off. Small numbers are protected: each curve is drawn only
+while at least ``min_persons`` persons are at risk (a point resting on fewer
+could identify people), and at-risk counts below the minimum are shown as
+``<N``. Labels and number formats come from :mod:`survival_invest.report.i18n`.
+matplotlib is imported inside the functions (importing the package does not
+import it).
 """
 
 from __future__ import annotations
 
+import io
+import textwrap
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
-from survival_invest.estimate import SurvivalCurve
+from survival_invest.choices import Language
+from survival_invest.estimate import AreaBetween, SurvivalCurve
+from survival_invest.report.i18n import decimal_text, format_count, has_decimal_comma, label
 
-__all__ = ["case_figure", "suppressed_until"]
+__all__ = ["case_figure", "decimal_comma_axis", "development_figure", "png_svg", "suppressed_until"]
+
+_COLORS = ("tab:blue", "tab:orange")
 
 
 def suppressed_until(curve: SurvivalCurve, min_persons: int) -> float:
@@ -32,57 +44,74 @@ def suppressed_until(curve: SurvivalCurve, min_persons: int) -> float:
     return float(last_ok) if first_bad.size else float(tab["time"].to_numpy()[-1])
 
 
-def case_figure(
-    comparison: SurvivalCurve,
-    intervention: SurvivalCurve,
-    *,
-    tau: float,
-    area: Any,
-    longest_follow_up: float,
-    cutoff_label: str,
-    min_persons: int,
-    language: str = "da",
-    title: str = "",
-) -> Any:
-    """Draw one case's curves; returns the matplotlib Figure (caller saves and closes it)."""
+def _pyplot() -> Any:
+    """matplotlib's pyplot on the non-interactive Agg backend."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    da = language == "da"
-    fig, ax = plt.subplots(figsize=(12, 6))
-    colors = ("tab:blue", "tab:orange")
+    return plt
+
+
+def png_svg(fig: Any) -> tuple[bytes, bytes]:
+    """The figure as PNG and SVG bytes (110 dpi, tight box); the figure is closed."""
+    plt = _pyplot()
+    out = []
+    for fmt in ("png", "svg"):
+        buf = io.BytesIO()
+        fig.savefig(buf, format=fmt, dpi=110, bbox_inches="tight")
+        out.append(buf.getvalue())
+    plt.close(fig)
+    return out[0], out[1]
+
+
+def decimal_comma_axis(ax: Any, language: Language, spec: str) -> None:
+    """Write the y tick labels as ``format(v, spec)`` with a decimal comma, for languages that use one."""
+    if not has_decimal_comma(language):
+        return
+    from matplotlib.ticker import FuncFormatter
+
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: decimal_text(format(v, spec), language)))
+
+
+def _draw_curves(ax: Any, curves: tuple[SurvivalCurve, SurvivalCurve], min_persons: int, language: Language) -> float:
+    """Step curves with their 95 % bands while enough persons are at risk; returns the last time drawn."""
     x_end = 0.0
-    for curve, color in zip((comparison, intervention), colors, strict=True):
+    for curve, color in zip(curves, _COLORS, strict=True):
         tab = curve.table
-        end = suppressed_until(curve, min_persons)
-        keep = tab["time"].to_numpy() <= end
+        keep = tab["time"].to_numpy() <= suppressed_until(curve, min_persons)
         t = np.concatenate([[0.0], tab["time"].to_numpy()[keep]])
         s = np.concatenate([[1.0], tab["survival"].to_numpy()[keep]])
         lo = np.concatenate([[1.0], tab["lower"].to_numpy()[keep]])
         up = np.concatenate([[1.0], tab["upper"].to_numpy()[keep]])
         ax.step(t, s, where="post", color=color, label=curve.label, linewidth=1.8)
-        ax.fill_between(
-            t,
-            lo,
-            up,
-            step="post",
-            color=color,
-            alpha=0.15,
-            linewidth=0,
-            label=(
-                f"95 % log-log-bånd ({curve.label.lower()})" if da else f"95 % log-log band ({curve.label.lower()})"
-            ),
-        )
+        band = label("figure_band", language, curve=curve.label.lower())
+        ax.fill_between(t, lo, up, step="post", color=color, alpha=0.15, linewidth=0, label=band)
         x_end = max(x_end, float(t[-1]))
-    # shade the area where both curves are drawn (and up to the horizon)
+    return x_end
+
+
+def _shade_area(
+    ax: Any,
+    curves: tuple[SurvivalCurve, SurvivalCurve],
+    tau: float,
+    area: AreaBetween,
+    *,
+    min_persons: int,
+    language: Language,
+) -> None:
+    """Hatch the area between the curves where both are drawn (and up to the horizon), its value in the legend."""
+    comparison, intervention = curves
     shade_end = min(float(tau), suppressed_until(comparison, min_persons), suppressed_until(intervention, min_persons))
     grid = np.arange(0, int(max(shade_end, 0)) + 1)
 
     def num(x: float) -> str:
-        return f"{x:.2f}".replace(".", ",") if da else f"{x:.2f}"
+        return decimal_text(f"{x:.2f}", language)
 
+    text = label(
+        "figure_area", language, tau=f"{tau:g}", value=num(area.value), lower=num(area.lower), upper=num(area.upper)
+    )
     ax.fill_between(
         grid,
         comparison.survival_at(grid),
@@ -92,67 +121,130 @@ def case_figure(
         edgecolor="tab:green",
         hatch="///",
         linewidth=0,
-        label=(
-            f"areal til {tau:g} mdr.: {num(area.value)} mdr. pr. deltager [{num(area.lower)}; {num(area.upper)}]"
-            if da
-            else f"area to {tau:g} months: {num(area.value)} months per participant [{num(area.lower)}, {num(area.upper)}]"
-        ),
+        label=text,
     )
-    ax.axvline(
-        longest_follow_up,
-        color="black",
-        linestyle="--",
-        linewidth=1,
-        label=(
-            f"datagrænse {cutoff_label} (længste opfølgning)"
-            if da
-            else f"data cut-off {cutoff_label} (longest follow-up)"
-        ),
-    )
-    ax.axvline(
-        tau,
-        color="grey",
-        linestyle=":",
-        linewidth=1,
-        label=(f"horisont {tau:g} mdr." if da else f"horizon {tau:g} months"),
-    )
-    ax.set_xlim(0, max(x_end, tau, longest_follow_up) + 1)
-    ax.set_ylim(0, 1.02)
-    ax.set_xlabel("Måneder siden start" if da else "Months since entry")
-    ax.set_ylabel("Andel på offentlig forsørgelse" if da else "Share on public support")
-    ax.grid(alpha=0.3)
-    note = (
-        f"kurver vises, mens mindst {min_persons} personer er i risiko; 95 % log-log-bånd"
-        if da
-        else f"curves shown while at least {min_persons} persons are at risk; 95 % log-log bands"
-    )
-    import textwrap
 
-    heading = textwrap.fill(title, 70) + "\n" if title else ""
-    ax.set_title(heading + note, fontsize="medium")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
-    if da:
-        from matplotlib.ticker import FuncFormatter
 
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:.1f}".replace(".", ",")))
+def _at_risk_rows(ax: Any, curves: tuple[SurvivalCurve, SurvivalCurve], min_persons: int, language: Language) -> None:
+    """The number at risk under the axes at the x ticks; counts below ``min_persons`` shown as ``<N``."""
     ticks = np.asarray([x for x in ax.get_xticks() if 0 <= x <= ax.get_xlim()[1]])
     trans = ax.get_xaxis_transform()
     ax.text(
         0.0,
         -0.14,
-        "Antal i risiko" if da else "Number at risk",
+        label("figure_at_risk", language),
         transform=ax.transAxes,
         ha="left",
         va="top",
         fontsize="small",
         fontweight="bold",
     )
-    for k, (curve, color) in enumerate(zip((comparison, intervention), colors, strict=True)):
+    for k, (curve, color) in enumerate(zip(curves, _COLORS, strict=True)):
         counts = curve.at_risk_at(ticks).to_numpy()
         y = -0.21 - 0.06 * k
         ax.text(-0.06, y, curve.label, transform=ax.transAxes, ha="right", va="top", fontsize="small", color=color)
         for x, n in zip(ticks, counts, strict=True):
-            text = f"<{min_persons}" if 0 < n < min_persons else f"{n:,.0f}".replace(",", ".")
+            text = f"<{min_persons}" if 0 < n < min_persons else format_count(n)
             ax.text(x, y, text, transform=trans, ha="center", va="top", fontsize="small")
+
+
+def case_figure(
+    comparison: SurvivalCurve,
+    intervention: SurvivalCurve,
+    *,
+    tau: float,
+    area: AreaBetween,
+    longest_follow_up: float,
+    cutoff_label: str,
+    min_persons: int,
+    language: Language = "da",
+    title: str = "",
+) -> Any:
+    """Draw one case's curves, the area between them to ``tau``, the cut-off and the persons at risk.
+
+    Parameters
+    ----------
+    comparison, intervention : SurvivalCurve
+        The two groups' curves (their labels name them in the legend).
+    tau : float
+        The horizon (months): the area is shaded up to it and a dotted line marks it.
+    area : AreaBetween
+        The area between the curves to ``tau``, shown in the legend with its 95 % limits.
+    longest_follow_up : float
+        Months from the first entry to the cut-off (the dashed line).
+    cutoff_label : str
+        The cut-off month as a label (``2022-05``).
+    min_persons : int
+        Curves are drawn while at least this many persons are at risk.
+    language : {"da", "en"}
+        Labels and decimal mark.
+    title : str
+        The case's name, above the note on small numbers.
+
+    Returns
+    -------
+    matplotlib Figure
+        The caller saves and closes it (:func:`png_svg`).
+    """
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(12, 6))
+    curves = (comparison, intervention)
+    x_end = _draw_curves(ax, curves, min_persons, language)
+    _shade_area(ax, curves, tau, area, min_persons=min_persons, language=language)
+    ax.axvline(
+        longest_follow_up,
+        color="black",
+        linestyle="--",
+        linewidth=1,
+        label=label("figure_cutoff", language, cutoff=cutoff_label),
+    )
+    ax.axvline(tau, color="grey", linestyle=":", linewidth=1, label=label("figure_horizon", language, tau=f"{tau:g}"))
+    ax.set_xlim(0, max(x_end, tau, longest_follow_up) + 1)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel(label("figure_x", language))
+    ax.set_ylabel(label("figure_y", language))
+    ax.grid(alpha=0.3)
+    note = label("figure_note", language, min_persons=min_persons)
+    heading = textwrap.fill(title, 70) + "\n" if title else ""
+    ax.set_title(heading + note, fontsize="medium")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
+    decimal_comma_axis(ax, language, ".1f")
+    _at_risk_rows(ax, curves, min_persons, language)
     fig.subplots_adjust(bottom=0.3, left=0.16, right=0.68)
+    return fig
+
+
+def development_figure(history: pd.DataFrame, language: Language, names: Mapping[str, str] | None = None) -> Any:
+    """Realised savings (all years to date, mio. kr., shown positive) per case by as-of month.
+
+    Parameters
+    ----------
+    history : DataFrame
+        Long results rows with an ``as_of`` column (every month's current run).
+    language : {"da", "en"}
+        Labels and decimal mark.
+    names : mapping of case id to name, optional
+        Shown (shortened to 38 characters) after the case id in the legend.
+
+    Returns
+    -------
+    matplotlib Figure or None
+        None when the history holds no realised savings.
+    """
+    h = history[(history["measure"] == "savings") & (history["kind"] == "realised")]
+    if h.empty:
+        return None
+    plt = _pyplot()
+    piv = h.groupby(["as_of", "case_id"])["value"].sum().unstack("case_id").sort_index()
+    fig, ax = plt.subplots(figsize=(8, 4))
+    names = names or {}
+    for case_id in piv.columns:
+        name = names.get(str(case_id), "")
+        short = f"{case_id}: {name[:38]}{'…' if len(name) > 38 else ''}" if name else str(case_id)
+        ax.plot(piv.index, -piv[case_id], marker="o", label=short)
+    decimal_comma_axis(ax, language, "g")
+    ax.set_ylabel(label("development_y", language))
+    ax.set_xlabel(label("as_of_month", language))
+    ax.grid(alpha=0.3)
+    ax.legend(title=label("case", language), fontsize="small", loc="center left", bbox_to_anchor=(1.01, 0.5))
     return fig

@@ -1,7 +1,7 @@
 """The tables users expect, as pandas DataFrames from pure functions (no I/O, no rounding).
 
 Totals and ratios are always computed from unrounded values; rounding happens
-only when a writer shows a figure (:func:`format_mkr`). Sign convention of the
+only when a writer shows a figure (:func:`survival_invest.report.i18n.format_mkr`). Sign convention of the
 case tables (Norddjurs layout): investment positive, savings negative,
 ``Besparelse i alt = investment + savings``.
 """
@@ -14,6 +14,9 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from survival_invest.choices import LANGUAGES, Language
+from survival_invest.report.i18n import format_mkr, label
+
 __all__ = [
     "LABELS",
     "case_table",
@@ -25,47 +28,34 @@ __all__ = [
     "totals_table",
 ]
 
-LABELS: Mapping[str, Mapping[str, str]] = {
-    "da": {
-        "investment": "Investering i indsats",
-        "savings": "Besparelse på forsørgelse",
-        "net": "Besparelse i alt",
-        "saved_fte": "Sparede fuldtidspersoner",
-        "refusion_part": "heraf refusionsomlægning",
-        "budget": "Budget",
-        "realised": "Realiseret",
-        "forecast": "Forventet",
-        "total": "I alt",
-        "savings_per_krone": "Besparelse pr. investeret krone",
-        "payback_year": "Første år med positivt akkumuleret resultat",
-        "reduction_target": "Reduktionsmål",
-        "delivered": "Initiativer i alt",
-        "outstanding": "Udestående",
-        "target_carried": "Reduktionsmål inkl. overført manko",
-        "outstanding_carried": "Udestående inkl. overført manko",
-    },
-    "en": {
-        "investment": "Investment in effort",
-        "savings": "Savings on public support",
-        "net": "Net result",
-        "saved_fte": "Saved full-time persons",
-        "refusion_part": "of which refusion reform",
-        "budget": "Budget",
-        "realised": "Realised",
-        "forecast": "Forecast",
-        "total": "Total",
-        "savings_per_krone": "Savings per krone invested",
-        "payback_year": "First year with positive cumulative result",
-        "reduction_target": "Reduction target",
-        "delivered": "Initiatives in total",
-        "outstanding": "Outstanding",
-        "target_carried": "Target incl. carried-forward shortfall",
-        "outstanding_carried": "Outstanding incl. carried-forward shortfall",
-    },
+_TABLE_KEYS = (
+    "investment",
+    "savings",
+    "net",
+    "saved_fte",
+    "refusion_part",
+    "budget",
+    "realised",
+    "forecast",
+    "total",
+    "savings_per_krone",
+    "payback_year",
+    "reduction_target",
+    "delivered",
+    "outstanding",
+    "target_carried",
+    "outstanding_carried",
+)
+
+#: The table labels by language (``LABELS["da"]["net"]``), a view of :data:`survival_invest.report.i18n.LABELS`.
+LABELS: Mapping[Language, Mapping[str, str]] = {
+    language: {key: label(key, language) for key in _TABLE_KEYS} for language in LANGUAGES
 }
 
 
-def case_table(results: pd.DataFrame, case_id: str, *, language: str = "da", with_limits: bool = True) -> pd.DataFrame:
+def case_table(
+    results: pd.DataFrame, case_id: str, *, language: Language = "da", with_limits: bool = True
+) -> pd.DataFrame:
     """One case in the Norddjurs layout.
 
     Rows *Investering i indsats*, *Besparelse på forsørgelse*, *Besparelse i
@@ -83,15 +73,17 @@ def case_table(results: pd.DataFrame, case_id: str, *, language: str = "da", wit
     out = pd.DataFrame(np.nan, index=[lab[m] for m in measures], columns=cols)
     lim_lo = out.copy()
     lim_hi = out.copy()
-    for row in r.itertuples(index=False):  # a few dozen rows per case
-        key = (row.year, lab[row.kind])
-        out.loc[lab[row.measure], key] = row.value
-        lim_lo.loc[lab[row.measure], key] = row.lower
-        lim_hi.loc[lab[row.measure], key] = row.upper
+    rows = zip(
+        r["year"], r["measure"].astype(str), r["kind"].astype(str), r["value"], r["lower"], r["upper"], strict=True
+    )
+    for year, measure, kind, value, lower, upper in rows:  # a few dozen rows per case
+        key = (year, lab[kind])
+        out.loc[lab[measure], key] = value
+        lim_lo.loc[lab[measure], key] = lower
+        lim_hi.loc[lab[measure], key] = upper
     out = out.dropna(axis=1, how="all")
     if with_limits:
-        low_name = "nedre" if language == "da" else "lower"
-        up_name = "øvre" if language == "da" else "upper"
+        low_name, up_name = label("limit_lower", language), label("limit_upper", language)
         extra = []
         for m in ("savings", "saved_fte"):
             name = lab[m]
@@ -129,8 +121,8 @@ def totals_table(investment: pd.Series, savings: pd.Series, *, savings_sign: int
     table = pd.DataFrame([inv, sav, net], index=["investment", "savings", "net"])
     table.columns = years
     table["total"] = [inv.sum(min_count=1), sav.sum(min_count=1), net.sum(min_count=1)]
-    total_inv = table.loc["investment", "total"]
-    ratio = table.loc["savings", "total"] / total_inv if total_inv and not math.isnan(total_inv) else np.nan
+    total_inv = float(table["total"]["investment"])
+    ratio = float(table["total"]["savings"]) / total_inv if total_inv and not math.isnan(total_inv) else np.nan
     table["savings_per_krone"] = [np.nan, np.nan, ratio]
     cum = net.fillna(0).cumsum()
     pos = [y for y, v in zip(years, cum, strict=True) if v >= 0]
@@ -179,7 +171,7 @@ def reduction_targets_table(targets: pd.Series, delivered: pd.Series) -> pd.Data
     )
 
 
-def portfolio_display(table: pd.DataFrame, language: str = "da") -> tuple[pd.DataFrame, str]:
+def portfolio_display(table: pd.DataFrame, language: Language = "da") -> tuple[pd.DataFrame, str]:
     """The portfolio table with labels in the report language, and its key figures as a sentence.
 
     Returns the year/total table (rows investment, savings, net) and a line
@@ -189,25 +181,15 @@ def portfolio_display(table: pd.DataFrame, language: str = "da") -> tuple[pd.Dat
     out = table.drop(columns=["savings_per_krone", "payback_year"]).rename(
         index={k: lab[k] for k in ("investment", "savings", "net")}, columns={"total": lab["total"]}
     )
-    ratio = table.loc["net", "savings_per_krone"]
-    payback = table.loc["net", "payback_year"]
-    r = "" if pd.isna(ratio) else format_mkr(float(ratio), language, 2)
-    y = "-" if pd.isna(payback) else str(int(payback))
+    ratio = float(table["savings_per_krone"]["net"])
+    payback = float(table["payback_year"]["net"])
+    r = "" if math.isnan(ratio) else format_mkr(ratio, language, 2)
+    y = "-" if math.isnan(payback) else str(int(payback))
     sentence = f"{lab['savings_per_krone']}: {r}. {lab['payback_year']}: {y}." if r else ""
     return out, sentence
 
 
-def targets_display(table: pd.DataFrame, language: str = "da") -> pd.DataFrame:
+def targets_display(table: pd.DataFrame, language: Language = "da") -> pd.DataFrame:
     """The reduction-target table with labels in the report language."""
     lab = LABELS[language]
     return table.rename(index={k: lab[k] for k in table.index if k in lab})
-
-
-def format_mkr(value: float, language: str = "da", decimals: int = 3) -> str:
-    """Show an amount in mio. kr.: Danish decimal comma and thousands point when ``language == "da"``."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    text = f"{value:,.{decimals}f}"
-    if language == "da":
-        text = text.replace(",", "\u2009").replace(".", ",").replace("\u2009", ".")
-    return text

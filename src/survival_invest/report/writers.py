@@ -2,8 +2,10 @@
 
 Rounding happens here and only here (tables stay unrounded). Danish by
 default: labels, decimal comma and thousands point; English with
-``language = "en"``. The HTML embeds its images as base64 and loads nothing
-from the network.
+``language = "en"`` (every label and number format: :mod:`survival_invest.report.i18n`).
+The HTML embeds its images as base64 and loads nothing from the network; the
+workbook keeps numbers as numbers and writes text as text (a label starting
+with ``=`` is never a formula).
 """
 
 from __future__ import annotations
@@ -12,14 +14,15 @@ import base64
 import html
 import io
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
 
-from survival_invest.report.tables import format_mkr
+from survival_invest.choices import LANGUAGES, Language
+from survival_invest.report.i18n import format_mkr, label, row_decimals
 
-__all__ = ["excel_report", "html_report", "table_html"]
+__all__ = ["excel_report", "html_report", "meta_price", "table_html"]
 
 _CSS = """
 body { font-family: system-ui, -apple-system, Segoe UI, Roboto, sans-serif; margin: 2rem auto; max-width: 70rem;
@@ -38,7 +41,7 @@ caption { caption-side: bottom; text-align: left; color: #555; font-size: 0.85re
 """
 
 
-def _fmt(value: Any, language: str, decimals: int = 3) -> str:
+def _fmt(value: Any, language: Language, decimals: int = 3) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     if isinstance(value, (int, float)):
@@ -46,20 +49,25 @@ def _fmt(value: Any, language: str, decimals: int = 3) -> str:
     return html.escape(str(value))
 
 
-def _row_decimals(label: str, decimals: int) -> int:
-    low = label.lower()
-    if "fuldtidspersoner" in low or "full-time" in low:
-        return 1
-    if "første år" in low or "first year" in low:
-        return 0
-    return decimals
-
-
-def table_html(frame: pd.DataFrame, language: str, *, decimals: int = 3, caption: str = "") -> str:
+def table_html(frame: pd.DataFrame, language: Language, *, decimals: int = 3, caption: str = "") -> str:
     """An HTML table of a (possibly MultiIndex-column) DataFrame with formatted numbers.
 
-    Amounts get ``decimals`` decimals; rows of full-time persons get 1 and
-    year rows 0; Danish decimal comma when ``language == "da"``.
+    Parameters
+    ----------
+    frame : DataFrame
+        Rows labelled by the index; columns one level, or (year, kind) two levels (a spanning header).
+    language : {"da", "en"}
+        Number format (:func:`~survival_invest.report.i18n.format_mkr`).
+    decimals : int
+        Decimals of amounts; rows of full-time persons get 1 and year rows 0
+        (:func:`~survival_invest.report.i18n.row_decimals`).
+    caption : str
+        Shown under the table; none when empty.
+
+    Returns
+    -------
+    str
+        A ``<div class="wide"><table>...</table></div>`` fragment; every text escaped.
     """
     cols = frame.columns
     head_rows = []
@@ -74,7 +82,7 @@ def table_html(frame: pd.DataFrame, language: str, *, decimals: int = 3, caption
         head_rows.append("<tr><th></th>" + "".join(f"<th>{html.escape(str(c))}</th>" for c in cols) + "</tr>")
     body = []
     for idx, row in frame.iterrows():  # a table of a few rows, for display
-        d = _row_decimals(str(idx), decimals)
+        d = row_decimals(str(idx), decimals)
         cells = "".join(f'<td class="num">{_fmt(v, language, d)}</td>' for v in row.to_numpy())
         body.append(f"<tr><th>{html.escape(str(idx))}</th>{cells}</tr>")
     cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
@@ -85,20 +93,8 @@ def _img(png: bytes, alt: str) -> str:
     return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{base64.b64encode(png).decode()}">'
 
 
-def html_report(
-    *,
-    title: str,
-    language: str,
-    meta: Mapping[str, str],
-    cases: list[Mapping[str, Any]],
-    portfolio: pd.DataFrame,
-    development_png: bytes | None,
-    notes: list[str],
-    targets: pd.DataFrame | None = None,
-    summary: str = "",
-) -> str:
-    """Render the run's page. ``cases``: dicts with ``id, name, settings (dict), table (DataFrame), png (bytes)``."""
-    da = language == "da"
+def _head(title: str, language: Language, meta: Mapping[str, str], notes: Sequence[str]) -> list[str]:
+    """The page's head, title, metadata table and warnings."""
     parts = [
         "<!DOCTYPE html>",
         f'<html lang="{language}"><head><meta charset="utf-8">',
@@ -110,75 +106,122 @@ def html_report(
     ]
     if notes:
         parts.append("<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in notes) + "</ul>")
-    unit = f"mio. kr., {meta_price(meta)}" if da else f"DKK million, {meta_price(meta)}"
-    parts.append(f"<h2>{'Porteføljen (budget)' if da else 'Portfolio (budget)'}</h2>")
-    parts.append(
-        table_html(
-            portfolio,
-            language,
-            caption=(
-                f"{unit}. Besparelser vist som positive beløb; resultat = besparelse − investering."
-                if da
-                else f"{unit}. Savings shown as positive amounts; net = savings − investment."
-            ),
+    return parts
+
+
+def _case_section(case: Mapping[str, Any], language: Language, caption: str) -> list[str]:
+    """One case's heading, settings line, figure and table."""
+    parts = [f"<h2>{html.escape(str(case['id']))}. {html.escape(str(case['name']))}</h2>"]
+    settings = case.get("settings", {})
+    if settings:
+        parts.append(
+            '<div class="meta">'
+            + "; ".join(f"{html.escape(k)}: {html.escape(str(v))}" for k, v in settings.items())
+            + "</div>"
         )
-    )
+    if case.get("png"):
+        parts.append(_img(case["png"], f"case {case['id']}"))
+    parts.append(table_html(case["table"], language, caption=caption))
+    return parts
+
+
+def html_report(
+    *,
+    title: str,
+    language: Language,
+    meta: Mapping[str, str],
+    cases: Sequence[Mapping[str, Any]],
+    portfolio: pd.DataFrame,
+    development_png: bytes | None,
+    notes: Sequence[str],
+    targets: pd.DataFrame | None = None,
+    summary: str = "",
+) -> str:
+    """Render the run's page: metadata, warnings, portfolio, targets, development, then each case.
+
+    Parameters
+    ----------
+    title : str
+        The page's title and heading.
+    language : {"da", "en"}
+        Labels, number format and the page's ``lang``.
+    meta : mapping of str to str
+        The metadata table (as-of month, cut-off, price level, ...); the
+        price-level entry also goes into the tables' unit (:func:`meta_price`).
+    cases : sequence of mappings
+        Each with ``id, name, table`` (DataFrame), optional ``settings`` (a
+        mapping shown as one line) and ``png`` (bytes).
+    portfolio : DataFrame
+        The portfolio (budget) table as shown.
+    development_png : bytes or None
+        The development plot; its section is left out when None.
+    notes : sequence of str
+        Warnings, listed under the metadata.
+    targets : DataFrame, optional
+        The reduction-target table as shown.
+    summary : str
+        A sentence under the portfolio table (savings per krone, payback year).
+
+    Returns
+    -------
+    str
+        One self-contained HTML document (images embedded, nothing loaded from the network).
+    """
+    unit = label("unit", language, price=meta_price(meta))
+    parts = _head(title, language, meta, notes)
+    parts.append(f"<h2>{label('heading_portfolio', language)}</h2>")
+    parts.append(table_html(portfolio, language, caption=label("caption_portfolio", language, unit=unit)))
     if summary:
         parts.append(f'<p class="note">{html.escape(summary)}</p>')
     if targets is not None:
-        parts.append(f"<h2>{'Reduktionsmål' if da else 'Reduction targets'}</h2>")
-        parts.append(
-            table_html(
-                targets,
-                language,
-                caption=(
-                    f"{unit}. Reduktioner er negative beløb. Udestående = mål − leveret: negativ = mangler endnu, "
-                    "positiv = målet er mere end nået. I de to sidste rækker lægges et års manko til næste års mål."
-                    if da
-                    else f"{unit}. Reductions are negative amounts. Outstanding = target − delivered: negative = "
-                    "still missing, positive = target exceeded. The last two rows add a year's shortfall to the next year's target."
-                ),
-            )
-        )
+        parts.append(f"<h2>{label('heading_targets', language)}</h2>")
+        parts.append(table_html(targets, language, caption=label("caption_targets", language, unit=unit)))
     if development_png is not None:
-        parts.append(f"<h2>{'Udvikling i realiserede besparelser' if da else 'Development of realised savings'}</h2>")
+        parts.append(f"<h2>{label('heading_development', language)}</h2>")
         parts.append(_img(development_png, "development"))
-    explain = (
-        f"{unit}; investering positiv, besparelser negative, besparelse i alt = investering + besparelse. "
-        "Realiseret: opgjort til datagrænsen (et igangværende år er år-til-dato). Forventet: kurvebaseret skøn for hele "
-        "året (faktisk tilgang til datagrænsen, planlagt tilgang derefter). Sparede fuldtidspersoner i personer. "
-        "Nedre/øvre: 95 %-grænser for den viste (fortegnsbærende) værdi."
-        if da
-        else f"{unit}; investment positive, savings negative, net = investment + savings. Realised: to the data cut-off "
-        "(a year in progress is year-to-date). Forecast: curve-based estimate of the whole year (actual inflow to the "
-        "cut-off, planned inflow after). Saved full-time persons in persons. Lower/upper: 95 % limits of the signed value."
-    )
+    explain = label("caption_case", language, unit=unit)
     for case in cases:
-        parts.append(f"<h2>{html.escape(str(case['id']))}. {html.escape(str(case['name']))}</h2>")
-        settings = case.get("settings", {})
-        if settings:
-            parts.append(
-                '<div class="meta">'
-                + "; ".join(f"{html.escape(k)}: {html.escape(str(v))}" for k, v in settings.items())
-                + "</div>"
-            )
-        if case.get("png"):
-            parts.append(_img(case["png"], f"case {case['id']}"))
-        parts.append(table_html(case["table"], language, caption=explain))
+        parts.extend(_case_section(case, language, explain))
     parts.append("</body></html>")
     return "\n".join(p for p in parts if p)
 
 
 def meta_price(meta: Mapping[str, str]) -> str:
-    """The price-level entry of the page's metadata ("2020 p/l")."""
+    """The price-level entry of the page's metadata ("2020 p/l"): the value of its price-level key, any language."""
+    keys = {label("price_level", language).lower() for language in LANGUAGES}
     for k, v in meta.items():
-        if "pris" in k.lower() or "price" in k.lower():
+        if any(key in k.lower() for key in keys):
             return v
     return ""
 
 
-def excel_report(sheets: Mapping[str, pd.DataFrame], language: str) -> bytes:
-    """One workbook: a sheet per table; numbers stay numbers with a number format (3 decimals)."""
+def _row_values(row: pd.Series) -> list[float | str | None]:
+    """A table row's cells for a sheet: numbers as floats, NaN and None empty, anything else as text."""
+    values: list[float | str | None] = []
+    for v in row.to_numpy():
+        if isinstance(v, (int, float)) and not (isinstance(v, float) and math.isnan(v)):
+            values.append(float(v))
+        else:
+            values.append(None if v is None or (isinstance(v, float) and math.isnan(v)) else str(v))
+    return values
+
+
+def _as_text(cells: Any) -> None:
+    """Keep text that openpyxl would take for a formula (it starts with ``=``) as text."""
+    for cell in cells:
+        if cell.data_type == "f":
+            cell.data_type = "s"
+
+
+def excel_report(sheets: Mapping[str, pd.DataFrame], language: Language) -> bytes:
+    """One workbook: a sheet per table; numbers stay numbers with a number format (3 decimals).
+
+    Each sheet's first row is the header (the index name, then the columns,
+    a MultiIndex column joined with spaces), each further row the index label
+    and the row's values. Text from the data (case names, initiative names) is
+    written as text, never as a formula. ``language`` is not used yet (the
+    number format is Excel's, shown in the reader's locale).
+    """
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -192,16 +235,12 @@ def excel_report(sheets: Mapping[str, pd.DataFrame], language: str) -> bytes:
             " ".join(str(x) for x in c) if isinstance(c, tuple) else str(c) for c in cols
         ]
         ws.append(header)
+        _as_text(ws[1])
         for cell in ws[1]:
             cell.font = Font(bold=True)
         for idx, row in frame.iterrows():  # a few rows per sheet
-            values = []
-            for v in row.to_numpy():
-                if isinstance(v, (int, float)) and not (isinstance(v, float) and math.isnan(v)):
-                    values.append(float(v))
-                else:
-                    values.append(None if v is None or (isinstance(v, float) and math.isnan(v)) else str(v))
-            ws.append([str(idx), *values])
+            ws.append([str(idx), *_row_values(row)])
+            _as_text(ws[ws.max_row])
             for cell in ws[ws.max_row][1:]:
                 if isinstance(cell.value, float):
                     cell.number_format = fmt

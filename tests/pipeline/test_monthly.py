@@ -235,12 +235,21 @@ def _rewrite_data(cfg: Path, name: str, edit) -> Path:
     return new
 
 
-@pytest.mark.parametrize("kind", list(BAD_INPUTS))
-def test_bad_input_exits_2_and_changes_nothing(kind: str, portfolio: Path, tmp_path: Path, capsys) -> None:
-    out = tmp_path / "r"
+@pytest.fixture(scope="module")
+def june_report(portfolio: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    """One good run (2022-06) that every bad-input test runs against, and its snapshot."""
+    out = tmp_path_factory.mktemp("june") / "r"
     assert main(["run", "--config", str(portfolio), "--as-of", "2022-06", "--out", str(out), "--quiet"]) == 0
+    return out, _snapshot(out)
+
+
+@pytest.mark.parametrize("kind", list(BAD_INPUTS))
+def test_bad_input_exits_2_and_changes_nothing(
+    kind: str, portfolio: Path, june_report: tuple[Path, dict[str, str]], capsys
+) -> None:
+    out, before = june_report
     capsys.readouterr()
-    before = _snapshot(out)
+    assert _snapshot(out) == before
     make, message = BAD_INPUTS[kind]
     cfg = make(portfolio)
     code = main(["run", "--config", str(cfg), "--as-of", "2022-07", "--out", str(out), "--quiet"])

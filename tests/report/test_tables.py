@@ -12,7 +12,7 @@ from survival_invest.config import load_config
 from survival_invest.pipeline.portfolio import budget_results
 from survival_invest.report.tables import case_table, format_mkr, portfolio_table, reduction_targets_table, totals_table
 
-ROOT = Path(__file__).parents[1]
+ROOT = Path(__file__).parents[2]
 REF = ROOT.parent / "shared" / "reference"
 
 

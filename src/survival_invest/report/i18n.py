@@ -1,0 +1,232 @@
+"""Every Danish and English word of the report, and how numbers are written, in one table.
+
+The HTML page, the Excel sheets, the case figures, the development plot and
+the case, portfolio and targets tables take their labels from :data:`LABELS`
+through :func:`label`, and their numbers from :func:`format_mkr`,
+:func:`decimal_text` and :func:`format_count`. A new language is a new column
+here (and a new value of :data:`survival_invest.choices.Language`), nothing
+else.
+
+Labels with fields are :meth:`str.format` templates (``"horisont {tau} mdr."``);
+:func:`label` fills them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from survival_invest.choices import LANGUAGES, Language
+
+__all__ = [
+    "LABELS",
+    "NUMBER_FORMATS",
+    "NumberFormat",
+    "decimal_text",
+    "format_count",
+    "format_mkr",
+    "has_decimal_comma",
+    "label",
+    "row_decimals",
+]
+
+#: key -> language -> text. Keys are stable names used by the code; texts are what readers see.
+LABELS: Mapping[str, Mapping[Language, str]] = {
+    # rows of the case, portfolio and targets tables (report.tables)
+    "investment": {"da": "Investering i indsats", "en": "Investment in effort"},
+    "savings": {"da": "Besparelse på forsørgelse", "en": "Savings on public support"},
+    "net": {"da": "Besparelse i alt", "en": "Net result"},
+    "saved_fte": {"da": "Sparede fuldtidspersoner", "en": "Saved full-time persons"},
+    "refusion_part": {"da": "heraf refusionsomlægning", "en": "of which refusion reform"},
+    "budget": {"da": "Budget", "en": "Budget"},
+    "realised": {"da": "Realiseret", "en": "Realised"},
+    "forecast": {"da": "Forventet", "en": "Forecast"},
+    "total": {"da": "I alt", "en": "Total"},
+    "savings_per_krone": {"da": "Besparelse pr. investeret krone", "en": "Savings per krone invested"},
+    "payback_year": {
+        "da": "Første år med positivt akkumuleret resultat",
+        "en": "First year with positive cumulative result",
+    },
+    "reduction_target": {"da": "Reduktionsmål", "en": "Reduction target"},
+    "delivered": {"da": "Initiativer i alt", "en": "Initiatives in total"},
+    "outstanding": {"da": "Udestående", "en": "Outstanding"},
+    "target_carried": {"da": "Reduktionsmål inkl. overført manko", "en": "Target incl. carried-forward shortfall"},
+    "outstanding_carried": {
+        "da": "Udestående inkl. overført manko",
+        "en": "Outstanding incl. carried-forward shortfall",
+    },
+    "limit_lower": {"da": "nedre", "en": "lower"},
+    "limit_upper": {"da": "øvre", "en": "upper"},
+    "portfolio_forecast": {"da": "Porteføljens forventede besparelse", "en": "Portfolio forecast savings"},
+    # sheet names of the workbook and headings of the page
+    "case": {"da": "Sag", "en": "Case"},
+    "sheet_targets": {"da": "Reduktionsmål", "en": "Reduction targets"},
+    "sheet_portfolio": {"da": "Portefølje", "en": "Portfolio"},
+    "sheet_results": {"da": "Resultater", "en": "Results"},
+    "title": {"da": "Opfølgning på investeringscases {as_of}", "en": "Follow-up of investment cases {as_of}"},
+    "heading_portfolio": {"da": "Porteføljen (budget)", "en": "Portfolio (budget)"},
+    "heading_targets": {"da": "Reduktionsmål", "en": "Reduction targets"},
+    "heading_development": {
+        "da": "Udvikling i realiserede besparelser",
+        "en": "Development of realised savings",
+    },
+    # the page's metadata table
+    "as_of_month": {"da": "Opgørelsesmåned", "en": "As-of month"},
+    "data_cutoff": {"da": "Datagrænse", "en": "Data cut-off"},
+    "data_cutoff_value": {"da": "{cutoff} ({lag} mdr. forsinkelse)", "en": "{cutoff} (lag {lag} months)"},
+    "price_level": {"da": "Prisniveau", "en": "Price level"},
+    "price_level_value": {"da": "{year} p/l", "en": "{year} p/l"},
+    "min_persons": {"da": "Mindste antal personer", "en": "Minimum persons"},
+    "version": {"da": "Version", "en": "Version"},
+    # captions of the page's tables
+    "unit": {"da": "mio. kr., {price}", "en": "DKK million, {price}"},
+    "caption_portfolio": {
+        "da": "{unit}. Besparelser vist som positive beløb; resultat = besparelse − investering.",
+        "en": "{unit}. Savings shown as positive amounts; net = savings − investment.",
+    },
+    "caption_targets": {
+        "da": "{unit}. Reduktioner er negative beløb. Udestående = mål − leveret: negativ = mangler endnu, "
+        "positiv = målet er mere end nået. I de to sidste rækker lægges et års manko til næste års mål.",
+        "en": "{unit}. Reductions are negative amounts. Outstanding = target − delivered: negative = "
+        "still missing, positive = target exceeded. The last two rows add a year's shortfall to the next year's target.",
+    },
+    "caption_case": {
+        "da": "{unit}; investering positiv, besparelser negative, besparelse i alt = investering + besparelse. "
+        "Realiseret: opgjort til datagrænsen (et igangværende år er år-til-dato). Forventet: kurvebaseret skøn for hele "
+        "året (faktisk tilgang til datagrænsen, planlagt tilgang derefter). Sparede fuldtidspersoner i personer. "
+        "Nedre/øvre: 95 %-grænser for den viste (fortegnsbærende) værdi.",
+        "en": "{unit}; investment positive, savings negative, net = investment + savings. Realised: to the data cut-off "
+        "(a year in progress is year-to-date). Forecast: curve-based estimate of the whole year (actual inflow to the "
+        "cut-off, planned inflow after). Saved full-time persons in persons. Lower/upper: 95 % limits of the signed value.",
+    },
+    # a case's settings line on the page
+    "setting_comparison": {"da": "sammenligning", "en": "comparison"},
+    "setting_curve": {"da": "kurve", "en": "curve"},
+    "setting_durable_exit": {"da": "varig afgang, perioder", "en": "durable exit, periods"},
+    "setting_horizon": {"da": "horisont, mdr.", "en": "horizon, months"},
+    "setting_participants": {"da": "deltagere", "en": "participants"},
+    "setting_comparison_persons": {"da": "sammenligningspersoner", "en": "comparison persons"},
+    "setting_uncertainty": {"da": "usikkerhed", "en": "uncertainty"},
+    "uncertainty_delta": {"da": "delta-metode, 95 %", "en": "delta method, 95 %"},
+    "setting_follow_up": {"da": "opfølgning", "en": "follow-up"},
+    "follow_up_count": {
+        "da": "optælling af placeringer × besparelse pr. placering (ingen kurver)",
+        "en": "placements counted × saving per placement (no curves)",
+    },
+    # the case settings' choices (values of survival_invest.choices.Comparison and .Curve)
+    "choice_non_participants": {"da": "ikke-deltagere i målgruppen", "en": "non-participants of the target group"},
+    "choice_target_all": {
+        "da": "hele målgruppen (inkl. deltagere)",
+        "en": "the whole target group (participants included)",
+    },
+    "choice_matched": {
+        "da": "matchede ikke-deltagere (samme måned, ydelse og varighed)",
+        "en": "matched non-participants (same month, benefit and duration band)",
+    },
+    "choice_first_exit": {"da": "første afgang fra forsørgelse", "en": "first exit from support"},
+    "choice_occupancy": {"da": "andel på forsørgelse (tilbagefald tæller)", "en": "share on support (returns count)"},
+    # the case figure (report.plots)
+    "curve_comparison": {"da": "Sammenligning", "en": "Comparison"},
+    "curve_intervention": {"da": "Indsats", "en": "Intervention"},
+    "figure_band": {"da": "95 % log-log-bånd ({curve})", "en": "95 % log-log band ({curve})"},
+    "figure_area": {
+        "da": "areal til {tau} mdr.: {value} mdr. pr. deltager [{lower}; {upper}]",
+        "en": "area to {tau} months: {value} months per participant [{lower}, {upper}]",
+    },
+    "figure_cutoff": {
+        "da": "datagrænse {cutoff} (længste opfølgning)",
+        "en": "data cut-off {cutoff} (longest follow-up)",
+    },
+    "figure_horizon": {"da": "horisont {tau} mdr.", "en": "horizon {tau} months"},
+    "figure_x": {"da": "Måneder siden start", "en": "Months since entry"},
+    "figure_y": {"da": "Andel på offentlig forsørgelse", "en": "Share on public support"},
+    "figure_note": {
+        "da": "kurver vises, mens mindst {min_persons} personer er i risiko; 95 % log-log-bånd",
+        "en": "curves shown while at least {min_persons} persons are at risk; 95 % log-log bands",
+    },
+    "figure_at_risk": {"da": "Antal i risiko", "en": "Number at risk"},
+    # the development plot
+    "development_y": {"da": "Realiseret besparelse, mio. kr.", "en": "Realised savings, DKK million"},
+}
+
+
+@dataclass(frozen=True)
+class NumberFormat:
+    """How a language writes numbers: its decimal mark and its thousands separator."""
+
+    decimal: str
+    thousands: str
+
+
+#: Danish: decimal comma and thousands point (1.234,568); English: 1,234.568.
+NUMBER_FORMATS: Mapping[Language, NumberFormat] = {
+    "da": NumberFormat(decimal=",", thousands="."),
+    "en": NumberFormat(decimal=".", thousands=","),
+}
+
+#: Table rows whose label contains one of these words get this many decimals (either language).
+_ROW_DECIMALS: Mapping[str, int] = {"fuldtidspersoner": 1, "full-time": 1, "første år": 0, "first year": 0}
+
+
+def label(key: str, language: Language, **fields: object) -> str:
+    """The text of ``key`` in ``language``, its ``{fields}`` filled when given.
+
+    Parameters
+    ----------
+    key : str
+        A key of :data:`LABELS`.
+    language : {"da", "en"}
+        The report's language.
+    **fields
+        Values for the template's ``{name}`` fields (:meth:`str.format`).
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    KeyError
+        ``key`` is not in :data:`LABELS` or ``language`` not in :data:`~survival_invest.choices.LANGUAGES`.
+    """
+    try:
+        text = LABELS[key][language]
+    except KeyError:
+        raise KeyError(f"no report label {key!r} in language {language!r} (languages: {LANGUAGES})") from None
+    return text.format(**fields) if fields else text
+
+
+def has_decimal_comma(language: Language) -> bool:
+    """Whether ``language`` writes a decimal comma (then plots re-format their tick labels)."""
+    return NUMBER_FORMATS[language].decimal == ","
+
+
+def decimal_text(text: str, language: Language) -> str:
+    """A number already formatted with a decimal point (``f"{x:.2f}"``), with the language's decimal mark."""
+    return text.replace(".", NUMBER_FORMATS[language].decimal)
+
+
+def format_mkr(value: float | None, language: Language = "da", decimals: int = 3) -> str:
+    """Show an amount in mio. kr. with ``decimals`` decimals and the language's marks; NaN or None -> ``""``.
+
+    ``format_mkr(1234.5678, "da") == "1.234,568"``, ``format_mkr(1234.5678, "en") == "1,234.568"``.
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    fmt = NUMBER_FORMATS[language]
+    return f"{value:,.{decimals}f}".translate(str.maketrans(",.", fmt.thousands + fmt.decimal))
+
+
+def format_count(n: float) -> str:
+    """A head count with a thousands point (``1.234``), as the case figure's at-risk rows show it in either language."""
+    return f"{n:,.0f}".replace(",", ".")
+
+
+def row_decimals(row_label: str, decimals: int) -> int:
+    """Decimals of a table row: 1 for full-time persons, 0 for a year, else ``decimals`` (matched on the label)."""
+    low = row_label.lower()
+    for word, n in _ROW_DECIMALS.items():
+        if word in low:
+            return n
+    return decimals

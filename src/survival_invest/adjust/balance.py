@@ -24,6 +24,8 @@ and benefit group at entry.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -36,7 +38,7 @@ BASELINE = ("age", "sex", "prior_weeks", "benefit_group")
 
 
 def covariate_columns(
-    persons: pd.DataFrame, covariates: list[str], *, drop_first: bool = False, who: str = "covariates"
+    persons: pd.DataFrame, covariates: Sequence[str], *, drop_first: bool = False, who: str = "covariates"
 ) -> dict[str, np.ndarray]:
     """Covariates as named numeric columns: numeric ones as they are, others one 0/1 column per level.
 
@@ -44,6 +46,21 @@ def covariate_columns(
     the order of its categories, unused ones left out); ``drop_first`` drops each categorical's first
     level (a regression design). Missing columns and missing numeric values are
     an :class:`InputError` naming them (``who`` says which function asked).
+
+    Parameters
+    ----------
+    persons : DataFrame
+    covariates : sequence of str
+        Column names of ``persons``.
+    drop_first : bool
+        Drop each categorical's first level.
+    who : str
+        The calling function's name, for messages.
+
+    Returns
+    -------
+    dict of str to ndarray of float
+        One entry per numeric covariate and per used level of a categorical one.
     """
     missing = [c for c in covariates if c not in persons.columns]
     if missing:
@@ -100,7 +117,7 @@ def _weighted_mean_var(x: np.ndarray, w: np.ndarray) -> tuple[float, float]:
 
 def balance_table(
     persons: pd.DataFrame,
-    covariates: list[str] | None = None,
+    covariates: Sequence[str] | None = None,
     *,
     group_col: str = "group",
     treated: str = "intervention",
@@ -118,6 +135,8 @@ def balance_table(
     covariates : list of str, optional
         Numeric columns are used as they are; other columns are expanded into one
         0/1 indicator per level. Default: :func:`baseline_covariates` of ``persons``.
+    group_col : str
+        The column holding each row's group.
     treated : str
         The value of ``group_col`` marking participants; every other row is comparison.
     weights : array-like, optional
@@ -127,7 +146,7 @@ def balance_table(
         The persons of a matched cohort (``comparison="matched"``); adds the
         ``_matched`` columns (after matching: matched participants vs their controls).
     matched_weights : array-like, optional
-        Weights of ``matched`` (e.g. :func:`survival_invest.matching.match_weights`,
+        Weights of ``matched`` (e.g. :func:`survival_invest.cohort.matching.match_weights`,
         or IPW fitted on the matched cohort); adds ``_matched_weighted``.
 
     Returns

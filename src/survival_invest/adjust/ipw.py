@@ -15,7 +15,7 @@ covariates explain:
 * ``trim=q`` truncates the weights at their ``q`` and ``1 - q`` quantiles within each group.
 
 The covariates default to the engine's baseline covariates
-(:func:`survival_invest.balance.baseline_covariates`: age and sex from a person
+(:func:`survival_invest.adjust.balance.baseline_covariates`: age and sex from a person
 table attached with :meth:`survival_invest.Cohort.with_persons`, prior weeks on
 support and benefit group at entry); persons absent from the person table are
 kept in an explicit ``"unknown"`` level (``age_band``, ``sex``), never dropped.
@@ -35,7 +35,9 @@ only) and fits all replicate curves in one weighted ``kaplan_meier_by`` pass.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -43,15 +45,23 @@ import pandas as pd
 from survival_invest.adjust.balance import baseline_covariates, covariate_columns
 from survival_invest.errors import InputError
 from survival_invest.estimate.bootstrap import replicate_counts
-from survival_invest.estimate.curves import kaplan_meier_by
+from survival_invest.estimate.fit import kaplan_meier_by
+
+if TYPE_CHECKING:  # pragma: no cover - scikit-learn is imported where it is used (heavy)
+    from sklearn.linear_model import LogisticRegression
 
 __all__ = ["IPWArea", "design_matrix", "ipw_area", "ipw_bootstrap", "ipw_weights", "propensity"]
 
 
-def design_matrix(persons: pd.DataFrame, covariates: list[str] | None = None) -> np.ndarray:
+#: Which population the weights make the comparison group resemble (see the module docstring).
+Estimand = Literal["att", "ate"]
+ESTIMANDS: tuple[Estimand, ...] = ("att", "ate")
+
+
+def design_matrix(persons: pd.DataFrame, covariates: Sequence[str] | None = None) -> np.ndarray:
     """Covariates as a numeric matrix: numeric columns as they are, others one-hot (first level dropped).
 
-    ``covariates=None``: :func:`~survival_invest.balance.baseline_covariates` of ``persons``.
+    ``covariates=None``: :func:`~survival_invest.adjust.balance.baseline_covariates` of ``persons``.
     """
     if covariates is None:
         covariates = baseline_covariates(persons)
@@ -61,7 +71,7 @@ def design_matrix(persons: pd.DataFrame, covariates: list[str] | None = None) ->
     return np.column_stack(parts)
 
 
-def _unpenalised() -> dict:
+def _unpenalised() -> dict[str, Any]:
     """No penalty, spelled as the installed scikit-learn wants it (``C=inf`` from 1.8, ``penalty=None`` before)."""
     import sklearn
 
@@ -76,7 +86,7 @@ def _standardise(x: np.ndarray) -> np.ndarray:
     return (x - x.mean(axis=0)) / scale
 
 
-def _logistic(warm_start: bool = False):
+def _logistic(warm_start: bool = False) -> LogisticRegression:
     from sklearn.linear_model import LogisticRegression
 
     return LogisticRegression(max_iter=2000, warm_start=warm_start, **_unpenalised())
@@ -91,10 +101,41 @@ def propensity(x: np.ndarray, treated: np.ndarray) -> np.ndarray:
 
 
 def ipw_weights(
-    ps: np.ndarray, treated: np.ndarray, *, estimand: str = "att", stabilized: bool = True, trim: float | None = None
+    ps: np.ndarray,
+    treated: np.ndarray,
+    *,
+    estimand: Estimand = "att",
+    stabilized: bool = True,
+    trim: float | None = None,
 ) -> np.ndarray:
-    """Inverse-probability weights from propensity scores (see the module docstring)."""
-    if estimand not in ("att", "ate"):
+    """Inverse-probability weights from propensity scores.
+
+    Rules (``e`` = propensity clipped to ``[1e-12, 1 - 1e-12]``, ``T`` = participant):
+
+    * ``att``: participants 1, comparison persons ``e / (1 - e)``, then the
+      comparison weights are scaled to sum to the number of participants
+      (after trimming).
+    * ``ate``: ``P(T) / e`` for participants and ``(1 - P(T)) / (1 - e)`` for the
+      comparison group when ``stabilized``, else ``1 / e`` and ``1 / (1 - e)``.
+    * ``trim=q``: weights clipped to their ``q`` and ``1 - q`` quantiles within each group.
+
+    Parameters
+    ----------
+    ps : ndarray of float, shape (n,)
+        Propensity scores ``P(participant | x)``.
+    treated : ndarray of bool or 0/1, shape (n,)
+        Participant indicator.
+    estimand : {"att", "ate"}
+    stabilized : bool
+        Stabilised ATE weights (ignored for ``att``).
+    trim : float in [0, 0.5), optional
+        Quantile at which to truncate the weights.
+
+    Returns
+    -------
+    ndarray of float, shape (n,)
+    """
+    if estimand not in ESTIMANDS:
         raise InputError(f"estimand must be 'att' or 'ate'; got {estimand!r}.")
     if trim is not None and not (0.0 <= trim < 0.5):
         raise InputError(f"trim must be in [0, 0.5); got {trim!r}.")
@@ -126,23 +167,60 @@ class IPWArea:
     n_boot: int
 
 
-def ipw_area(persons: pd.DataFrame, covariates: list[str] | None, tau: float, **kw) -> tuple[float, np.ndarray]:
-    """Weighted ``RMST_comparison - RMST_intervention`` and the weights used."""
+def ipw_area(
+    persons: pd.DataFrame,
+    covariates: Sequence[str] | None,
+    tau: float,
+    *,
+    estimand: Estimand = "att",
+    stabilized: bool = True,
+    trim: float | None = None,
+) -> tuple[float, np.ndarray]:
+    """Weighted ``RMST_comparison - RMST_intervention`` to ``tau`` and the weights used.
+
+    The propensity is :func:`propensity` on :func:`design_matrix` of
+    ``covariates``; the weights are :func:`ipw_weights`; the curves are
+    Kaplan-Meier curves with those case weights.
+
+    Parameters
+    ----------
+    persons : DataFrame
+        One row per person: ``group`` (``"comparison"``/``"intervention"``),
+        ``duration``, ``event`` and the covariate columns (e.g. ``Cohort.persons``).
+    covariates : sequence of str or None
+        None: :func:`~survival_invest.adjust.balance.baseline_covariates` of ``persons``.
+    tau : float
+        Horizon.
+    estimand, stabilized, trim
+        As for :func:`ipw_weights`.
+
+    Returns
+    -------
+    (area, weights) : (float, ndarray of shape (n,))
+    """
     treated = (persons["group"] == "intervention").to_numpy()
-    w = ipw_weights(propensity(design_matrix(persons, covariates), treated), treated, **kw)
+    w = ipw_weights(
+        propensity(design_matrix(persons, covariates), treated),
+        treated,
+        estimand=estimand,
+        stabilized=stabilized,
+        trim=trim,
+    )
     fit = kaplan_meier_by(persons["duration"], persons["event"], persons["group"], weights=w)
     return float(fit.area_between("comparison", "intervention", tau)["value"].iloc[0]), w
 
 
 def ipw_bootstrap(
     persons: pd.DataFrame,
-    covariates: list[str] | None,
+    covariates: Sequence[str] | None,
     tau: float,
     *,
     n_boot: int = 300,
     seed: int = 0,
     alpha: float = 0.05,
-    **kw,
+    estimand: Estimand = "att",
+    stabilized: bool = True,
+    trim: float | None = None,
 ) -> IPWArea:
     """IPW area with a percentile bootstrap interval; persons resampled within their group.
 
@@ -154,11 +232,30 @@ def ipw_bootstrap(
     persons, computed as a fit with the replicate counts as frequency weights
     (the same likelihood as duplicated rows) started from the full-sample
     coefficients (``warm_start``), which needs a few iterations only.
+
+    Parameters
+    ----------
+    persons, covariates, tau
+        As for :func:`ipw_area`.
+    n_boot : int
+        Replicates.
+    seed : int
+        Seed of ``numpy.random.default_rng``; equal seeds give identical results.
+    alpha : float
+        1 - level of the percentile interval.
+    estimand, stabilized, trim
+        As for :func:`ipw_weights`.
+
+    Returns
+    -------
+    IPWArea
+        The full-sample weighted area, the bootstrap SE (``ddof=1``) and the
+        ``alpha / 2``, ``1 - alpha / 2`` percentiles of the replicates.
     """
     treated = (persons["group"] == "intervention").to_numpy()
     codes = treated.astype(np.int64)
     x = design_matrix(persons, covariates)
-    value, _ = ipw_area(persons, covariates, tau, **kw)
+    value, _ = ipw_area(persons, covariates, tau, estimand=estimand, stabilized=stabilized, trim=trim)
     rng = np.random.default_rng(seed)
     counts = replicate_counts(codes, 2, n_boot, rng)
     n = len(persons)
@@ -170,7 +267,7 @@ def ipw_bootstrap(
         model.fit(z, t_int, sample_weight=counts[b])
         idx = np.repeat(np.arange(n), counts[b])
         ps = model.predict_proba(z)[:, 1][idx]
-        w_rows = ipw_weights(ps, treated[idx], **kw)
+        w_rows = ipw_weights(ps, treated[idx], estimand=estimand, stabilized=stabilized, trim=trim)
         weights[b] = np.bincount(idx, weights=w_rows, minlength=n)  # sum over the copies of each person
     key = (np.arange(n_boot)[:, None] * 2 + codes[None, :]).ravel()
     keep = weights.ravel() > 0

@@ -1,15 +1,14 @@
 """Estimation core: Kaplan-Meier kernel, curve objects, RMST and the area between curves."""
 
 from survival_invest.estimate.bootstrap import BootstrapResult, bootstrap
-from survival_invest.estimate.curves import (
-    SurvivalCurve,
-    SurvivalCurves,
+from survival_invest.estimate.curves import SurvivalCurve, SurvivalCurves
+from survival_invest.estimate.estimates import AreaBetween, Estimate
+from survival_invest.estimate.fit import (
     area_between,
     kaplan_meier,
     kaplan_meier_by,
     kaplan_meier_from_counts,
 )
-from survival_invest.estimate.estimates import AreaBetween, Estimate
 
 __all__ = [
     "AreaBetween",

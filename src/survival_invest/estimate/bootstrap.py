@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 
 from survival_invest.errors import InputError
-from survival_invest.estimate.checks import check_survival_input
-from survival_invest.estimate.curves import _check_taus, _group_codes, kaplan_meier_by
+from survival_invest.estimate.checks import check_survival_input, check_taus, group_codes
+from survival_invest.estimate.fit import kaplan_meier_by
 
 __all__ = ["BootstrapResult", "bootstrap"]
 
@@ -98,6 +98,21 @@ def replicate_counts(codes: np.ndarray, n_groups: int, n_boot: int, rng: np.rand
 
     One ``integers`` draw and one ``bincount`` per group (groups are a handful;
     nothing loops over replicates or persons).
+
+    Parameters
+    ----------
+    codes : ndarray of int, shape (n,)
+        Group code 0..G-1 of every person.
+    n_groups : int
+    n_boot : int
+        Replicates B.
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    ndarray of int64, shape (B, n)
+        ``counts[b, i]``: how often person ``i`` is drawn in replicate ``b``;
+        each row sums to ``n`` and keeps every group's size.
     """
     n = codes.shape[0]
     counts = np.zeros(n_boot * n, dtype=np.int64)
@@ -135,14 +150,18 @@ def bootstrap(
         Seed; equal seeds give identical results.
     alpha : float
         1 - level of the percentile intervals.
+
+    Returns
+    -------
+    BootstrapResult
     """
     if not isinstance(n_boot, (int, np.integer)) or n_boot < 2:
         raise InputError(f"The 'n_boot' parameter of bootstrap must be a whole number >= 2. Got {n_boot!r} instead.")
     if not (0.0 < float(alpha) < 1.0):
         raise InputError(f"The 'alpha' parameter of bootstrap must be in (0, 1). Got {alpha!r} instead.")
-    taus = _check_taus(tau, "bootstrap")
+    taus = check_taus(tau, "bootstrap")
     x = check_survival_input(durations, events)
-    codes, labels, _ = _group_codes(groups, x.durations.shape[0])
+    codes, labels, _ = group_codes(groups, x.durations.shape[0])
     codes = np.asarray(codes, dtype=np.int64)
     present = np.bincount(codes, minlength=len(labels)) > 0
     lut = np.cumsum(present) - 1

@@ -15,8 +15,9 @@ import numpy as np
 import pandas as pd
 
 from survival_invest.errors import InputError, plain_repr
+from survival_invest.estimate.summaries import CI_TYPES
 
-__all__ = ["SurvivalInput", "as_1d", "check_survival_input"]
+__all__ = ["SurvivalInput", "as_1d", "check_alpha_ci", "check_survival_input", "check_taus", "group_codes"]
 
 
 def as_1d(name: str, values: object) -> np.ndarray:
@@ -113,6 +114,15 @@ def check_survival_input(
     * ``weights``: finite and non-negative.
     * all of equal length and not empty.
 
+    Parameters
+    ----------
+    durations, events : array-like, shape (n,)
+    entry, weights : array-like, shape (n,), optional
+
+    Returns
+    -------
+    SurvivalInput
+
     Raises
     ------
     InputError
@@ -171,3 +181,72 @@ def check_survival_input(
         w = w.astype(np.float64, copy=False)
 
     return SurvivalInput(d, e, a, w, d.max().item())
+
+
+def check_alpha_ci(alpha: float, ci: str, func: str) -> None:
+    """Check the interval settings of an estimator: ``0 < alpha < 1`` and ``ci`` one of the band types.
+
+    Parameters
+    ----------
+    alpha : float
+        1 - confidence level.
+    ci : str
+        Band type; one of :data:`survival_invest.estimate.summaries.CI_TYPES`.
+    func : str
+        The calling function's name, for the message.
+
+    Raises
+    ------
+    InputError
+        Naming the parameter, the function and the value.
+    """
+    if not isinstance(alpha, (int, float)) or not (0.0 < float(alpha) < 1.0):
+        raise InputError(f"The 'alpha' parameter of {func} must be in (0, 1). Got {alpha!r} instead.")
+    if ci not in CI_TYPES:
+        raise InputError(f"The 'ci' parameter of {func} must be one of {list(CI_TYPES)}. Got {ci!r} instead.")
+
+
+def check_taus(taus: object, func: str) -> np.ndarray:
+    """Horizons as a 1-D float array; every one finite and ``>= 0`` (a scalar becomes one horizon).
+
+    ``func`` names the calling function in the message (:class:`InputError`
+    with the first offending position and value).
+    """
+    arr = np.atleast_1d(np.asarray(taus, dtype=np.float64))
+    bad = ~np.isfinite(arr) | (arr < 0)
+    if arr.ndim != 1 or arr.size == 0:
+        raise InputError(f"The 'tau' parameter of {func} must be a number or a 1-D list of numbers. Got {taus!r}.")
+    if bad.any():
+        pos = int(np.argmax(bad))
+        raise InputError(
+            f"The 'tau' parameter of {func} must be finite and >= 0; position {pos} holds {arr[pos].item()!r}."
+        )
+    return arr
+
+
+def group_codes(groups: object, n: int) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Integer codes 0..G-1, their labels, and whether some labels may have no subject.
+
+    Rule: small non-negative integer labels (``max < max(4 n, 2**20)``) are
+    used as codes directly (no pass over the subjects); empty groups are then
+    dropped after counting. Booleans become codes 0/1. Anything else goes
+    through ``pandas.factorize`` (hashing, sorted labels), whose labels all occur.
+    Missing labels, a wrong shape or a length other than ``n`` are an :class:`InputError`.
+    """
+    values = np.asarray(groups)
+    if values.ndim != 1:
+        raise InputError(f"groups must be one-dimensional; got an array of shape {values.shape}.")
+    if values.shape[0] != n:
+        raise InputError(f"groups has length {values.shape[0]} but durations has length {n}; they must match.")
+    if values.dtype.kind in "iu" and n:
+        lo, hi = values.min(), values.max()
+        if lo >= 0 and hi < max(4 * n, 1 << 20):
+            return values, np.arange(int(hi) + 1), True
+    if values.dtype.kind == "b":
+        return values.astype(np.int8), np.array([False, True]), True
+    missing = pd.isna(values)
+    if missing.any():
+        pos = int(np.argmax(missing))
+        raise InputError(f"groups must not be missing; position {pos} holds {values[pos]!r}.")
+    codes, labels = pd.factorize(values, sort=True)
+    return codes.astype(np.int64, copy=False), np.asarray(labels), False

@@ -1,75 +1,33 @@
-"""Kaplan-Meier curves: the public fitting functions and the curve objects.
+"""Kaplan-Meier curve objects: :class:`SurvivalCurves` (several groups) and :class:`SurvivalCurve` (one).
 
-``kaplan_meier`` fits one curve, ``kaplan_meier_by`` fits one curve per group
-in a single counting pass. Both return objects whose arrays live on the grid of
-:mod:`survival_invest.estimate._kernel`; tables and plots are derived from it.
+Their arrays live on the grid of :mod:`survival_invest.estimate.kernel`; tables,
+medians, RMST and plots are derived from it. The fitting functions that build
+them (``kaplan_meier``, ``kaplan_meier_by``, ``kaplan_meier_from_counts``,
+``area_between``) are in :mod:`survival_invest.estimate.fit`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterator
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from scipy.stats import norm
 
 from survival_invest.errors import InputError
 from survival_invest.estimate import summaries as S
-from survival_invest.estimate.checks import check_survival_input
-from survival_invest.estimate.estimates import AreaBetween, Estimate, difference
-from survival_invest.estimate.kernel import Counts, KMArrays, count_on_grid, km_arrays
+from survival_invest.estimate.checks import check_taus
+from survival_invest.estimate.estimates import Estimate
+from survival_invest.estimate.kernel import Counts, KMArrays, km_arrays
+from survival_invest.estimate.plot import plot_curves  # matplotlib is imported inside plot_curves, on first use
 
-__all__ = ["SurvivalCurve", "SurvivalCurves", "area_between", "kaplan_meier", "kaplan_meier_by"]
+__all__ = ["TABLE_COLUMNS", "SurvivalCurve", "SurvivalCurves"]
 
+#: Columns of :attr:`SurvivalCurve.table`.
 TABLE_COLUMNS = ["time", "at_risk", "events", "censored", "survival", "variance", "lower", "upper"]
-
-
-def _check_alpha_ci(alpha: float, ci: str, func: str) -> None:
-    if not isinstance(alpha, (int, float)) or not (0.0 < float(alpha) < 1.0):
-        raise InputError(f"The 'alpha' parameter of {func} must be in (0, 1). Got {alpha!r} instead.")
-    if ci not in S.CI_TYPES:
-        raise InputError(f"The 'ci' parameter of {func} must be one of {list(S.CI_TYPES)}. Got {ci!r} instead.")
-
-
-def _check_taus(taus: object, func: str) -> np.ndarray:
-    arr = np.atleast_1d(np.asarray(taus, dtype=np.float64))
-    bad = ~np.isfinite(arr) | (arr < 0)
-    if arr.ndim != 1 or arr.size == 0:
-        raise InputError(f"The 'tau' parameter of {func} must be a number or a 1-D list of numbers. Got {taus!r}.")
-    if bad.any():
-        pos = int(np.argmax(bad))
-        raise InputError(
-            f"The 'tau' parameter of {func} must be finite and >= 0; position {pos} holds {arr[pos].item()!r}."
-        )
-    return arr
-
-
-def _group_codes(groups: object, n: int) -> tuple[np.ndarray, np.ndarray, bool]:
-    """Integer codes 0..G-1, their labels, and whether some labels may have no subject.
-
-    Small non-negative integer labels are used as codes directly (no pass over
-    the subjects); empty groups are then dropped after counting. Anything else
-    goes through ``pandas.factorize`` (hashing), whose labels all occur.
-    """
-    values = np.asarray(groups)
-    if values.ndim != 1:
-        raise InputError(f"groups must be one-dimensional; got an array of shape {values.shape}.")
-    if values.shape[0] != n:
-        raise InputError(f"groups has length {values.shape[0]} but durations has length {n}; they must match.")
-    if values.dtype.kind in "iu" and n:
-        lo, hi = values.min(), values.max()
-        if lo >= 0 and hi < max(4 * n, 1 << 20):
-            return values, np.arange(int(hi) + 1), True
-    if values.dtype.kind == "b":
-        return values.astype(np.int8), np.array([False, True]), True
-    missing = pd.isna(values)
-    if missing.any():
-        pos = int(np.argmax(missing))
-        raise InputError(f"groups must not be missing; position {pos} holds {values[pos]!r}.")
-    codes, labels = pd.factorize(values, sort=True)
-    return codes.astype(np.int64, copy=False), np.asarray(labels), False
 
 
 class SurvivalCurves:
@@ -102,6 +60,7 @@ class SurvivalCurves:
     # -- basic arrays -----------------------------------------------------
     @property
     def n_groups(self) -> int:
+        """Number of groups (curves)."""
         return len(self.labels)
 
     def _z(self) -> float:
@@ -130,7 +89,7 @@ class SurvivalCurves:
             self._counts.take(np.array([i])), self.alpha, self.ci, label=str(label if name is None else name)
         )
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Hashable]:
         return iter(self.labels)
 
     def __len__(self) -> int:
@@ -165,7 +124,7 @@ class SurvivalCurves:
             }
         )
 
-    def survival_at(self, times: object) -> np.ndarray:
+    def survival_at(self, times: ArrayLike) -> np.ndarray:
         """S(t) of every group at ``times`` (right-continuous step function).
 
         Returns
@@ -177,7 +136,7 @@ class SurvivalCurves:
         j = S.last_index_le(self._counts.time, t, shared=self._counts.shared_grid)
         return S.take_rows(self._km.survival, j, before=1.0)
 
-    def greenwood_at(self, times: object) -> np.ndarray:
+    def greenwood_at(self, times: ArrayLike) -> np.ndarray:
         """Greenwood sum ``V(t) = sum_{t_j <= t} d_j / (n_j (n_j - d_j))`` at ``times``, shape (n_groups, len(times)).
 
         ``Cov(S(s), S(t)) = S(s) S(t) V(min(s, t))``, which is what delta-method
@@ -187,14 +146,14 @@ class SurvivalCurves:
         j = S.last_index_le(self._counts.time, t, shared=self._counts.shared_grid)
         return S.take_rows(self._km.greenwood, j, before=0.0)
 
-    def confidence_at(self, times: object) -> tuple[np.ndarray, np.ndarray]:
+    def confidence_at(self, times: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
         """Lower and upper pointwise limits at ``times``, each of shape (n_groups, len(times))."""
         t = np.atleast_1d(np.asarray(times, dtype=np.float64))
         j = S.last_index_le(self._counts.time, t, shared=self._counts.shared_grid)
         lower, upper = self._limits()
         return S.take_rows(lower, j, before=1.0), S.take_rows(upper, j, before=1.0)
 
-    def at_risk_at(self, times: object) -> pd.DataFrame:
+    def at_risk_at(self, times: ArrayLike) -> pd.DataFrame:
         """Number at risk at ``times`` per group, as a DataFrame (groups x times).
 
         The number at risk at ``t`` is the at-risk count of the first table
@@ -239,14 +198,14 @@ class SurvivalCurves:
         ``RMST(tau) = int_0^tau S(u) du`` with the standard error of the
         estimate ``Var = sum_{t_j <= tau} A_j^2 d_j / (n_j (n_j - d_j))``,
         ``A_j = int_{t_j}^tau S(u) du`` (R ``se(rmean)``, survRM2); Wald interval.
-        See :func:`survival_invest.estimate._summaries.rmst_grid`.
+        See :func:`survival_invest.estimate.summaries.rmst_grid`.
 
         Returns
         -------
         DataFrame with columns ``group, tau, value, se, lower, upper``, one row per
         group and horizon.
         """
-        taus = _check_taus(tau, "rmst")
+        taus = check_taus(tau, "rmst")
         value, var = S.rmst_grid(
             self._counts.time, self._km.survival, self._km.greenwood, taus, shared=self._counts.shared_grid
         )
@@ -267,11 +226,21 @@ class SurvivalCurves:
     def area_between(self, comparison: Hashable, intervention: Hashable, tau: object) -> pd.DataFrame:
         """Area between two groups' curves (``RMST_comparison - RMST_intervention``) at each horizon.
 
+        ``SE = sqrt(SE_c^2 + SE_i^2)`` (independent groups), Wald interval,
+        two-sided ``p = 2 Phi(-|value| / SE)`` (0 or 1 when ``SE = 0``).
+
+        Parameters
+        ----------
+        comparison, intervention : label
+            The two groups' labels.
+        tau : number or list of numbers
+            Horizons, >= 0.
+
         Returns
         -------
         DataFrame with columns ``tau, value, se, lower, upper, p_value``.
         """
-        taus = _check_taus(tau, "area_between")
+        taus = check_taus(tau, "area_between")
         r = self.rmst(taus)
         a = r[r["group"] == self.labels[self._row(comparison)]]
         b = r[r["group"] == self.labels[self._row(intervention)]]
@@ -286,9 +255,17 @@ class SurvivalCurves:
 
     # -- display ----------------------------------------------------------
     def plot(self, ax: Any = None, *, ci_band: bool = True, at_risk: bool = False, **kwargs: Any) -> Any:
-        """Plot every group's curve with its confidence band. See :func:`plot_curves`."""
-        from survival_invest.estimate.plot import plot_curves
+        """Plot every group's curve with its confidence band.
 
+        Parameters
+        ----------
+        ax, ci_band, at_risk, **kwargs
+            As for :func:`survival_invest.estimate.plot.plot_curves`.
+
+        Returns
+        -------
+        matplotlib Axes
+        """
         return plot_curves([self[g] for g in self.labels], ax=ax, ci_band=ci_band, at_risk=at_risk, **kwargs)
 
     def _repr_html_(self) -> str:
@@ -329,22 +306,22 @@ class SurvivalCurve:
         """Event-time table: ``time, at_risk, events, censored, survival, variance, lower, upper``."""
         return self._set.table.drop(columns="group")[TABLE_COLUMNS]
 
-    def survival_at(self, times: object) -> np.ndarray:
+    def survival_at(self, times: ArrayLike) -> np.ndarray:
         """S(t) at ``times`` (right-continuous step function; 1 before the first event)."""
         out = self._set.survival_at(times)[0]
         return out if np.ndim(times) else out[0]
 
-    def greenwood_at(self, times: object) -> np.ndarray:
+    def greenwood_at(self, times: ArrayLike) -> np.ndarray:
         """Greenwood sum ``V(t)`` at ``times`` (``Var S(t) = S(t)^2 V(t)``)."""
         out = self._set.greenwood_at(times)[0]
         return out if np.ndim(times) else out[0]
 
-    def confidence_at(self, times: object) -> tuple[np.ndarray, np.ndarray]:
+    def confidence_at(self, times: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
         """Pointwise lower and upper limits at ``times``."""
         lo, up = self._set.confidence_at(times)
         return (lo[0], up[0]) if np.ndim(times) else (lo[0, 0], up[0, 0])
 
-    def at_risk_at(self, times: object) -> pd.Series:
+    def at_risk_at(self, times: ArrayLike) -> pd.Series:
         """Number at risk at ``times`` (weighted when the curve is weighted)."""
         return self._set.at_risk_at(times).iloc[0].rename("at_risk")
 
@@ -368,7 +345,7 @@ class SurvivalCurve:
                 f"The 'tau' parameter of rmst must be a single number here; got {tau!r}. "
                 "Use kaplan_meier_by(...).rmst([...]) for several horizons."
             )
-        taus = _check_taus(tau, "rmst")
+        taus = check_taus(tau, "rmst")
         key = float(taus[0])
         cached = self._rmst_cache.get(key)
         if cached is not None:  # area_between and reports ask for the same horizon again
@@ -382,9 +359,17 @@ class SurvivalCurve:
         return est
 
     def plot(self, ax: Any = None, *, ci_band: bool = True, at_risk: bool = False, **kwargs: Any) -> Any:
-        """Plot the curve (step function) with its confidence band; see :func:`plot_curves`."""
-        from survival_invest.estimate.plot import plot_curves
+        """Plot the curve (step function) with its confidence band.
 
+        Parameters
+        ----------
+        ax, ci_band, at_risk, **kwargs
+            As for :func:`survival_invest.estimate.plot.plot_curves`.
+
+        Returns
+        -------
+        matplotlib Axes
+        """
         return plot_curves([self], ax=ax, ci_band=ci_band, at_risk=at_risk, **kwargs)
 
     def _repr_html_(self) -> str:
@@ -400,205 +385,3 @@ class SurvivalCurve:
 
     def __repr__(self) -> str:
         return f"SurvivalCurve(label={self.label!r}, alpha={self.alpha}, ci={self.ci!r})"
-
-
-def kaplan_meier(
-    durations: object,
-    events: object,
-    *,
-    entry: object | None = None,
-    weights: object | None = None,
-    alpha: float = 0.05,
-    ci: str = "log-log",
-    label: str = "",
-) -> SurvivalCurve:
-    """Fit a Kaplan-Meier curve.
-
-    Parameters
-    ----------
-    durations : array-like, shape (n,)
-        Time to exit or censoring, >= 0. Integer periods (months or weeks since
-        entry) take the fast counting path; floats are fine.
-    events : array-like of 0/1 or bool, shape (n,)
-        1 = exit observed (the event), 0 = censored.
-    entry : array-like, shape (n,), optional
-        Delayed entry (left truncation): subject *i* is at risk at ``t`` iff
-        ``entry[i] < t <= durations[i]``.
-    weights : array-like, shape (n,), optional
-        Non-negative case weights; counts become weighted sums and the variance is
-        Greenwood's formula on the weighted counts (right for frequency weights).
-    alpha : float, default 0.05
-        1 - confidence level.
-    ci : {"log-log", "log", "plain"}, default "log-log"
-        Pointwise band type (see :func:`survival_invest.estimate._summaries.bands`).
-    label : str
-        Name shown in tables and plots.
-
-    Returns
-    -------
-    SurvivalCurve
-
-    Notes
-    -----
-    ``S(t) = prod_{t_j <= t} (1 - d_j / n_j)``; events before censorings at tied
-    times. ``Var S(t) = S(t)^2 sum_{t_j <= t} d_j / (n_j (n_j - d_j))``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from survival_invest import kaplan_meier
-    >>> km = kaplan_meier(np.array([1, 2, 2, 3]), np.array([1, 1, 0, 1]))
-    >>> km.survival_at([0, 1, 2, 3]).round(3).tolist()
-    [1.0, 0.75, 0.5, 0.0]
-    """
-    _check_alpha_ci(alpha, ci, "kaplan_meier")
-    x = check_survival_input(durations, events, entry, weights)
-    counts = count_on_grid(
-        x.durations, x.events, None, 1, entry=x.entry, weights=x.weights, max_duration=x.max_duration
-    )
-    return SurvivalCurve(counts, alpha, ci, label)
-
-
-def kaplan_meier_by(
-    durations: object,
-    events: object,
-    groups: object,
-    *,
-    entry: object | None = None,
-    weights: object | None = None,
-    alpha: float = 0.05,
-    ci: str = "log-log",
-) -> SurvivalCurves:
-    """Fit one Kaplan-Meier curve per group in a single pass.
-
-    Same arguments as :func:`kaplan_meier`, plus ``groups`` (any labels, one per
-    subject). The counting is one ``bincount`` over ``(group, time)`` cells and
-    every estimate is a cumulative sum along the group's row, so the cost does
-    not grow with a Python loop over groups.
-
-    Returns
-    -------
-    SurvivalCurves
-    """
-    _check_alpha_ci(alpha, ci, "kaplan_meier_by")
-    x = check_survival_input(durations, events, entry, weights)
-    codes, labels, maybe_empty = _group_codes(groups, x.durations.shape[0])
-    counts = count_on_grid(
-        x.durations, x.events, codes, len(labels), entry=x.entry, weights=x.weights, max_duration=x.max_duration
-    )
-    if maybe_empty:
-        if x.weights is None:
-            present = (counts.events + counts.censored).sum(axis=1) > 0
-        else:  # a group may have only zero weights and still exist
-            present = np.bincount(codes, minlength=len(labels)) > 0
-        if not present.all():
-            counts, labels = counts.take(np.flatnonzero(present)), labels[present]
-    return SurvivalCurves(counts, labels, alpha, ci)
-
-
-def area_between(
-    comparison: SurvivalCurve, intervention: SurvivalCurve, tau: float, *, alpha: float | None = None
-) -> AreaBetween:
-    """Area between two curves up to ``tau``: ``Delta RMST(tau) = RMST_comparison - RMST_intervention``.
-
-    Positive when the intervention group leaves support sooner (its curve lies
-    lower). For integer period grids this equals ``sum_{t=0}^{tau-1}
-    [S_comparison(t) - S_intervention(t)]``, the months of support saved per
-    participant. ``SE = sqrt(V_comparison + V_intervention)`` (independent
-    groups, survRM2), Wald interval and two-sided p-value ``2 Phi(-|Delta| / SE)``.
-
-    Parameters
-    ----------
-    comparison, intervention : SurvivalCurve
-    tau : float
-        Horizon, >= 0.
-    alpha : float, optional
-        Defaults to the comparison curve's alpha.
-
-    Returns
-    -------
-    AreaBetween
-    """
-    for name, c in (("comparison", comparison), ("intervention", intervention)):
-        if not isinstance(c, SurvivalCurve):
-            raise InputError(f"{name} must be a SurvivalCurve from kaplan_meier(); got {type(c).__name__}.")
-    taus = _check_taus(tau, "area_between")
-    if taus.shape[0] != 1:
-        raise InputError(f"The 'tau' parameter of area_between must be a single number; got {tau!r}.")
-    a = comparison.alpha if alpha is None else alpha
-    c_est = comparison.rmst(float(taus[0]))
-    i_est = intervention.rmst(float(taus[0]))
-    return difference(c_est, i_est, float(taus[0]), a)
-
-
-def kaplan_meier_from_counts(
-    table: pd.DataFrame,
-    *,
-    group: str | None = "group",
-    alpha: float = 0.05,
-    ci: str = "log-log",
-) -> SurvivalCurves:
-    """Fit Kaplan-Meier curves from sufficient statistics (no person rows).
-
-    This is what the out-of-core and distributed engines hand over: per group
-    and integer duration ``t`` the number of events, censorings and (for delayed
-    entry) entries. The estimate is the same as :func:`kaplan_meier_by` on the
-    persons behind the counts, because Kaplan-Meier, Greenwood and the RMST
-    depend on the data only through them.
-
-    Parameters
-    ----------
-    table : DataFrame
-        Columns ``t`` (integer >= 0), ``events``, ``censored`` and optionally
-        ``entered`` (subjects whose entry time is ``t``: at risk at times after
-        ``t``, as ``entry`` in :func:`kaplan_meier`), plus the ``group`` column.
-        Counts may be weighted sums (floats). Several rows per (group, t) are
-        summed.
-    group : str or None
-        Name of the group column; None for a single curve labelled "".
-    alpha, ci
-        As in :func:`kaplan_meier`.
-
-    Returns
-    -------
-    SurvivalCurves
-
-    Notes
-    -----
-    ``n(t) = sum_{u >= t} (d_u + c_u) - sum_{u >= t} e_u`` with ``e_u`` the
-    entries at ``u``; then ``S(t) = prod_{u <= t} (1 - d_u / n_u)``.
-    """
-    _check_alpha_ci(alpha, ci, "kaplan_meier_from_counts")
-    need = ["t", "events", "censored"] + ([group] if group else [])
-    missing = [c for c in need if c not in table.columns]
-    if missing:
-        raise InputError(
-            f"kaplan_meier_from_counts: the table lacks the columns {missing}; it has {list(table.columns)}."
-        )
-    t = table["t"].to_numpy()
-    if t.size and (t.dtype.kind not in "iu" or t.min() < 0):
-        raise InputError("kaplan_meier_from_counts: column 't' must hold whole durations >= 0.")
-    if group:
-        codes, labels, _ = _group_codes(table[group], t.shape[0])
-    else:
-        codes, labels = np.zeros(t.shape[0], dtype=np.int64), np.array([""], dtype=object)
-    n_groups = len(labels)
-    length = int(t.max()) + 1 if t.size else 1
-    flat = codes.astype(np.int64) * length + t.astype(np.int64)
-
-    def cells(col: str) -> np.ndarray:
-        values = table[col].to_numpy(dtype=np.float64)
-        return np.bincount(flat, weights=values, minlength=n_groups * length).reshape(n_groups, length)
-
-    events, censored = cells("events"), cells("censored")
-    removed = events + censored
-    at_risk = np.cumsum(removed[:, ::-1], axis=1)[:, ::-1]
-    if "entered" in table.columns:
-        entered = cells("entered")
-        at_risk = at_risk - np.cumsum(entered[:, ::-1], axis=1)[:, ::-1]
-    weighted = any(table[c].dtype.kind == "f" for c in ("events", "censored"))
-    time = np.broadcast_to(np.arange(length, dtype=np.float64), (n_groups, length))
-    has = removed > 0
-    last = np.where(has.any(axis=1), length - 1 - np.argmax(has[:, ::-1], axis=1), -1).astype(np.float64)
-    last[last < 0] = np.nan
-    return SurvivalCurves(Counts(time, at_risk, events, censored, last, weighted, True), labels, alpha, ci)

@@ -47,7 +47,21 @@ class Estimate:
 
 
 def wald(value: float, variance: float, alpha: float, label: str = "") -> Estimate:
-    """Wald estimate ``value +/- z sqrt(variance)``."""
+    """Wald estimate ``value +/- z sqrt(variance)`` with ``z = Phi^{-1}(1 - alpha / 2)``.
+
+    Parameters
+    ----------
+    value : float
+    variance : float
+        Variance of the estimate; a non-positive one gives ``se = 0``.
+    alpha : float
+        1 - confidence level.
+    label : str
+
+    Returns
+    -------
+    Estimate
+    """
     se = math.sqrt(variance) if variance > 0 else 0.0
     z = z_value(alpha)
     return Estimate(float(value), se, float(value - z * se), float(value + z * se), alpha, label)
@@ -83,7 +97,25 @@ class AreaBetween(Estimate):
 
 
 def difference(comparison: Estimate, intervention: Estimate, tau: float, alpha: float) -> AreaBetween:
-    """Combine two independent RMST estimates into :class:`AreaBetween`."""
+    """Combine two independent RMST estimates into :class:`AreaBetween`.
+
+    ``value = RMST_c - RMST_i``, ``SE = sqrt(SE_c^2 + SE_i^2)``, Wald interval,
+    two-sided ``p = 2 Phi(-|value| / SE)``; the ratio ``RMST_i / RMST_c`` with a
+    log-scale delta-method interval when both are positive.
+
+    Parameters
+    ----------
+    comparison, intervention : Estimate
+        The two groups' RMST to ``tau``.
+    tau : float
+        The horizon (for the label).
+    alpha : float
+        1 - confidence level.
+
+    Returns
+    -------
+    AreaBetween
+    """
     if not (0.0 < alpha < 1.0):
         raise InputError(f"The 'alpha' parameter of area_between must be in (0, 1). Got {alpha!r} instead.")
     value = comparison.value - intervention.value

@@ -75,6 +75,7 @@ class Counts:
 
     @property
     def n_groups(self) -> int:
+        """Number of groups (rows of the grid)."""
         return self.time.shape[0]
 
     def take(self, rows: np.ndarray) -> Counts:

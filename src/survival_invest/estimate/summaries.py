@@ -1,7 +1,7 @@
 """Pure functions on Kaplan-Meier grids: lookup, confidence bands, quantiles, RMST.
 
 All functions take grid arrays of shape (G, L) (one row per group, see
-:mod:`survival_invest.estimate._kernel`) and are vectorised over groups and
+:mod:`survival_invest.estimate.kernel`) and are vectorised over groups and
 query points.
 """
 
@@ -64,7 +64,21 @@ def last_index_le(time: np.ndarray, queries: np.ndarray, *, shared: bool) -> np.
 
 
 def take_rows(values: np.ndarray, idx: np.ndarray, *, before: float) -> np.ndarray:
-    """Gather ``values[g, idx[g, q]]`` with ``before`` where ``idx == -1``."""
+    """Gather ``values[g, idx[g, q]]`` with ``before`` where ``idx == -1``.
+
+    Parameters
+    ----------
+    values : ndarray, shape (G, L)
+    idx : ndarray of int, shape (G, Q)
+        Column per row and query, -1 for "before the first grid time"
+        (as :func:`last_index_le` returns).
+    before : float
+        The value before the first grid time (1 for S(t), 0 for sums).
+
+    Returns
+    -------
+    ndarray, shape (G, Q)
+    """
     rows = np.arange(values.shape[0])[:, None]
     out = values[rows, np.maximum(idx, 0)]
     return np.where(idx >= 0, out, before)
@@ -83,6 +97,18 @@ def bands(survival: np.ndarray, greenwood: np.ndarray, z: float, ci: CIType) -> 
     Where S = 1 (before the first event) both limits are 1. Where S = 0 the
     limits are 0 (as lifelines reports them; R reports NA there, and the
     quantile rule below ignores those points as R does).
+
+    Parameters
+    ----------
+    survival, greenwood : ndarray, shape (G, L)
+        S(t) and the Greenwood sum V(t) on the grid.
+    z : float
+        Normal quantile (:func:`z_value`).
+    ci : {"log-log", "log", "plain"}
+
+    Returns
+    -------
+    (lower, upper) : ndarrays, shape (G, L)
     """
     se = np.sqrt(greenwood)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
@@ -120,6 +146,17 @@ def quantile_r(
     stretch, and if the flat stretch is the end of the curve, the midpoint
     between its start and the last observed time (R ``quantile.survfit``).
     Points flagged in ``ignore`` (R's NA limits where S = 0) are skipped.
+
+    Parameters
+    ----------
+    time, curve : ndarray, shape (G, L)
+        Grid times and the step curve on them (S(t) or a band limit).
+    last_time : ndarray, shape (G,)
+        Last observed time per row (end of a flat final stretch).
+    p : float
+        The level, e.g. 0.5 for the median.
+    ignore : ndarray of bool, shape (G, L), optional
+        Points to skip.
 
     Returns
     -------
@@ -177,6 +214,19 @@ def rmst_grid(
 
     so all horizons are read off three cumulative sums without subtracting
     large numbers (no cancellation) and without a loop over horizons.
+
+    Parameters
+    ----------
+    time, survival, greenwood : ndarray, shape (G, L)
+        Grid times, S(t) and the Greenwood sum on them.
+    taus : ndarray, shape (Q,)
+        Horizons.
+    shared : bool
+        True when every row holds the same times.
+
+    Returns
+    -------
+    (value, variance) : ndarrays, shape (G, Q)
     """
     taus = np.asarray(taus, dtype=np.float64)
     j = last_index_le(time, taus, shared=shared)
@@ -211,6 +261,17 @@ def rmst_one(time: np.ndarray, survival: np.ndarray, greenwood_term: np.ndarray,
     Same formulas as :func:`rmst_grid`, evaluated directly:
     ``A_j = r + sum_{j <= k < J} a_k`` by a reverse cumulative sum (positive
     terms only) and ``Var = sum_j A_j^2 g_j`` with the Greenwood increments ``g_j``.
+
+    Parameters
+    ----------
+    time, survival, greenwood_term : ndarray, shape (L,)
+        Grid times, S(t) and the Greenwood increments ``d_j / (n_j (n_j - d_j))``.
+    tau : float
+        Horizon.
+
+    Returns
+    -------
+    (value, variance) : (float, float)
     """
     last = int(np.searchsorted(time, tau, side="right")) - 1
     if last < 0:

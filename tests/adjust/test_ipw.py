@@ -12,7 +12,9 @@ import survival_invest as si
 from survival_invest import InputError
 from survival_invest.adjust.balance import balance_table
 from survival_invest.adjust.ipw import design_matrix, ipw_area, ipw_bootstrap, ipw_weights, propensity
-from survival_invest.io.readers import memberships_from_frame, spells_from_frame
+from survival_invest.estimate.bootstrap import replicate_counts
+from survival_invest.io.memberships import memberships_from_frame
+from survival_invest.io.spells import spells_from_frame
 from survival_invest.synthetic.confounded import simulate_confounded
 
 TAU = 24
@@ -179,8 +181,6 @@ def test_balance_before_and_after_matching_and_weighting(selected) -> None:
 
 
 def test_bootstrap_refits_equal_fits_on_explicitly_resampled_persons() -> None:
-    from survival_invest.estimate.bootstrap import replicate_counts
-
     frame, _ = confounded(1500, seed=8)
     res = ipw_bootstrap(frame, ["prior_weeks"], TAU, n_boot=5, seed=11, alpha=0.5)
     codes = (frame["group"] == "intervention").to_numpy().astype(np.int64)

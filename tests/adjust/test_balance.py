@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from survival_invest import InputError
-from survival_invest.adjust.balance import balance_table
+from survival_invest.adjust.balance import balance_table, baseline_covariates
 
 
 def test_smd_of_a_known_difference_and_categorical_levels() -> None:
@@ -80,8 +80,6 @@ def test_before_ipw_and_matching_side_by_side() -> None:
 
 
 def test_baseline_covariates_use_what_is_there() -> None:
-    from survival_invest.adjust.balance import baseline_covariates
-
     p = pd.DataFrame({"group": ["intervention", "comparison"], "prior_weeks": [1.0, 2.0], "benefit_group": ["k", "u"]})
     assert baseline_covariates(p) == ["prior_weeks", "benefit_group"]
     full = p.assign(age=[30.0, 40.0], age_band=["25-34", "35-44"], sex=["male", "female"])

@@ -216,9 +216,11 @@ def realised_savings(
     n_y = years.shape[0]
 
     def by_year(values: np.ndarray) -> np.ndarray:
+        """Sum of ``values`` per year."""
         return np.bincount(yi, weights=values, minlength=n_y)
 
     def se_of(w: np.ndarray) -> np.ndarray:
+        """Delta-method SE per year of the figure with cell price ``w`` (weights per year and duration)."""
         wt = np.bincount(yi * horizon + t, weights=w * n, minlength=n_y * horizon).reshape(n_y, horizon)
         return np.sqrt(variance(wt))
 

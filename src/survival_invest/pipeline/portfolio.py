@@ -323,6 +323,7 @@ def _in_order(results: pd.DataFrame) -> pd.DataFrame:
     """Rows sorted by case, year, measure (investment, savings, net, saved_fte, refusion_part) and kind."""
 
     def key(s: pd.Series) -> pd.Series:
+        """Sort key of a column: the rank of a measure or kind, other columns as they are."""
         if s.name == "measure":
             return s.map(_MEASURE_ORDER)
         return s.map(_KIND_ORDER) if s.name == "kind" else s

@@ -2,7 +2,7 @@
 
 The realised figure of :func:`survival_invest.economics.realised_savings` sums,
 over the participant-months it *counts* (``t < min(counted_i, horizon)``, see
-:mod:`survival_invest.stats`), the comparison curve minus the participant's own
+:func:`survival_invest.stats.counted_and_spell`), the comparison curve minus the participant's own
 status. Under the simulation model the expected status of a participant at
 duration ``t`` is the true intervention curve ``S_i(t)``, so the estimand is::
 
@@ -31,7 +31,9 @@ from survival_invest.synthetic.extracts import CaseSpec
 __all__ = ["realised_truth"]
 
 
-def realised_truth(statistics: CaseStatistics | Cohort, spec: CaseSpec, case: CaseConfig, config: Portfolio) -> pd.DataFrame:
+def realised_truth(
+    statistics: CaseStatistics | Cohort, spec: CaseSpec, case: CaseConfig, config: Portfolio
+) -> pd.DataFrame:
     """True realised saved full-time persons and kroner per year of a simulated case.
 
     Parameters

@@ -52,19 +52,19 @@ def test_bad_value_in_data_exits_2_naming_it(tmp_path: Path, capsys: pytest.Capt
 def test_progress_bar_only_on_a_terminal() -> None:
     import io
 
-    from survival_invest.cli import _Progress
+    from survival_invest.cli import Progress
 
     class Tty(io.StringIO):
         def isatty(self) -> bool:
             return True
 
     tty = Tty()
-    bar = _Progress(quiet=False, stream=tty)
+    bar = Progress(quiet=False, stream=tty)
     bar("case 1", 2, 4)
     assert "[##########----------] 2/4 case 1" in tty.getvalue()
     quiet = Tty()
-    _Progress(quiet=True, stream=quiet)("case 1", 2, 4)
+    Progress(quiet=True, stream=quiet)("case 1", 2, 4)
     assert quiet.getvalue() == ""
     pipe = io.StringIO()  # not a terminal
-    _Progress(quiet=False, stream=pipe)("case 1", 2, 4)
+    Progress(quiet=False, stream=pipe)("case 1", 2, 4)
     assert pipe.getvalue() == ""

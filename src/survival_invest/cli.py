@@ -8,95 +8,51 @@ an internal error, exit code 1 (traceback with ``-v``).
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TextIO
 
-from survival_invest._atomic import write_bytes
+from survival_invest.choices import ENGINES
 from survival_invest.errors import SurvivalInvestError
+from survival_invest.pipeline.curves import DataFileError, write_curves
+from survival_invest.pipeline.monthly import run_monthly
+from survival_invest.pipeline.validate import validate
+from survival_invest.synthetic.cli import write_synthetic_portfolio
+
+__all__ = ["DataFileError", "Progress", "build_parser", "main"]
 
 log = logging.getLogger(__name__)
 
 
-class DataFileError(SurvivalInvestError, ValueError):
-    """A data file named on the command line is missing or malformed."""
-
-
 def _cmd_curves(args: argparse.Namespace) -> int:
     """Fit the comparison and intervention curves of a two-group file and write plot + area."""
-    import io
-
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import pandas as pd
-
-    from survival_invest.estimate import area_between, kaplan_meier
-    from survival_invest.estimate.plot import plot_curves, shade_between
-
-    path: Path = args.data
-    if not path.is_file():
-        raise DataFileError(f"{path}: file not found (expected a CSV with columns group, duration, event).")
-    frame = pd.read_csv(path)
-    missing = [c for c in ("group", "duration", "event") if c not in frame.columns]
-    if missing:
-        raise DataFileError(f"{path}: missing column(s) {missing}; found {list(frame.columns)}.")
-    curves = {}
-    for role, label in (("comparison", args.comparison), ("intervention", args.intervention)):
-        rows = frame[frame["group"] == label]
-        if rows.empty:
-            raise DataFileError(f"{path}: column 'group' has no rows with value {label!r} (the {role} group).")
-        curves[role] = kaplan_meier(rows["duration"], rows["event"], label=f"{label} (n={len(rows)})")
-    area = area_between(curves["comparison"], curves["intervention"], args.tau)
-
-    args.out.mkdir(parents=True, exist_ok=True)
-    fig, ax = plt.subplots(figsize=(8, 5.5))
-    plot_curves([curves["comparison"], curves["intervention"]], ax=ax, at_risk=True)
-    shade_between(
-        ax,
-        curves["comparison"],
-        curves["intervention"],
-        args.tau,
-        label=f"area to {args.tau:g}: {area.value:.2f} [{area.lower:.2f}, {area.upper:.2f}]",
-    )
-    ax.set_title("Share still on public support since entry")
-    for ext in ("png", "svg"):
-        buf = io.BytesIO()
-        fig.savefig(buf, format=ext, dpi=120, bbox_inches="tight")
-        write_bytes(args.out / f"curves.{ext}", buf.getvalue())
-    plt.close(fig)
-    summary = {
-        "tau": args.tau,
-        "area_between": area.value,
-        "se": area.se,
-        "lower": area.lower,
-        "upper": area.upper,
-        "p_value": area.p_value,
-        "rmst_comparison": area.comparison.to_dict() if area.comparison else None,
-        "rmst_intervention": area.intervention.to_dict() if area.intervention else None,
-    }
-    write_bytes(args.out / "area.json", (json.dumps(summary, indent=2) + "\n").encode())
+    done = write_curves(args.data, args.out, tau=args.tau, comparison=args.comparison, intervention=args.intervention)
+    area = done.area
     print(
         f"Area between curves to {args.tau:g} periods: {area.value:.3f} periods saved per participant "
         f"(95 % CI {area.lower:.3f} to {area.upper:.3f})."
     )
-    print(f"Wrote {args.out / 'curves.png'}, {args.out / 'curves.svg'} and {args.out / 'area.json'}")
+    print(f"Wrote {done.png}, {done.svg} and {done.summary}")
     return 0
 
 
-class _Progress:
-    """A progress bar on a terminal (``[#####-----] 3/7 case 2``); silent when not a terminal or with --quiet."""
+class Progress:
+    """A progress bar on a terminal (``[#####-----] 3/7 case 2``); silent when not a terminal or with --quiet.
 
-    def __init__(self, quiet: bool, stream=None) -> None:
+    Call it as ``progress(message, step, total)`` (the callback of
+    :func:`~survival_invest.pipeline.monthly.run_monthly`); :meth:`done` clears the line.
+    """
+
+    def __init__(self, quiet: bool, stream: TextIO | None = None) -> None:
         self.stream = stream or sys.stderr
         self.on = not quiet and self.stream.isatty()
         self.width = 0
 
     def __call__(self, message: str, step: int, total: int) -> None:
+        """Redraw the bar at ``step`` of ``total`` with ``message``."""
         if not self.on:
             return
         filled = round(20 * step / max(total, 1))
@@ -106,6 +62,7 @@ class _Progress:
         self.width = len(line)
 
     def done(self) -> None:
+        """Clear the bar's line."""
         if self.on and self.width:
             self.stream.write("\r" + " " * self.width + "\r")
             self.stream.flush()
@@ -113,9 +70,7 @@ class _Progress:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     """Run every case of the config for one as-of month and write the report folder."""
-    from survival_invest.pipeline.monthly import run_monthly
-
-    progress = _Progress(args.quiet)
+    progress = Progress(args.quiet)
     try:
         outcome = run_monthly(args.config, args.as_of, args.out, progress=progress, engine=args.engine)
     finally:
@@ -128,8 +83,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     """Check config and data without computing; print what was found or every problem."""
-    from survival_invest.pipeline.validate import validate
-
     report, problems = validate(args.config, as_of=args.as_of)
     for line in report:
         print(line)
@@ -140,8 +93,6 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 def _cmd_synth(args: argparse.Namespace) -> int:
     """Write a synthetic portfolio (extracts + config) that `run` accepts as it is."""
-    from survival_invest.synthetic.cli import write_synthetic_portfolio
-
     config = write_synthetic_portfolio(args.out, seed=args.seed)
     print(f"Wrote a synthetic portfolio to {args.out}; run it with:")
     print(f"  survival-invest run --config {config} --as-of 2022-06 --out reports/")
@@ -149,6 +100,7 @@ def _cmd_synth(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``survival-invest`` and its commands (curves, run, validate, synth)."""
     parser = argparse.ArgumentParser(
         prog="survival-invest", description="Follow employment investments with survival curves."
     )
@@ -169,7 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-q", "--quiet", action="store_true", help="no progress line")
     p.add_argument(
         "--engine",
-        choices=["auto", "memory", "duckdb", "spark"],
+        choices=list(ENGINES),
         default=None,
         help="where to aggregate the extract (default: the config's [engine], else auto by size)",
     )

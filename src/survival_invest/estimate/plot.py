@@ -117,7 +117,25 @@ def shade_between(
     color: str = "tab:green",
     label: str | None = "area between curves",
 ) -> Any:
-    """Shade the area between two curves from 0 to ``tau`` (the saved time per participant)."""
+    """Shade the area between two curves from 0 to ``tau`` (the saved time per participant).
+
+    Parameters
+    ----------
+    ax : matplotlib Axes
+        Where to draw.
+    comparison, intervention : SurvivalCurve
+        The curves; the shaded band lies between them on the union of their event times up to ``tau``.
+    tau : float
+        The horizon; a dotted line marks it.
+    color : str
+        The shade's colour.
+    label : str or None
+        The legend entry of the shade.
+
+    Returns
+    -------
+    matplotlib Axes
+    """
     grid = np.union1d(comparison.table["time"].to_numpy(), intervention.table["time"].to_numpy())
     grid = np.union1d(grid[grid <= tau], [0.0, float(tau)])
     ax.fill_between(

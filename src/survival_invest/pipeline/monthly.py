@@ -210,7 +210,7 @@ def run_monthly(
     steps = _Steps(progress, total=len(portfolio.cases) + 3)
     stamp = RunStamp.now()
     steps("reading data and building cohorts")
-    computed = run_portfolio_full(portfolio, clock.as_of, engine=engine)
+    computed = run_portfolio_full(portfolio, clock, engine=engine)
     results, warnings = suppress_small_numbers(computed.results, computed.statistics, portfolio.run.min_persons)
     run = _Run(portfolio, clock, stamp, computed, results, warnings)
     out = Path(out)

@@ -48,7 +48,30 @@ def _connect(path: Path, read_only: bool = False) -> Any:
 
 
 def store_run(path: Path, results: pd.DataFrame, *, as_of: str, run_time: datetime, run_id: str) -> None:
-    """Store one run's results in one transaction, superseding earlier rows of the same month."""
+    """Store one run's results in one transaction, superseding earlier rows of the same month.
+
+    The month's current rows get ``superseded = TRUE`` and the new rows are
+    inserted with ``superseded = FALSE``, together or not at all; the earlier
+    rows stay (:func:`all_history` shows them), other months are not touched.
+
+    Parameters
+    ----------
+    path : Path
+        The history file (created with its table when missing).
+    results : DataFrame
+        The run's long results (``case_id, year, measure, kind, value, lower, upper, unit``).
+    as_of : str
+        The as-of month (``2022-07``).
+    run_time : datetime
+        When the run started (UTC, no time zone).
+    run_id : str
+        The run's id.
+
+    Raises
+    ------
+    BaseException
+        Whatever interrupted the transaction, after rolling it back.
+    """
     rows = results.assign(as_of=as_of, run_time=run_time, run_id=run_id, superseded=False)[
         [
             "as_of",

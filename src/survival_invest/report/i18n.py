@@ -211,6 +211,19 @@ def format_mkr(value: float | None, language: Language = "da", decimals: int = 3
     """Show an amount in mio. kr. with ``decimals`` decimals and the language's marks; NaN or None -> ``""``.
 
     ``format_mkr(1234.5678, "da") == "1.234,568"``, ``format_mkr(1234.5678, "en") == "1,234.568"``.
+
+    Parameters
+    ----------
+    value : float or None
+        The amount (rounded here, for display only).
+    language : {"da", "en"}
+        Whose decimal mark and thousands separator (:data:`NUMBER_FORMATS`).
+    decimals : int
+        Decimals shown.
+
+    Returns
+    -------
+    str
     """
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""

@@ -173,6 +173,21 @@ def targets_table(results: pd.DataFrame, targets: Targets, language: Language) -
     target and the total show what it is made of (the portfolio forecast, then
     each initiative). Rules of the remaining rows:
     :func:`~survival_invest.report.tables.reduction_targets_table`.
+
+    Parameters
+    ----------
+    results : DataFrame
+        The run's long results; its ``savings``/``forecast`` rows are the portfolio's delivery.
+    targets : Targets
+        The config's ``[targets]``: years, reduction targets, other initiatives' amounts.
+    language : {"da", "en"}
+        Row labels.
+
+    Returns
+    -------
+    DataFrame
+        Rows: target, the portfolio forecast, each other initiative, delivered in
+        total, outstanding, and the carry-forward rows; columns the years.
     """
     years = list(targets.years)
     fc = results[(results["measure"] == "savings") & (results["kind"] == "forecast")]
@@ -189,7 +204,22 @@ def targets_table(results: pd.DataFrame, targets: Targets, language: Language) -
 
 
 def report_meta(run: RunConfig, clock: RunClock, language: Language) -> dict[str, str]:
-    """The page's metadata table: as-of month, data cut-off and lag, price level, minimum persons, version."""
+    """The page's metadata table: as-of month, data cut-off and lag, price level, minimum persons, version.
+
+    Parameters
+    ----------
+    run : RunConfig
+        The config's ``[run]`` (price level, minimum persons).
+    clock : RunClock
+        The as-of month, the cut-off and the data lag.
+    language : {"da", "en"}
+        Labels.
+
+    Returns
+    -------
+    dict of str to str
+        Label -> value, in the order shown.
+    """
     return {
         label("as_of_month", language): clock.as_of_label,
         label("data_cutoff", language): label(
@@ -202,14 +232,43 @@ def report_meta(run: RunConfig, clock: RunClock, language: Language) -> dict[str
 
 
 def development_history(history: pd.DataFrame, results: pd.DataFrame, as_of_label: str) -> pd.DataFrame:
-    """Every earlier month's current rows with this run's results as month ``as_of_label`` (a rerun replaces it)."""
+    """Every earlier month's current rows with this run's results as month ``as_of_label`` (a rerun replaces it).
+
+    Parameters
+    ----------
+    history : DataFrame
+        The history's current rows (with ``as_of``).
+    results : DataFrame
+        This run's long results.
+    as_of_label : str
+        This run's month; its stored rows are replaced by ``results``.
+
+    Returns
+    -------
+    DataFrame
+        The stored rows of the other months, then this run's rows (``as_of`` set).
+    """
     earlier = history[history["as_of"] != as_of_label]
     frames = [results.assign(as_of=as_of_label)]
     return pd.concat(frames if earlier.empty else [earlier, *frames], ignore_index=True)
 
 
 def development_png(history: pd.DataFrame, language: Language, names: Mapping[str, str]) -> bytes | None:
-    """The development plot (:func:`~survival_invest.report.plots.development_figure`) as PNG; None when empty."""
+    """The development plot (:func:`~survival_invest.report.plots.development_figure`) as PNG; None when empty.
+
+    Parameters
+    ----------
+    history : DataFrame
+        Long results rows of every month (:func:`development_history`).
+    language : {"da", "en"}
+        Labels and decimal mark.
+    names : mapping of case id to name
+        The cases' names for the legend.
+
+    Returns
+    -------
+    bytes or None
+    """
     fig = development_figure(history, language, names)
     return None if fig is None else png_svg(fig)[0]
 

@@ -21,9 +21,17 @@ import pandas as pd
 
 from survival_invest.choices import Language
 from survival_invest.estimate import AreaBetween, SurvivalCurve
+from survival_invest.estimate.plot import plot_curves, shade_between
 from survival_invest.report.i18n import decimal_text, format_count, has_decimal_comma, label
 
-__all__ = ["case_figure", "decimal_comma_axis", "development_figure", "png_svg", "suppressed_until"]
+__all__ = [
+    "case_figure",
+    "curves_figure",
+    "decimal_comma_axis",
+    "development_figure",
+    "png_svg",
+    "suppressed_until",
+]
 
 _COLORS = ("tab:blue", "tab:orange")
 
@@ -54,20 +62,35 @@ def _pyplot() -> Any:
     return plt
 
 
-def png_svg(fig: Any) -> tuple[bytes, bytes]:
-    """The figure as PNG and SVG bytes (110 dpi, tight box); the figure is closed."""
+def png_svg(fig: Any, dpi: int = 110) -> tuple[bytes, bytes]:
+    """The figure as PNG and SVG bytes (``dpi`` dots per inch, tight box); the figure is closed."""
     plt = _pyplot()
     out = []
     for fmt in ("png", "svg"):
         buf = io.BytesIO()
-        fig.savefig(buf, format=fmt, dpi=110, bbox_inches="tight")
+        fig.savefig(buf, format=fmt, dpi=dpi, bbox_inches="tight")
         out.append(buf.getvalue())
     plt.close(fig)
     return out[0], out[1]
 
 
 def decimal_comma_axis(ax: Any, language: Language, spec: str) -> None:
-    """Write the y tick labels as ``format(v, spec)`` with a decimal comma, for languages that use one."""
+    """Write the y tick labels as ``format(v, spec)`` with a decimal comma, for languages that use one.
+
+    Parameters
+    ----------
+    ax : matplotlib Axes
+        The axes whose y tick labels are re-formatted (unchanged for a decimal-point language).
+    language : {"da", "en"}
+        The report's language.
+    spec : str
+        A format spec for the tick value (``"g"``, ``".1f"``).
+
+    Raises
+    ------
+    KeyError
+        An unknown language.
+    """
     if not has_decimal_comma(language):
         return
     from matplotlib.ticker import FuncFormatter
@@ -107,6 +130,7 @@ def _shade_area(
     grid = np.arange(0, int(max(shade_end, 0)) + 1)
 
     def num(x: float) -> str:
+        """Two decimals with the language's decimal mark."""
         return decimal_text(f"{x:.2f}", language)
 
     text = label(
@@ -247,4 +271,30 @@ def development_figure(history: pd.DataFrame, language: Language, names: Mapping
     ax.set_xlabel(label("as_of_month", language))
     ax.grid(alpha=0.3)
     ax.legend(title=label("case", language), fontsize="small", loc="center left", bbox_to_anchor=(1.01, 0.5))
+    return fig
+
+
+def curves_figure(comparison: SurvivalCurve, intervention: SurvivalCurve, tau: float, area: AreaBetween) -> Any:
+    """The ``curves`` command's figure: both curves with bands and persons at risk, the area to ``tau`` shaded.
+
+    Parameters
+    ----------
+    comparison, intervention : SurvivalCurve
+        The two groups' curves.
+    tau : float
+        The horizon of the area (periods).
+    area : AreaBetween
+        The area between the curves to ``tau``, in the legend with its 95 % limits.
+
+    Returns
+    -------
+    matplotlib Figure
+        The caller saves and closes it (:func:`png_svg`).
+    """
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(8, 5.5))
+    plot_curves([comparison, intervention], ax=ax, at_risk=True)
+    text = f"area to {tau:g}: {area.value:.2f} [{area.lower:.2f}, {area.upper:.2f}]"
+    shade_between(ax, comparison, intervention, tau, label=text)
+    ax.set_title("Share still on public support since entry")
     return fig

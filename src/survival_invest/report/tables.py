@@ -63,6 +63,22 @@ def case_table(
     MultiIndex (year, Budget / Realiseret / Forventet), mio. kr. (full-time
     persons in their row). With ``with_limits`` the lower and upper 95 % limits
     are extra rows ``<row> (nedre)`` / ``(øvre)`` for the estimated rows.
+
+    Parameters
+    ----------
+    results : DataFrame
+        The long results (``case_id, year, measure, kind, value, lower, upper``).
+    case_id : str
+        The case shown.
+    language : {"da", "en"}
+        Row and column labels (:mod:`survival_invest.report.i18n`).
+    with_limits : bool
+        Add the limit rows of savings and saved full-time persons.
+
+    Returns
+    -------
+    DataFrame
+        Unrounded; empty rows and columns dropped; the index named after the case.
     """
     lab = LABELS[language]
     r = results[results["case_id"].astype(str) == str(case_id)]

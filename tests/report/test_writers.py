@@ -1,0 +1,105 @@
+"""The writers: a self-contained HTML page; a workbook whose numbers are numbers and whose text stays text."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from survival_invest.report.writers import excel_report, html_report, meta_price, table_html
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16  # the writer embeds bytes as they are
+NASTY = ["=1+1", "+SUM(A1:A2)", "-2+3", "@SUM(A1)", '=HYPERLINK("http://x.example","y")']
+
+
+def _case_table() -> pd.DataFrame:
+    cols = pd.MultiIndex.from_tuples([(2021, "Budget"), (2021, "Realiseret")], names=["year", "kind"])
+    return pd.DataFrame(
+        [[3.0794, np.nan], [-1234.5678, -0.376], [0.5, 0.25]],
+        index=["Investering i indsats", "Besparelse på forsørgelse", "Sparede fuldtidspersoner"],
+        columns=cols,
+    )
+
+
+def _page(**kw: object) -> str:
+    args: dict[str, object] = {
+        "title": "Opfølgning 2022-07",
+        "language": "da",
+        "meta": {"Opgørelsesmåned": "2022-07", "Prisniveau": "2020 p/l"},
+        "cases": [
+            {
+                "id": "1",
+                "name": "<Case & co>",
+                "settings": {"kurve": "første afgang"},
+                "table": _case_table(),
+                "png": PNG,
+            }
+        ],
+        "portfolio": pd.DataFrame({"2021": [1.0], "I alt": [1.0]}, index=["Investering i indsats"]),
+        "development_png": PNG,
+        "notes": ["case 2: <5 persons"],
+    }
+    args.update(kw)
+    return html_report(**args)  # type: ignore[arg-type]  # a dict of mixed values for the keyword arguments
+
+
+def test_html_is_self_contained() -> None:
+    page = _page()
+    assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
+    assert "<script" not in page.lower() and "<link" not in page.lower()
+    assert "http://" not in page and "https://" not in page
+    sources = re.findall(r'src="([^"]*)"', page)
+    assert len(sources) == 2 and all(s.startswith("data:image/png;base64,") for s in sources)
+    assert "url(" not in page  # no remote style resource either
+
+
+def test_html_escapes_text_from_the_data_and_formats_numbers_in_danish() -> None:
+    page = _page()
+    assert "&lt;Case &amp; co&gt;" in page and "<Case & co>" not in page
+    assert "case 2: &lt;5 persons" in page
+    assert '<td class="num">3,079</td>' in page and '<td class="num">-1.234,568</td>' in page
+    assert '<td class="num">0,5</td>' in page  # full-time persons: one decimal
+    assert "mio. kr., 2020 p/l" in page and '<html lang="da">' in page
+
+
+def test_english_page_uses_english_labels_and_decimal_point() -> None:
+    page = _page(language="en", meta={"As-of month": "2022-07", "Price level": "2020 p/l"})
+    assert '<html lang="en">' in page and "DKK million, 2020 p/l" in page and "Portfolio (budget)" in page
+    assert '<td class="num">-1,234.568</td>' in page
+
+
+def test_meta_price_and_plain_table() -> None:
+    assert meta_price({"Prisniveau": "2021 p/l"}) == "2021 p/l"
+    assert meta_price({"Price level": "2020 p/l"}) == "2020 p/l"
+    assert meta_price({"Version": "1"}) == ""
+    html = table_html(pd.DataFrame({"a": [1.0]}, index=["x"]), "en", caption="c")
+    assert "<caption>c</caption>" in html and '<td class="num">1.000</td>' in html
+
+
+def _workbook(sheets: dict[str, pd.DataFrame]):
+    openpyxl = pytest.importorskip("openpyxl")
+    return openpyxl.load_workbook(io.BytesIO(excel_report(sheets, "da")))
+
+
+def test_excel_numbers_are_numbers_with_a_number_format() -> None:
+    wb = _workbook({"Sag 1": _case_table()})
+    ws = wb["Sag 1"]
+    assert ws["A2"].value == "Investering i indsats"
+    assert ws["B2"].value == 3.0794 and ws["B2"].data_type == "n" and ws["B2"].number_format == "#,##0.000"
+    assert ws["C2"].value is None  # NaN is an empty cell, not text
+    assert ws["C3"].value == -0.376 and isinstance(ws["C3"].value, float)
+    assert [c.value for c in ws[1]] == [None, "2021 Budget", "2021 Realiseret"]  # an empty name is an empty cell
+
+
+def test_text_that_looks_like_a_formula_is_written_as_text() -> None:
+    frame = pd.DataFrame({NASTY[0]: NASTY, "amount": [1.0] * len(NASTY)}, index=NASTY)
+    wb = _workbook({"Reduktionsmål": frame})
+    ws = wb["Reduktionsmål"]
+    assert ws["B1"].value == NASTY[0] and ws["B1"].data_type == "s"  # a header from the data
+    for row, text in enumerate(NASTY, start=2):
+        for cell in (ws.cell(row, 1), ws.cell(row, 2)):  # the index label and a text value
+            assert cell.value == text and cell.data_type == "s", (cell.coordinate, cell.value, cell.data_type)
+        assert ws.cell(row, 3).value == 1.0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,7 @@ from survival_invest._atomic import write_text
 from survival_invest.synthetic.extracts import NORDDJURS_CASES, dream_wide, simulate_portfolio
 from survival_invest.synthetic.simple import write_demo_data
 
-__all__ = ["main", "person_table", "write_portfolio"]
+__all__ = ["main", "person_table", "write_portfolio", "write_synthetic_portfolio"]
 
 
 def write_portfolio(out: Path, *, seed: int = 20200101, as_of: str = "2022-06", data_lag: int = 2) -> list[Path]:
@@ -22,7 +23,24 @@ def write_portfolio(out: Path, *, seed: int = 20200101, as_of: str = "2022-06", 
     Files: ``spells_monthly.csv`` (long, monthly), ``dream_weekly.csv`` (wide
     DREAM, weekly), ``memberships.csv``, ``persons.csv`` (person covariate
     table, see :func:`person_table`), ``truth.json`` (settings and per-case
-    true RMST and areas) and ``truth_curves.csv`` (true S(t)).
+    true RMST and areas) and ``truth_curves.csv`` (true S(t)). Byte-identical
+    for the same arguments.
+
+    Parameters
+    ----------
+    out : Path
+        Folder (created if missing).
+    seed : int
+        Seed of the simulation (:func:`~survival_invest.synthetic.extracts.simulate_portfolio`).
+    as_of : str
+        Month of the run (``YYYY-MM``); the extract ends at ``as_of - data_lag``.
+    data_lag : int
+        Months of data lag.
+
+    Returns
+    -------
+    list of Path
+        The files written.
     """
     out.mkdir(parents=True, exist_ok=True)
     spells, members, truth = simulate_portfolio(NORDDJURS_CASES, as_of=as_of, data_lag=data_lag, seed=seed)
@@ -71,8 +89,6 @@ def write_synthetic_portfolio(out: Path, *, seed: int = 20200101) -> Path:
     """
     out = Path(out)
     write_portfolio(out, seed=seed, as_of="2022-07", data_lag=2)
-    from importlib import resources
-
     template = (resources.files("survival_invest") / "data" / "portfolio_template.toml").read_text(encoding="utf-8")
     config = out / "portfolio.toml"
     write_text(config, template)

@@ -99,6 +99,92 @@ class ConfoundedTruth:
         return float(a["area"].mean())
 
 
+def _simulate_months(
+    rng: np.random.Generator,
+    start: np.ndarray,
+    months: np.ndarray,
+    window: tuple[int, int],
+    rates: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    effect: float,
+    p_censor: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The monthly loop of :func:`simulate_confounded` (vectorised over persons).
+
+    ``rates`` = (hazard by band, selection by band, per-person hazard factor,
+    per-person selection factor). Returns the code matrix (persons x months:
+    0 none, 1 support, 2 self-support, 3 death), the target entry month and the
+    participation start month of every person (-1: none).
+    """
+    hz, sel, h_factor, s_factor = rates
+    w0, window_months = window
+    n = len(start)
+    bands = np.asarray(DURATION_BANDS)
+    code = np.zeros((n, months.shape[0]), dtype=np.int8)  # 0 none, 1 support, 2 self-support, 3 death
+    on = np.zeros(n, dtype=bool)
+    started = np.zeros(n, dtype=bool)
+    alive = np.ones(n, dtype=bool)
+    target_entry = np.full(n, -1, dtype=np.int64)
+    part = np.full(n, -1, dtype=np.int64)
+    for j, m in enumerate(months):  # loop over calendar months, vectorised over persons
+        d = m - start
+        begin = d == 0
+        on |= begin
+        started |= begin
+        in_window = (m >= w0) & (m < w0 + window_months)
+        band = np.searchsorted(bands, np.maximum(d, 0), side="right")
+        h = hz[band] * h_factor
+        treated = (part >= 0) & (m > part)
+        h = np.where(treated, np.minimum(effect * h, 0.95), h)
+        leave = on & alive & (d >= 1) & (rng.random(n) < h)
+        on &= ~leave
+        new_target = in_window & on & (target_entry < 0)  # on support in the month of target entry
+        target_entry[new_target] = m
+        followed = target_entry >= 0
+        dead = followed & alive & (rng.random(n) < p_censor)
+        pick = in_window & on & alive & ~dead & followed & (part < 0) & (rng.random(n) < sel[band] * s_factor)
+        part[pick] = m
+        col = np.zeros(n, dtype=np.int8)
+        col[on & alive & ~dead] = 1
+        col[started & ~on & alive & ~dead & (rng.random(n) < 0.2)] = 2
+        col[dead] = 3
+        code[:, j] = col
+        alive &= ~dead
+        on &= alive
+    return code, target_entry, part
+
+
+def _extract(
+    ids: np.ndarray,
+    code: np.ndarray,
+    months: np.ndarray,
+    education: np.ndarray,
+    target_entry: np.ndarray,
+    part: np.ndarray,
+    case_id: str,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Long monthly spells and memberships of the target group (persons with a target entry)."""
+    keep = target_entry >= 0
+    rows, cols = np.nonzero(code[keep])
+    values = code[keep][rows, cols]
+    benefit = np.where(education[keep], _CODES["uddannelseshjaelp"], _CODES["kontanthjaelp"])
+    table = np.array(["", "", "651", "999"], dtype=object)
+    label = np.where(values == 1, benefit[rows], table[values])
+    spells = pd.DataFrame({"person_id": ids[keep][rows], "period": month_label(months[cols]), "benefit": label})
+    target = pd.DataFrame(
+        {"person_id": ids[keep], "case_id": case_id, "group": "target", "entry_period": month_label(target_entry[keep])}
+    )
+    is_part = part[keep] >= 0
+    inter = pd.DataFrame(
+        {
+            "person_id": ids[keep][is_part],
+            "case_id": case_id,
+            "group": "intervention",
+            "entry_period": month_label(part[keep][is_part]),
+        }
+    )
+    return spells, pd.concat([target, inter], ignore_index=True)
+
+
 def simulate_confounded(
     n: int = 6000,
     *,
@@ -152,65 +238,19 @@ def simulate_confounded(
     education = rng.random(n) < p_education
     age = rng.uniform(18, 60, size=n)  # at the window start
     female = rng.random(n) < 0.5
-    hz, sel = np.asarray(hazard), np.asarray(select)
-    bands = np.asarray(DURATION_BANDS)
-    h_factor = np.where(education, education_factor, 1.0)
-    s_factor = np.where(education, education_select, 1.0) * np.exp(age_select * (40.0 - age))
-
+    rates = (
+        np.asarray(hazard),
+        np.asarray(select),
+        np.where(education, education_factor, 1.0),
+        np.where(education, education_select, 1.0) * np.exp(age_select * (40.0 - age)),
+    )
     months = np.arange(int(s.min()), end + 1)
-    code = np.zeros((n, months.shape[0]), dtype=np.int8)  # 0 none, 1 support, 2 self-support, 3 death
-    on = np.zeros(n, dtype=bool)
-    started = np.zeros(n, dtype=bool)
-    alive = np.ones(n, dtype=bool)
-    target_entry = np.full(n, -1, dtype=np.int64)
-    part = np.full(n, -1, dtype=np.int64)
-    for j, m in enumerate(months):  # loop over calendar months, vectorised over persons
-        d = m - s
-        begin = d == 0
-        on |= begin
-        started |= begin
-        in_window = (m >= w0) & (m < w0 + window_months)
-        band = np.searchsorted(bands, np.maximum(d, 0), side="right")
-        h = hz[band] * h_factor
-        treated = (part >= 0) & (m > part)
-        h = np.where(treated, np.minimum(effect * h, 0.95), h)
-        leave = on & alive & (d >= 1) & (rng.random(n) < h)
-        on &= ~leave
-        new_target = in_window & on & (target_entry < 0)  # on support in the month of target entry
-        target_entry[new_target] = m
-        followed = target_entry >= 0
-        dead = followed & alive & (rng.random(n) < p_censor)
-        pick = in_window & on & alive & ~dead & followed & (part < 0) & (rng.random(n) < sel[band] * s_factor)
-        part[pick] = m
-        col = np.zeros(n, dtype=np.int8)
-        col[on & alive & ~dead] = 1
-        col[started & ~on & alive & ~dead & (rng.random(n) < 0.2)] = 2
-        col[dead] = 3
-        code[:, j] = col
-        alive &= ~dead
-        on &= alive
+    code, target_entry, part = _simulate_months(rng, s, months, (w0, window_months), rates, effect, p_censor)
 
     keep = target_entry >= 0
     ids = np.char.add(f"X{case_id}P", np.char.zfill(np.arange(n).astype(str), 6))
-    rows, cols = np.nonzero(code[keep])
-    values = code[keep][rows, cols]
-    benefit = np.where(education[keep], _CODES["uddannelseshjaelp"], _CODES["kontanthjaelp"])
-    table = np.array(["", "", "651", "999"], dtype=object)
-    label = np.where(values == 1, benefit[rows], table[values])
-    spells = pd.DataFrame({"person_id": ids[keep][rows], "period": month_label(months[cols]), "benefit": label})
-    target = pd.DataFrame(
-        {"person_id": ids[keep], "case_id": case_id, "group": "target", "entry_period": month_label(target_entry[keep])}
-    )
+    spells, memberships = _extract(ids, code, months, education, target_entry, part, case_id)
     is_part = part[keep] >= 0
-    inter = pd.DataFrame(
-        {
-            "person_id": ids[keep][is_part],
-            "case_id": case_id,
-            "group": "intervention",
-            "entry_period": month_label(part[keep][is_part]),
-        }
-    )
-    memberships = pd.concat([target, inter], ignore_index=True)
     birth = np.datetime64(f"{w0 // 12}-{w0 % 12 + 1:02d}-01") - np.round(age * 365.25).astype("timedelta64[D]")
     in_table = rng.random(n) >= missing_from_person_table
     sel_p = keep & in_table

@@ -35,12 +35,13 @@ reproduces the monthly extract exactly.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-
 import numpy as np
 import pandas as pd
 
-from survival_invest.io.periods import month_label, parse_as_of, week_to_month
+from survival_invest.io.memberships import memberships_from_frame
+from survival_invest.io.periods import month_label, parse_as_of, parse_periods, week_label, week_to_month
+from survival_invest.io.spells import Spells
+from survival_invest.synthetic.cases import NORDDJURS_CASES, CaseSpec, PortfolioTruth
 
 __all__ = ["NORDDJURS_CASES", "CaseSpec", "PortfolioTruth", "dream_wide", "simulate_large", "simulate_portfolio"]
 
@@ -50,97 +51,39 @@ CENSOR_CODES = ("999", "997")  # dead, not resident
 CODE_TABLE = ("", *SUPPORT_CODES, *SELF_SUPPORT_CODES, *CENSOR_CODES)
 
 
-@dataclass(frozen=True)
-class CaseSpec:
-    """One synthetic investment case.
-
-    ``hazard_*`` are per-month first-exit probabilities on duration bands:
-    ``hazard[i]`` applies to durations ``t`` with ``breaks[i] <= t < breaks[i+1]``
-    (the last band is open).
-    """
-
-    case_id: str
-    n_target: int
-    n_intervention: int
-    breaks: tuple[int, ...] = (1, 6, 18)
-    hazard_comparison: tuple[float, ...] = (0.04, 0.03, 0.02)
-    hazard_intervention: tuple[float, ...] = (0.08, 0.05, 0.03)
-    entry_start: str = "2020-01"
-    entry_months: int = 12
-
-    def hazard(self, group: str, t: np.ndarray) -> np.ndarray:
-        """First-exit hazard at durations ``t`` (0 at ``t = 0``)."""
-        h = np.asarray(self.hazard_intervention if group == "intervention" else self.hazard_comparison)
-        band = np.searchsorted(np.asarray(self.breaks), t, side="right") - 1
-        return np.where(t >= self.breaks[0], h[np.clip(band, 0, len(h) - 1)], 0.0)
-
-    def survival(self, group: str, t_max: int) -> np.ndarray:
-        """True ``S(t)`` for ``t = 0 .. t_max``."""
-        t = np.arange(t_max + 1)
-        return np.cumprod(1.0 - self.hazard(group, t))
-
-    def rmst(self, group: str, tau: int) -> float:
-        """True ``RMST(tau) = sum_{t<tau} S(t)`` (integer ``tau``)."""
-        return float(self.survival(group, tau)[:tau].sum())
-
-    def area(self, tau: int) -> float:
-        """True months saved per participant to ``tau``: RMST_comparison - RMST_intervention."""
-        return self.rmst("comparison", tau) - self.rmst("intervention", tau)
+def _draw_persons(cases: tuple[CaseSpec, ...], rng: np.random.Generator, prior_max: int) -> dict[str, np.ndarray]:
+    """Every person's id, case, participant flag, entry month, case index and months on support before entry."""
+    ids, case_of, is_int, entry, spec_idx = [], [], [], [], []
+    for k, c in enumerate(cases):
+        n = c.n_target
+        start = parse_as_of(c.entry_start, "month")
+        e = start + rng.integers(0, c.entry_months, size=n)
+        inter = np.zeros(n, dtype=bool)
+        inter[rng.choice(n, size=c.n_intervention, replace=False)] = True
+        ids.append(np.char.add(f"C{c.case_id}P", np.char.zfill(np.arange(n).astype(str), 5)))
+        case_of.append(np.full(n, c.case_id, dtype=object))
+        is_int.append(inter)
+        entry.append(e)
+        spec_idx.append(np.full(n, k))
+    pid = np.concatenate(ids)
+    prior = rng.integers(0, prior_max + 1, size=len(pid))
+    return {
+        "pid": pid,
+        "case_id": np.concatenate(case_of),
+        "participant": np.concatenate(is_int),
+        "entry": np.concatenate(entry).astype(np.int64),
+        "spec": np.concatenate(spec_idx),
+        "prior": prior,
+    }
 
 
-#: The four survival cases of Norddjurs (seed 004): target / intervention sizes.
-NORDDJURS_CASES = (
-    CaseSpec("1", 300, 60),
-    CaseSpec("2", 300, 40, hazard_intervention=(0.07, 0.045, 0.025)),
-    CaseSpec("3", 534, 184, hazard_comparison=(0.05, 0.035, 0.02), hazard_intervention=(0.08, 0.05, 0.03)),
-    CaseSpec("4", 534, 40, hazard_comparison=(0.05, 0.035, 0.02), hazard_intervention=(0.10, 0.06, 0.03)),
-)
-
-
-@dataclass(frozen=True)
-class PortfolioTruth:
-    """True curves and effects of a simulated portfolio."""
-
-    cases: tuple[CaseSpec, ...]
-    as_of: str
-    data_lag: int
-    seed: int
-    params: dict = field(default_factory=dict)
-
-    def curves(self, t_max: int = 48) -> pd.DataFrame:
-        """True S(t) per case and group: ``case_id, group, t, survival``."""
-        rows = []
-        for c in self.cases:
-            for g in ("comparison", "intervention"):
-                s = c.survival(g, t_max)
-                rows.append(pd.DataFrame({"case_id": c.case_id, "group": g, "t": np.arange(t_max + 1), "survival": s}))
-        return pd.concat(rows, ignore_index=True)
-
-    def effects(self, taus: tuple[int, ...] = (12, 24, 36)) -> pd.DataFrame:
-        """True RMST per group and area between curves per case and horizon."""
-        rows = []
-        for c in self.cases:
-            for tau in taus:
-                rows.append(
-                    {
-                        "case_id": c.case_id,
-                        "tau": tau,
-                        "rmst_comparison": c.rmst("comparison", tau),
-                        "rmst_intervention": c.rmst("intervention", tau),
-                        "area": c.area(tau),
-                    }
-                )
-        return pd.DataFrame(rows)
-
-    def to_dict(self) -> dict:
-        return {
-            "as_of": self.as_of,
-            "data_lag": self.data_lag,
-            "seed": self.seed,
-            "params": self.params,
-            "cases": [asdict(c) for c in self.cases],
-            "model": "first-exit hazard piecewise constant by duration band; see survival_invest.synthetic.extracts",
-        }
+def _hazard_table(cases: tuple[CaseSpec, ...], t_max: int) -> np.ndarray:
+    """First-exit hazard by case, group (0 comparison, 1 intervention) and duration 0..t_max (a loop over cases)."""
+    table = np.zeros((len(cases), 2, t_max + 1))
+    for k, c in enumerate(cases):
+        table[k, 0] = c.hazard("comparison", np.arange(t_max + 1))
+        table[k, 1] = c.hazard("intervention", np.arange(t_max + 1))
+    return table
 
 
 def _simulate_codes(
@@ -161,34 +104,12 @@ def _simulate_codes(
     ``months`` (calendar month numbers) and ``code`` (persons x months, int8
     positions in ``CODE_TABLE``, 0 = no row).
     """
-    ids, case_of, is_int, entry, spec_idx = [], [], [], [], []
-    for k, c in enumerate(cases):
-        n = c.n_target
-        start = parse_as_of(c.entry_start, "month")
-        e = start + rng.integers(0, c.entry_months, size=n)
-        inter = np.zeros(n, dtype=bool)
-        inter[rng.choice(n, size=c.n_intervention, replace=False)] = True
-        ids.append(np.char.add(f"C{c.case_id}P", np.char.zfill(np.arange(n).astype(str), 5)))
-        case_of.append(np.full(n, c.case_id, dtype=object))
-        is_int.append(inter)
-        entry.append(e)
-        spec_idx.append(np.full(n, k))
-    pid = np.concatenate(ids)
-    case_id = np.concatenate(case_of)
-    participant = np.concatenate(is_int)
-    e = np.concatenate(entry).astype(np.int64)
-    spec = np.concatenate(spec_idx)
-    n = pid.shape[0]
-    prior = rng.integers(0, prior_max + 1, size=n)
-    first = int((e - prior).min())
-    months = np.arange(first, end + 1)
-
-    # hazard table by case, group and duration (a loop over the few cases only)
+    persons = _draw_persons(cases, rng, prior_max)
+    pid, participant, e, spec, prior = (persons[k] for k in ("pid", "participant", "entry", "spec", "prior"))
+    n = len(pid)
+    months = np.arange(int((e - prior).min()), end + 1)
     t_max = int(end - e.min()) + 1
-    table = np.zeros((len(cases), 2, t_max + 1))
-    for k, c in enumerate(cases):
-        table[k, 0] = c.hazard("comparison", np.arange(t_max + 1))
-        table[k, 1] = c.hazard("intervention", np.arange(t_max + 1))
+    table = _hazard_table(cases, t_max)
 
     # codes are small integers into CODE_TABLE (0 = no row) so the month x person matrix stays compact
     n_sup, n_self = len(SUPPORT_CODES), len(SELF_SUPPORT_CODES)
@@ -196,7 +117,7 @@ def _simulate_codes(
     state_on = np.zeros(n, dtype=bool)
     in_first = np.zeros(n, dtype=bool)
     alive = np.ones(n, dtype=bool)
-    current = rng.integers(1, n_sup + 1, size=n).astype(np.int8)
+    current: np.ndarray = rng.integers(1, n_sup + 1, size=n).astype(np.int8)
     grp = participant.astype(np.int64)
     for j, m in enumerate(months):  # loop over calendar months, vectorised over persons
         t = m - e
@@ -227,7 +148,14 @@ def _simulate_codes(
         code[:, j] = col
         alive &= ~censor_now
         state_on &= alive
-    return {"pid": pid, "case_id": case_id, "participant": participant, "entry": e, "months": months, "code": code}
+    return {
+        "pid": pid,
+        "case_id": persons["case_id"],
+        "participant": participant,
+        "entry": e,
+        "months": months,
+        "code": code,
+    }
 
 
 def simulate_portfolio(
@@ -244,6 +172,28 @@ def simulate_portfolio(
     prior_max: int = 30,
 ) -> tuple[pd.DataFrame, pd.DataFrame, PortfolioTruth]:
     """Simulate a portfolio and return (monthly long spells, memberships, truth).
+
+    Parameters
+    ----------
+    cases : tuple of CaseSpec
+        The cases with their group sizes and true hazards.
+    as_of : str
+        Month of the run (``YYYY-MM``); the extract ends at ``as_of - data_lag``.
+    data_lag : int
+        Months of data lag.
+    seed : int
+        Seed of ``numpy.random.default_rng``; equal seeds give identical data.
+    p_return, p_releave : float
+        Monthly probabilities of coming back to support after the first exit,
+        and of leaving again.
+    p_switch : float
+        Monthly probability that an on-support month changes benefit code.
+    p_self_code : float
+        Probability that an off-support month carries a self-support code.
+    p_censor : float
+        Monthly probability of a censoring code (death, emigration) from entry.
+    prior_max : int
+        Months on support before entry are uniform on ``0 .. prior_max``.
 
     Returns
     -------
@@ -265,7 +215,17 @@ def simulate_portfolio(
     )
     rng = np.random.default_rng(seed)
     end = parse_as_of(as_of, "month") - data_lag
-    sim = _simulate_codes(tuple(cases), end, rng, **params)
+    sim = _simulate_codes(
+        tuple(cases),
+        end,
+        rng,
+        p_return=p_return,
+        p_releave=p_releave,
+        p_switch=p_switch,
+        p_self_code=p_self_code,
+        p_censor=p_censor,
+        prior_max=prior_max,
+    )
     code, months, pid = sim["code"], sim["months"], sim["pid"]
     rows, cols = np.nonzero(code)
     values = code[rows, cols]
@@ -288,16 +248,33 @@ def simulate_portfolio(
 
 def simulate_large(
     n_persons: int, *, n_intervention: int | None = None, as_of: str = "2024-06", seed: int = 0, prior_max: int = 24
-):
+) -> tuple[Spells, pd.DataFrame]:
     """A large single-case extract as compact arrays, for benchmarks (no string periods).
 
-    Returns ``(spells, memberships)``: a :class:`~survival_invest.io.readers.Spells`
-    with ``int64`` person ids, integer month numbers and a categorical benefit
-    code, already sorted by (person, period), and a memberships DataFrame ready
-    for :func:`survival_invest.build_cohort`.
-    """
-    from survival_invest.io.readers import Spells, memberships_from_frame
+    The model of :func:`simulate_portfolio` with its default probabilities, one
+    case entering over 24 months from 2020-01, no data lag.
 
+    Parameters
+    ----------
+    n_persons : int
+        Target-group size.
+    n_intervention : int, optional
+        Participants (default a fifth of ``n_persons``).
+    as_of : str
+        Last month of the extract (``YYYY-MM``).
+    seed : int
+        Seed of ``numpy.random.default_rng``.
+    prior_max : int
+        Months on support before entry are uniform on ``0 .. prior_max``.
+
+    Returns
+    -------
+    (Spells, DataFrame)
+        A :class:`~survival_invest.io.spells.Spells` with ``int64`` person ids,
+        integer month numbers and a categorical benefit code, already sorted by
+        (person, period), and a memberships DataFrame ready for
+        :func:`survival_invest.build_cohort`.
+    """
     n_int = n_persons // 5 if n_intervention is None else n_intervention
     case = CaseSpec("1", n_persons, n_int, entry_start="2020-01", entry_months=24)
     rng = np.random.default_rng(seed)
@@ -315,7 +292,7 @@ def simulate_large(
     )
     code, months = sim["code"], sim["months"]
     rows, cols = np.nonzero(code)
-    benefit = pd.Categorical.from_codes(code[rows, cols].astype(np.int16) - 1, categories=list(CODE_TABLE[1:]))
+    benefit = pd.Categorical.from_codes(code[rows, cols].astype(np.int16) - 1, categories=pd.Index(CODE_TABLE[1:]))
     frame = pd.DataFrame(
         {"person_id": rows.astype(np.int64), "period": months[cols].astype(np.int64), "benefit": benefit}
     )
@@ -337,8 +314,6 @@ def dream_wide(spells: pd.DataFrame) -> pd.DataFrame:
     without a code are blank. Vectorised: a (person x week) array filled by fancy
     indexing.
     """
-    from survival_invest.io.periods import parse_periods, week_label
-
     months, _, _ = parse_periods(spells["period"], "month")
     first_m, last_m = int(months.min()), int(months.max())
     # ISO weeks whose Thursday falls in [first_m, last_m]

@@ -14,7 +14,7 @@ def ragged_arange(lengths: np.ndarray, dtype: type = np.int64) -> tuple[np.ndarr
     one ``np.repeat`` and one ``np.arange``.
     """
     lengths = np.maximum(np.asarray(lengths), 0).astype(np.int64)
-    owner = np.repeat(np.arange(lengths.shape[0], dtype=dtype), lengths)
+    owner: np.ndarray = np.repeat(np.arange(lengths.shape[0], dtype=dtype), lengths)
     starts = np.cumsum(lengths) - lengths
     k = np.repeat((-starts).astype(dtype), lengths)
     k += np.arange(owner.shape[0], dtype=dtype)

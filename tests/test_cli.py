@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
 import pytest
 
-from survival_invest.cli import main
+from survival_invest.cli import Progress, main
 
 BUNDLED = Path(__file__).parents[1] / "data" / "synthetic" / "two_groups.csv"
 
@@ -50,10 +51,6 @@ def test_bad_value_in_data_exits_2_naming_it(tmp_path: Path, capsys: pytest.Capt
 
 
 def test_progress_bar_only_on_a_terminal() -> None:
-    import io
-
-    from survival_invest.cli import Progress
-
     class Tty(io.StringIO):
         def isatty(self) -> bool:
             return True

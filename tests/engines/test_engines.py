@@ -16,7 +16,7 @@ from survival_invest.config import load_config
 from survival_invest.engines import choose_engine
 from survival_invest.engines.aggregates import CaseSpec, sql_aggregates
 from survival_invest.engines.duckdb_engine import DuckDBBackend
-from survival_invest.io.periods import month_label, week_label
+from survival_invest.io.periods import RunClock, month_label, week_label
 from survival_invest.io.readers import default_classification, memberships_from_frame, spells_from_frame
 from survival_invest.pipeline.portfolio import run_portfolio_full
 from survival_invest.stats import cohort_aggregates, normalise_aggregates
@@ -96,7 +96,7 @@ def duckdb_aggregates(path: Path, members: pd.DataFrame, cases: list[CaseSpec], 
             memberships=m,
             classification=default_classification(),
             cases=cases,
-            cutoff=cutoff,
+            clock=RunClock(cutoff, 0, m.attrs["frequency"]),
         )
     return normalise_aggregates(agg), facts
 

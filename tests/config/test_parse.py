@@ -10,7 +10,7 @@ import pytest
 
 from survival_invest.config import DEFAULT_REFUSION_BANDS, ConfigError, load_config
 
-ROOT = Path(__file__).parents[1]
+ROOT = Path(__file__).parents[2]
 EXAMPLE = ROOT / "examples" / "norddjurs.toml"
 REFERENCE = ROOT.parent / "shared" / "reference" / "norddjurs_cases_2020.csv"
 

@@ -1,0 +1,68 @@
+"""Engine choice (engines.select): a matched case picks the in-memory engine before any extract is read."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+import survival_invest as si
+from survival_invest.config import load_config
+from survival_invest.engines import choose_engine, engine_choice, portfolio_statistics
+from survival_invest.pipeline import validate
+
+ROOT = Path(__file__).parents[2]
+EXAMPLE = ROOT / "examples" / "norddjurs.toml"
+
+
+def _with_matched(tmp_path: Path, engine: str | None = None) -> Path:
+    """The example portfolio with case 3 matched (and an [engine] name when given), paths made absolute."""
+    text = EXAMPLE.read_text(encoding="utf-8").replace("../data/", f"{ROOT / 'data'}/")
+    head, sep, rest = text.partition('id = "3"')
+    assert sep, "the example has a case 3"
+    text = head + sep + '\ncomparison = "matched"' + rest.replace('comparison = "non_participants"', "", 1)
+    if engine is not None:
+        text += f'\n[engine]\nname = "{engine}"\n'
+    out = tmp_path / "portfolio.toml"
+    out.write_text(text, encoding="utf-8")
+    return out
+
+
+def test_auto_picks_memory_for_a_matched_case_even_above_the_size_threshold(tmp_path: Path) -> None:
+    cfg = load_config(_with_matched(tmp_path))
+    assert [c.comparison for c in cfg.cases if c.id == "3"] == ["matched"]
+    big = replace(cfg, engine=replace(cfg.engine, auto_threshold_mb=0.0))  # any extract is "large" now
+    choice = engine_choice(big)
+    assert choice.name == "memory"
+    assert "case '3' uses comparison 'matched'" in choice.reason and "must fit in memory" in choice.reason
+    assert choose_engine(big) == "memory"
+
+
+def test_a_sql_engine_with_a_matched_case_is_refused_before_any_extract_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cfg = load_config(_with_matched(tmp_path))
+    missing = replace(cfg, data=replace(cfg.data, spells=tmp_path / "no_such_file.parquet"))
+    for engine in ("duckdb", "spark"):
+        with pytest.raises(si.ConfigError, match=rf"engine '{engine}' cannot run case '3'.*in-memory engine"):
+            portfolio_statistics(missing, "2022-06", engine)  # refused before the (missing) extract is touched
+    monkeypatch.setenv("SURVIVAL_INVEST_ENGINE", "duckdb")
+    with pytest.raises(si.ConfigError, match="SURVIVAL_INVEST_ENGINE: engine 'duckdb' cannot run case '3'"):
+        choose_engine(cfg)
+
+
+def test_the_configuration_refuses_a_sql_engine_with_a_matched_case(tmp_path: Path) -> None:
+    with pytest.raises(si.ConfigError, match=r"\[engine\], key 'name': engine 'duckdb' cannot run case '3'"):
+        load_config(_with_matched(tmp_path, engine="duckdb"))
+    assert load_config(_with_matched(tmp_path, engine="memory")).engine.name == "memory"
+
+
+def test_validate_says_which_engine_and_why(tmp_path: Path) -> None:
+    found, problems = validate(_with_matched(tmp_path))
+    assert not problems
+    assert any(line.startswith("engine memory: auto: case '3' uses comparison 'matched'") for line in found)
+    found, problems = validate(_with_matched(tmp_path), engine="spark")
+    assert any("engine 'spark' cannot run case '3'" in p for p in problems)
+    found, problems = validate(EXAMPLE)
+    assert any(line.startswith("engine memory: auto:") and "MB of spells" in line for line in found)

@@ -222,8 +222,8 @@ def deal_controls(
     """
     rng = np.random.default_rng(seed)
     n_s = int(max(participant_stratum.max(initial=-1), candidate_stratum.max(initial=-1))) + 1
-    p_order = np.lexsort((rng.random(participant_stratum.shape[0]), participant_stratum))
-    c_order = np.lexsort((rng.random(candidate_stratum.shape[0]), candidate_stratum))
+    p_order = np.lexsort((rng.random(int(participant_stratum.shape[0])), participant_stratum))
+    c_order = np.lexsort((rng.random(int(candidate_stratum.shape[0])), candidate_stratum))
     n_p = np.bincount(participant_stratum, minlength=n_s)
     p_first = np.cumsum(n_p) - n_p  # position in p_order where each stratum starts
     c_sorted = candidate_stratum[c_order]
@@ -238,7 +238,22 @@ def deal_controls(
 
 
 def strata(month: np.ndarray, benefit_group: np.ndarray, band: np.ndarray) -> np.ndarray:
-    """One integer per distinct (month, benefit group, band); missing benefit groups form their own group."""
+    """One integer per distinct (month, benefit group, band); missing benefit groups form their own group.
+
+    Parameters
+    ----------
+    month : ndarray of int
+        Entry month of each participant or candidate.
+    benefit_group : ndarray of object
+        Benefit group at entry (missing = no group).
+    band : ndarray of int
+        Prior-duration band (:func:`prior_band`).
+
+    Returns
+    -------
+    ndarray of int64
+        Stratum numbers ``0 .. n - 1`` in sorted (month, group, band) order.
+    """
     frame = pd.DataFrame({"m": month, "g": pd.Series(benefit_group, dtype="string").fillna("").to_numpy(), "b": band})
     return frame.groupby(["m", "g", "b"], sort=True).ngroup().to_numpy(dtype=np.int64)
 

@@ -15,13 +15,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from survival_invest.choices import MONTH_RULES, MonthRule
 from survival_invest.errors import CohortError, ExtractError
 from survival_invest.io.periods import Frequency, week_to_month, weeks_in_month
 from survival_invest.io.readers import Spells
 
-__all__ = ["MONTH_RULES", "WEEKS_PER_MONTH", "Status", "spell_status"]
+__all__ = ["MONTH_RULES", "WEEKS_PER_MONTH", "Status", "spell_status", "unknown_codes_error"]
 
-MONTH_RULES = ("any", "majority", "all")
 #: Weeks counted for a month on support when only monthly data exist.
 WEEKS_PER_MONTH = 52.0 / 12.0
 
@@ -83,7 +83,22 @@ class Status:
 
 
 def unknown_codes_error(source: str, classification: pd.DataFrame, bad: list[tuple[str, int]]) -> ExtractError:
-    """The error for extract codes missing from the classification: the codes with their row counts, most rows first."""
+    """The error for extract codes missing from the classification: the codes with their row counts, most rows first.
+
+    Parameters
+    ----------
+    source : str
+        The extract's name.
+    classification : DataFrame
+        The classification (its ``source`` attribute names it).
+    bad : list of (code, rows)
+        The unknown codes and their row counts; the ten with most rows are listed.
+
+    Returns
+    -------
+    ExtractError
+        To be raised by the caller (the in-memory and SQL engines share it).
+    """
     bad = sorted(bad, key=lambda x: -x[1])
     listed = ", ".join(f"'{c}' ({n} rows)" for c, n in bad[:10])
     more = f" and {len(bad) - 10} more codes" if len(bad) > 10 else ""
@@ -112,13 +127,38 @@ def _person_codes(ids: pd.Series) -> tuple[pd.Index, np.ndarray, np.ndarray | No
         codes = np.cumsum(new, dtype=np.int32)
         codes -= 1
         return persons, codes, None
-    codes, uniq = pd.factorize(values)
-    order = np.argsort(codes, kind="stable")
-    return pd.Index(uniq), codes[order].astype(np.int32), order
+    factor, uniq = pd.factorize(values)
+    order = np.argsort(factor, kind="stable")
+    return pd.Index(uniq), factor[order].astype(np.int32), order
 
 
-def spell_status(spells: Spells, classification: pd.DataFrame, frequency: Frequency, month_rule: str = "any") -> Status:
+def spell_status(
+    spells: Spells, classification: pd.DataFrame, frequency: Frequency, month_rule: MonthRule = "any"
+) -> Status:
     """Classify spell rows and bring them to the analysis ``frequency``.
+
+    Parameters
+    ----------
+    spells : Spells
+        From :func:`survival_invest.read_spells`.
+    classification : DataFrame
+        ``code, class, benefit_group, label`` (:func:`survival_invest.io.readers.read_classification`).
+    frequency : {"month", "week"}
+        The analysis frequency (the memberships' frequency).
+    month_rule : {"any", "majority", "all"}
+        When weekly data make a month "on support" (rules below).
+
+    Returns
+    -------
+    Status
+        Sorted by (person, period).
+
+    Raises
+    ------
+    ExtractError
+        Codes missing from the classification.
+    CohortError
+        An unknown ``month_rule``, or monthly spells for weekly memberships.
 
     Rules
     -----

@@ -10,10 +10,11 @@ import pytest
 
 import survival_invest as si
 from survival_invest import CohortError, ExtractError, build_cohort
+from survival_invest.cohort import entry_dates
 from survival_invest.io.readers import memberships_from_frame, spells_from_frame
 from survival_invest.synthetic import NORDDJURS_CASES, simulate_portfolio
 
-DATA = Path(__file__).parents[1] / "data" / "synthetic"
+DATA = Path(__file__).parents[2] / "data" / "synthetic"
 
 
 def spells(rows: list[tuple[str, str, str]]) -> si.Spells:
@@ -290,8 +291,6 @@ def test_person_table_gives_age_at_entry_and_sex_and_counts_the_absent() -> None
 
 
 def test_age_at_entry_of_weekly_cohorts_uses_the_monday() -> None:
-    from survival_invest.cohort.build import entry_dates
-
     assert str(entry_dates(np.array([24240]), "month")[0]) == "2020-01-01"
     monday = entry_dates(np.array([2600]), "week")[0]
     assert pd.Timestamp(monday).dayofweek == 0

@@ -13,7 +13,7 @@ from survival_invest import CohortError, build_cohort
 from survival_invest.cohort.matching import Matching, band_labels, deal_controls, match_weights, prior_band
 from survival_invest.io.readers import memberships_from_frame, spells_from_frame
 
-DATA = Path(__file__).parents[1] / "data" / "synthetic"
+DATA = Path(__file__).parents[2] / "data" / "synthetic"
 
 
 def months(person: str, first: str, codes: list[str]) -> list[tuple[str, str, str]]:

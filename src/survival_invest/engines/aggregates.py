@@ -25,8 +25,9 @@ from survival_invest.engines import sql as Q
 from survival_invest.errors import CohortError, ExtractError
 from survival_invest.io.ids import integer_ids, integer_ids_where_canonical
 from survival_invest.io.periods import Frequency, RunClock, parse_periods, week_to_month, weeks_in_month
+from survival_invest.stats import counted_and_spell
 
-__all__ = ["CaseSpec", "SqlBackend", "spells_files", "sql_aggregates"]
+__all__ = ["CaseSpec", "SqlBackend", "participant_lengths", "spells_files", "sql_aggregates"]
 
 
 class SqlBackend(Protocol):
@@ -206,6 +207,38 @@ def _members(
     return members, [c.case_id for c in cases]
 
 
+def participant_lengths(lengths: pd.DataFrame, participants: pd.DataFrame) -> pd.DataFrame:
+    """Add the participants' ``counted`` and ``spell`` lengths to the ``lengths`` aggregate.
+
+    The SQL groups participants by (entry, keys, event, duration, followed);
+    :func:`survival_invest.stats.counted_and_spell` turns each group into its
+    two lengths, so the rule exists once for every engine.
+
+    Parameters
+    ----------
+    lengths : DataFrame
+        ``case_id, grp, entry, benefit_group, prior_periods, kind, length, n`` (the ``followed`` rows).
+    participants : DataFrame
+        ``case_id, grp, entry, benefit_group, prior_periods, event, duration, followed, n``.
+
+    Returns
+    -------
+    DataFrame
+        ``lengths`` with the ``counted`` and ``spell`` rows appended (rows with the same key are summed later
+        by :func:`survival_invest.stats.normalise_aggregates`).
+    """
+    event = participants["event"].to_numpy().astype(np.int64) == 1
+    counted, spell = counted_and_spell(
+        event,
+        participants["duration"].to_numpy().astype(np.int64),
+        participants["followed"].to_numpy().astype(np.int64),
+    )
+    keys = participants[["case_id", "grp", "entry", "benefit_group", "prior_periods"]]
+    n = participants["n"].to_numpy()
+    extra = [keys.assign(kind=kind, length=values, n=n) for kind, values in (("counted", counted), ("spell", spell))]
+    return pd.concat([lengths, *extra], ignore_index=True)[list(lengths.columns)]
+
+
 def sql_aggregates(
     backend: SqlBackend,
     *,
@@ -279,6 +312,7 @@ def sql_aggregates(
     backend.materialise("kept", Q.kept_sql())
     out = {name: backend.query(text) for name, text in Q.aggregate_sqls().items()}
     out["units"] = backend.query(Q.units_sql(status=status, cutoff=cutoff))
+    out["lengths"] = participant_lengths(out["lengths"], out.pop("participants"))
 
     labels = np.array(case_ids, dtype=object)
     groups = np.array(["comparison", "intervention"], dtype=object)

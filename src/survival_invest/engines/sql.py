@@ -162,7 +162,10 @@ def persons_sql(*, cutoff: int, reset: int) -> str:
     """Member table ``m_agg`` (from :func:`member_sql`) + ``members`` + ``present`` -> per-member outcome.
 
     Columns: member, case_id, grp, entry, excluded reason flags, event,
-    duration, followed, counted, spell, by_code, prior_periods, code_id.
+    duration, followed, by_code, prior_periods, code_id. (The participants'
+    counted and in-spell lengths follow from event, duration and followed by
+    :func:`survival_invest.stats.counted_and_spell`, applied to the grouped
+    ``participants`` aggregate: the rule is stated once, in Python.)
     """
     return f"""
     WITH a AS (
@@ -194,8 +197,6 @@ def persons_sql(*, cutoff: int, reset: int) -> str:
         CASE WHEN no_spells = 0 AND COALESCE(t_c, -1) = 0 THEN 1 ELSE 0 END AS censored_at_entry,
         CASE WHEN no_spells = 0 AND COALESCE(t_c, -1) <> 0 AND event = 0 AND duration < 0 THEN 1 ELSE 0 END AS too_short,
         CASE WHEN event = 0 AND t_c IS NOT NULL AND t_c <= {cutoff} - entry THEN 1 ELSE 0 END AS by_code,
-        CASE WHEN event = 1 THEN followed ELSE LEAST(duration + 1, followed) END AS counted,
-        CASE WHEN event = 1 THEN LEAST(duration, followed) ELSE LEAST(duration + 1, followed) END AS spell,
         CASE WHEN last_prior IS NULL OR -last_prior - 1 >= {reset} THEN 0
              ELSE prior_total - COALESCE(prior_before_break, 0) END AS prior_periods,
         CASE WHEN entry_code_key IS NULL THEN -1 ELSE entry_code_key % {CODE_BASE} END AS code_id
@@ -226,12 +227,12 @@ def aggregate_sqls() -> dict[str, str]:
             SELECT case_id, grp, entry, benefit_group, prior_key AS prior_periods, 'followed' AS kind,
                    followed AS length, COUNT(*) AS n
             FROM kept GROUP BY case_id, grp, entry, benefit_group, prior_key, followed
-            UNION ALL
-            SELECT case_id, grp, entry, benefit_group, prior_key, 'counted', counted, COUNT(*)
-            FROM kept WHERE grp = 1 GROUP BY case_id, grp, entry, benefit_group, prior_key, counted
-            UNION ALL
-            SELECT case_id, grp, entry, benefit_group, prior_key, 'spell', spell, COUNT(*)
-            FROM kept WHERE grp = 1 GROUP BY case_id, grp, entry, benefit_group, prior_key, spell
+        """,
+        "participants": """
+            SELECT case_id, grp, entry, benefit_group, prior_key AS prior_periods, event, duration, followed,
+                   COUNT(*) AS n
+            FROM kept WHERE grp = 1
+            GROUP BY case_id, grp, entry, benefit_group, prior_key, event, duration, followed
         """,
         "summary": """
             SELECT case_id, grp,
@@ -253,8 +254,7 @@ def kept_sql() -> str:
     """Members kept in the cohort, with their keys for the kroner (benefit group, prior periods: participants only)."""
     return """
         SELECT o.member AS member, o.case_id AS case_id, o.grp AS grp, m.person_id AS person_id, o.entry AS entry,
-               o.event AS event, o.duration AS duration, o.followed AS followed, o.counted AS counted,
-               o.spell AS spell,
+               o.event AS event, o.duration AS duration, o.followed AS followed,
                CASE WHEN o.grp = 1 THEN COALESCE(c.benefit_group, '') ELSE '' END AS benefit_group,
                CASE WHEN o.grp = 1 THEN o.prior_periods ELSE -1 END AS prior_key
         FROM outcome o

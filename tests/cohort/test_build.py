@@ -11,6 +11,7 @@ import pytest
 import survival_invest as si
 from survival_invest import CohortError, ExtractError, build_cohort
 from survival_invest.cohort import entry_dates
+from survival_invest.io.periods import RunClock
 from survival_invest.io.readers import memberships_from_frame, spells_from_frame
 from survival_invest.synthetic import NORDDJURS_CASES, simulate_portfolio
 
@@ -294,3 +295,23 @@ def test_age_at_entry_of_weekly_cohorts_uses_the_monday() -> None:
     assert str(entry_dates(np.array([24240]), "month")[0]) == "2020-01-01"
     monday = entry_dates(np.array([2600]), "week")[0]
     assert pd.Timestamp(monday).dayofweek == 0
+
+
+def test_build_cohort_takes_a_run_clock_and_keeps_it() -> None:
+    sp = spells(months("p", "2020-01", ["130", "130", ""]) + I_ROWS)
+    ms = members([("p", "1", "target", "2020-01"), *BASE_MEMBERS])
+    by_label = build_cohort(sp, ms, case_id="1", as_of="2020-12", data_lag=2)
+    clock = RunClock.parse("2020-12", 2, "month")
+    by_clock = build_cohort(sp, ms, case_id="1", as_of=clock)  # the clock's lag
+    assert (by_clock.cutoff, by_clock.as_of, by_clock.data_lag) == (by_label.cutoff, by_label.as_of, 2)
+    assert by_clock.clock == by_label.clock == clock and by_clock.clock.cutoff == by_clock.cutoff
+    assert by_clock.cutoff_label == "2020-10"
+    pd.testing.assert_frame_equal(by_clock.persons, by_label.persons)
+    with pytest.raises(
+        CohortError, match=r"as_of: the run clock is by month with a lag of 2, but month with a lag of 1"
+    ):
+        build_cohort(sp, ms, case_id="1", as_of=clock, data_lag=1)
+    with pytest.raises(CohortError, match=r"as_of: cannot read period '2020-13'"):
+        build_cohort(sp, ms, case_id="1", as_of="2020-13")
+    with pytest.raises(CohortError, match=r"data_lag must be a whole number of periods >= 0; got -1"):
+        build_cohort(sp, ms, case_id="1", as_of="2020-12", data_lag=-1)

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from survival_invest.choices import COMPARISONS, CURVES, MONTH_RULES, Comparison, Curve, MonthRule
-from survival_invest.cohort.follow import assemble, follow, person_positions
+from survival_invest.cohort.follow import Followed, assemble, follow, person_positions
 from survival_invest.cohort.matched import matched_members
 from survival_invest.cohort.matching import Matching, band_labels, prior_band
 from survival_invest.cohort.persons import attach_persons
@@ -201,6 +201,25 @@ def _run_clock(as_of: str | int | RunClock, data_lag: int | None, freq: Frequenc
         raise CohortError(f"as_of: {exc}") from exc
 
 
+def _exclusions(fol: Followed) -> dict[str, np.ndarray]:
+    """The exclusion masks of the summary (rows ``excluded_<reason>``)."""
+    return {
+        "excluded_no_spell_data": fol.no_spells,
+        "excluded_censored_at_entry": fol.censored_at_entry,
+        "excluded_too_short_for_durable_exit": fol.too_short,
+    }
+
+
+def _with_matched_columns(persons: pd.DataFrame, matched_set: np.ndarray, matching: Matching) -> pd.DataFrame:
+    """Add ``prior_band`` (label of the prior-weeks band) and ``matched_set`` to a matched cohort's persons."""
+    bands = np.asarray(band_labels(matching.prior_bands))
+    persons["prior_band"] = pd.Series(
+        bands[prior_band(persons["prior_weeks"].to_numpy(), matching.prior_bands)], dtype="string"
+    )
+    persons["matched_set"] = matched_set
+    return persons
+
+
 def build_cohort(
     spells: Spells | pd.DataFrame,
     memberships: pd.DataFrame,
@@ -292,19 +311,10 @@ def build_cohort(
         )
     else:
         fol = follow(st, m_person, entry, clock.cutoff, k, freq)
-        excluded = {
-            "excluded_no_spell_data": fol.no_spells,
-            "excluded_censored_at_entry": fol.censored_at_entry,
-            "excluded_too_short_for_durable_exit": fol.too_short,
-        }
-        summary_members, extra = members, {}
+        summary_members, excluded, extra = members, _exclusions(fol), {}
     persons, status_frame, keep_m = assemble(members, entry, fol, st, freq)
     if matching is not None:
-        bands = np.asarray(band_labels(matching.prior_bands))
-        persons["prior_band"] = pd.Series(
-            bands[prior_band(persons["prior_weeks"].to_numpy(), matching.prior_bands)], dtype="string"
-        )
-        persons["matched_set"] = members["matched_set"].to_numpy()[keep_m]
+        persons = _with_matched_columns(persons, members["matched_set"].to_numpy()[keep_m], matching)
 
     summary = summary_table(
         summary_members,

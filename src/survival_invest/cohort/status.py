@@ -175,37 +175,8 @@ def spell_status(
     """
     if month_rule not in MONTH_RULES:
         raise CohortError(f"month_rule must be one of {list(MONTH_RULES)}; got {month_rule!r}.")
-    frame = spells.frame
-    persons, person, order = _person_codes(frame["person_id"])
-    period = frame["period"].to_numpy().astype(np.int32, copy=False)
-    bcat = (
-        frame["benefit"]
-        if isinstance(frame["benefit"].dtype, pd.CategoricalDtype)
-        else frame["benefit"].astype("category")
-    )
-    code = bcat.cat.codes.to_numpy()
-    if order is not None:
-        period, code = period[order], code[order]
-    # rows within a person must be in period order
-    if period.shape[0] > 1:
-        same = person[1:] == person[:-1]
-        if np.any(same & (period[1:] < period[:-1])):
-            o = np.lexsort((period, person))
-            person, period, code = person[o], period[o], code[o]
-    codes = np.asarray(bcat.cat.categories.astype(str))
-    table = classification.set_index("code")
-    cls = pd.Index(codes).map(table["class"])
-    unknown_codes = np.asarray(pd.isna(cls))
-    if unknown_codes.any():
-        counts = np.bincount(code[code >= 0], minlength=codes.shape[0])
-        bad = [(codes[i], int(counts[i])) for i in np.flatnonzero(unknown_codes) if counts[i] > 0]
-        if bad:
-            raise unknown_codes_error(spells.source, classification, bad)
-    cls_arr = np.asarray(cls.astype(object))
-    code_support = cls_arr == "support"
-    code_censor = cls_arr == "censor"
-    code_group = np.asarray(pd.Index(codes).map(table["benefit_group"]).astype(object))
-    code_label = np.asarray(pd.Index(codes).map(table["label"]).astype(object))
+    persons, person, period, code, codes = _sorted_rows(spells.frame)
+    code_support, code_censor, code_group, code_label = _code_table(codes, code, classification, spells.source)
     on = code_support[code]
     censor = code_censor[code]
 
@@ -229,6 +200,68 @@ def spell_status(
         raise CohortError(
             "memberships are weekly but the spells extract is monthly; weekly entry periods need weekly spells."
         )
+    first, m_period, m_on, cens, pick, share, weeks_on = _weeks_to_months(person, period, on, censor, month_rule)
+    return Status(
+        persons,
+        person[first],
+        m_period,
+        m_on,
+        cens,
+        code[pick],
+        share,
+        weeks_on.astype(np.float64),
+        codes,
+        code_group,
+        code_label,
+        frequency,
+        spells.frequency,
+    )
+
+
+def _sorted_rows(frame: pd.DataFrame) -> tuple[pd.Index, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(persons, person, period, code, codes) of the spell rows, sorted by (person, period)."""
+    persons, person, order = _person_codes(frame["person_id"])
+    period = frame["period"].to_numpy().astype(np.int32, copy=False)
+    bcat = (
+        frame["benefit"]
+        if isinstance(frame["benefit"].dtype, pd.CategoricalDtype)
+        else frame["benefit"].astype("category")
+    )
+    code = bcat.cat.codes.to_numpy()
+    if order is not None:
+        period, code = period[order], code[order]
+    # rows within a person must be in period order
+    if period.shape[0] > 1:
+        same = person[1:] == person[:-1]
+        if np.any(same & (period[1:] < period[:-1])):
+            o = np.lexsort((period, person))
+            person, period, code = person[o], period[o], code[o]
+    codes = np.asarray(bcat.cat.categories.astype(str))
+    return persons, person, period, code, codes
+
+
+def _code_table(
+    codes: np.ndarray, code: np.ndarray, classification: pd.DataFrame, source: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(is support, is censor, benefit group, label) per code; unknown codes used by rows are an error."""
+    table = classification.set_index("code")
+    cls = pd.Index(codes).map(table["class"])
+    unknown_codes = np.asarray(pd.isna(cls))
+    if unknown_codes.any():
+        counts = np.bincount(code[code >= 0], minlength=codes.shape[0])
+        bad = [(codes[i], int(counts[i])) for i in np.flatnonzero(unknown_codes) if counts[i] > 0]
+        if bad:
+            raise unknown_codes_error(source, classification, bad)
+    cls_arr = np.asarray(cls.astype(object))
+    code_group = np.asarray(pd.Index(codes).map(table["benefit_group"]).astype(object))
+    code_label = np.asarray(pd.Index(codes).map(table["label"]).astype(object))
+    return cls_arr == "support", cls_arr == "censor", code_group, code_label
+
+
+def _weeks_to_months(
+    person: np.ndarray, period: np.ndarray, on: np.ndarray, censor: np.ndarray, month_rule: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Weekly rows -> (first week row, month, on, censor, code row, share, weeks on) per (person, month)."""
     month = week_to_month(period).astype(np.int32)  # monotone in the week, so rows stay sorted by (person, month)
     n = month.shape[0]
     start = np.empty(n, dtype=bool)
@@ -251,18 +284,4 @@ def spell_status(
         m_on = share >= 0.5
     else:
         m_on = weeks_on >= wim
-    return Status(
-        persons,
-        person[first],
-        m_period,
-        m_on,
-        cens,
-        code[pick],
-        share,
-        weeks_on.astype(np.float64),
-        codes,
-        code_group,
-        code_label,
-        frequency,
-        spells.frequency,
-    )
+    return first, m_period, m_on, cens, pick, share, weeks_on

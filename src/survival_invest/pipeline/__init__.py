@@ -1,5 +1,6 @@
-"""The only place that sequences I/O: run a portfolio, run the monthly job, validate inputs."""
+"""The only place that sequences I/O: run a portfolio, run the monthly job, write curves, validate inputs."""
 
+from survival_invest.pipeline.curves import CurvesOutcome, write_curves
 from survival_invest.pipeline.monthly import RunOutcome, publish, run_monthly
 from survival_invest.pipeline.portfolio import (
     RESULT_COLUMNS,
@@ -12,6 +13,7 @@ from survival_invest.pipeline.portfolio import (
 from survival_invest.pipeline.validate import validate
 
 __all__ = [
+    "CurvesOutcome",
     "RESULT_COLUMNS",
     "PortfolioRun",
     "RunOutcome",
@@ -22,4 +24,5 @@ __all__ = [
     "run_portfolio",
     "run_portfolio_full",
     "validate",
+    "write_curves",
 ]

@@ -49,7 +49,7 @@ from survival_invest.choices import COMPARISONS, Comparison
 from survival_invest.errors import CohortError, ExtractError
 from survival_invest.io.ids import person_keys
 from survival_invest.io.periods import Frequency, RunClock, period_label
-from survival_invest.io.readers import _rows_text
+from survival_invest.io.tables import rows_text
 
 __all__ = [
     "case_members",
@@ -213,7 +213,7 @@ def refuse_late_entries(members: pd.DataFrame, memberships: pd.DataFrame, case_i
         first = members.loc[late, "entry_period"].iloc[0]
         msrc = memberships.attrs.get("source", "memberships")
         raise ExtractError(
-            f"{msrc}: column 'entry_period', {_rows_text(mask)} (case {case_id!r}): entry "
+            f"{msrc}: column 'entry_period', {rows_text(mask)} (case {case_id!r}): entry "
             f"{period_label(int(first), clock.frequency)} is after the data cut-off {clock.describe()}; "
             "remove those rows or run a later month."
         )

@@ -21,9 +21,6 @@ from survival_invest.io.persons import BIRTH_YEARS, SEXES, persons_from_frame, r
 from survival_invest.io.spells import Spells, read_spells, spells_from_frame
 from survival_invest.io.tables import rows_text
 
-# Transition alias: survival_invest.cohort.build still imports the old private name; remove once it imports rows_text.
-_rows_text = rows_text
-
 __all__ = [
     "BIRTH_YEARS",
     "CLASSES",

@@ -16,7 +16,7 @@ from survival_invest.economics import realised_savings, support_week
 from survival_invest.estimate import kaplan_meier, kaplan_meier_by, kaplan_meier_from_counts
 from survival_invest.stats import AGGREGATE_COLUMNS, case_statistics, cohort_aggregates
 
-ROOT = Path(__file__).parents[1]
+ROOT = Path(__file__).parents[2]
 CONFIG = load_config(ROOT / "examples" / "norddjurs.toml")
 SETTINGS = settings(derandomize=True, max_examples=60, deadline=None)
 

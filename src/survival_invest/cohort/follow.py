@@ -200,6 +200,13 @@ def _censor_reasons(
     return by_code, by_part, reason
 
 
+def _benefit_rows(member: np.ndarray, t: np.ndarray, on: np.ndarray, ridx: np.ndarray, n_m: int) -> np.ndarray:
+    """Benefit at entry: the status row of the on-support code at the latest ``t <= 0`` (-1 when none)."""
+    at_or_before = t <= 0
+    at_or_before &= on
+    return last_per_member(member, at_or_before, ridx, n_m, -1)
+
+
 def _or_missing(has: np.ndarray, values: np.ndarray) -> np.ndarray:
     """``values`` where ``has``, else ``pd.NA`` (an object array)."""
     out = np.full(has.shape[0], pd.NA, dtype=object)
@@ -262,11 +269,7 @@ def follow(
 
     prior = prior_weeks(st, member, t, on, ridx, n_m, freq)
 
-    # benefit at entry: the on-support code at the latest t <= 0
-    at_or_before = t <= 0
-    at_or_before &= on
-    b_idx = last_per_member(member, at_or_before, ridx, n_m, -1)
-    del at_or_before
+    b_idx = _benefit_rows(member, t, on, ridx, n_m)
 
     # on-support periods within follow-up: 0 <= t <= obs_end
     sel = t >= 0
@@ -285,8 +288,7 @@ def follow(
     too_short = ~no_spells & ~censored_at_entry & ~event & (duration < 0)
     by_code, by_part, reason = _censor_reasons(st, event, t_c, code_row, np.asarray(cap_part), cutoff - entry)
 
-    has_b = b_idx >= 0
-    b_code = st.code[np.maximum(b_idx, 0)]
+    has_b, b_code = b_idx >= 0, st.code[np.maximum(b_idx, 0)]
     return Followed(
         duration=duration,
         event=event,

@@ -13,8 +13,8 @@ from survival_invest.pipeline.portfolio import (
 from survival_invest.pipeline.validate import validate
 
 __all__ = [
-    "CurvesOutcome",
     "RESULT_COLUMNS",
+    "CurvesOutcome",
     "PortfolioRun",
     "RunOutcome",
     "budget_results",

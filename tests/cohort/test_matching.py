@@ -162,7 +162,7 @@ def test_settings_are_validated() -> None:
     with pytest.raises(CohortError, match="matching settings are only used with comparison='matched'"):
         build_cohort(sp, ms, case_id="1", as_of="2020-12", matching=Matching())
     with pytest.raises(CohortError, match=r"comparison must be one of \['non_participants', 'target_all', 'matched'\]"):
-        build_cohort(sp, ms, case_id="1", as_of="2020-12", comparison="match")  # type: ignore[arg-type]
+        build_cohort(sp, ms, case_id="1", as_of="2020-12", comparison="match")  # type: ignore[arg-type]  # a misspelt rule on purpose
 
 
 def test_match_weights_give_each_set_equal_weight() -> None:

@@ -47,7 +47,7 @@ def test_week_to_month_rules(weeks_on: int, expected: dict[str, bool]) -> None:
     codes = ["130"] * weeks_on + ["651"] * (4 - weeks_on)  # the rest of February self-supporting
     sp = weekly([("p", f"2020-W{w:02d}", c) for w, c in zip(range(6, 10), codes, strict=True)])
     for rule, on in expected.items():
-        st = spell_status(sp, CLASSES, "month", rule)  # type: ignore[arg-type]
+        st = spell_status(sp, CLASSES, "month", rule)  # type: ignore[arg-type]  # rule is a parametrised str
         i = month_of(st, "p", FEB)
         assert bool(st.on[i]) is on, rule
         assert st.share_at(np.array([i]))[0] == pytest.approx(weeks_on / 4)
@@ -110,7 +110,7 @@ def test_monthly_data_count_52_12_weeks_and_cannot_be_analysed_by_week() -> None
 
 def test_unknown_month_rule_is_refused() -> None:
     with pytest.raises(CohortError, match=r"month_rule must be one of \['any', 'majority', 'all'\]; got 'most'"):
-        spell_status(weekly([("p", "2020-W01", "130")]), CLASSES, "month", "most")  # type: ignore[arg-type]
+        spell_status(weekly([("p", "2020-W01", "130")]), CLASSES, "month", "most")  # type: ignore[arg-type]  # an unknown rule on purpose
 
 
 def test_rows_are_sorted_by_person_and_period() -> None:

@@ -237,9 +237,9 @@ def test_bad_arguments(cohorts) -> None:
     with pytest.raises(si.InputError, match="counting placements"):
         bootstrap_savings(cohort, "5", CONFIG)
     with pytest.raises(si.InputError, match="must be a Cohort"):
-        bootstrap_savings(cohort.persons, "1", CONFIG)  # type: ignore[arg-type]
+        bootstrap_savings(cohort.persons, "1", CONFIG)  # type: ignore[arg-type]  # a wrong type on purpose
     with pytest.raises(si.InputError, match="must be a Portfolio"):
-        bootstrap_savings(cohort, "1", {"run": {}})  # type: ignore[arg-type]
+        bootstrap_savings(cohort, "1", {"run": {}})  # type: ignore[arg-type]  # a wrong type on purpose
     with pytest.raises(si.ConfigError, match="no case '9'"):
         bootstrap_savings(cohort, "9", CONFIG)
     n = len(cohort.persons)
@@ -261,8 +261,8 @@ def test_coverage_benchmark_runs(capsys) -> None:
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("coverage_bench", ROOT / "benchmarks" / "coverage.py")
-    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]  # the spec exists: the file is in the repo
+    spec.loader.exec_module(module)  # type: ignore[union-attr]  # a file spec has a loader
     assert module.main(["--portfolios", "2", "--boot", "20", "--jobs", "1"]) == 0
     out = capsys.readouterr().out
     assert "| saved FTE | all | all | 24 |" in out

@@ -91,7 +91,7 @@ def test_tau_errors() -> None:
     with pytest.raises(InputError, match=r"'tau' parameter of area_between must be a single number"):
         si.area_between(km, km, [1, 2])
     with pytest.raises(InputError, match="comparison must be a SurvivalCurve"):
-        si.area_between("x", km, 2)  # type: ignore[arg-type]
+        si.area_between("x", km, 2)  # type: ignore[arg-type]  # a wrong type on purpose
 
 
 def test_censored_subject_may_enter_at_its_own_duration() -> None:

@@ -159,10 +159,10 @@ def test_padded_layout_equals_shared_layout(data, g, frac) -> None:
     shared = si.kaplan_meier_by(d, e, groups, entry=entry)
     orig = kernel.use_dense
     try:
-        kernel.use_dense = lambda cells, n: False  # type: ignore[assignment]
+        kernel.use_dense = lambda cells, n: False  # type: ignore[assignment]  # forces the sparse path
         padded = si.kaplan_meier_by(d, e, groups, entry=entry)
     finally:
-        kernel.use_dense = orig  # type: ignore[assignment]
+        kernel.use_dense = orig  # type: ignore[assignment]  # restores the function
     pd.testing.assert_frame_equal(shared.table, padded.table, check_exact=False, rtol=1e-13)
     pd.testing.assert_frame_equal(shared.rmst([3.5, 20]), padded.rmst([3.5, 20]), check_exact=False, rtol=1e-13)
     pd.testing.assert_frame_equal(shared.median(), padded.median())

@@ -42,8 +42,12 @@ class DuckDBBackend:
         import duckdb
 
         s = settings or DuckDBSettings()
-        self._tmp = tempfile.TemporaryDirectory(prefix="survival-invest-duckdb-") if s.temp_directory is None else None
-        temp_dir = s.temp_directory or self._tmp.name  # type: ignore[union-attr]
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        if s.temp_directory is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="survival-invest-duckdb-")
+            temp_dir = self._tmp.name
+        else:
+            temp_dir = s.temp_directory
         # a file-backed database: temporary tables live on disk, not in RAM
         self.con = duckdb.connect(str(Path(temp_dir) / "work.duckdb"))
         self._run(f"SET temp_directory = {_quote(Path(temp_dir))}")

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from survival_invest.errors import InputError, plain_repr
-from survival_invest.estimate.summaries import CI_TYPES
+from survival_invest.estimate.summaries import CI_TYPES, CIType
 
 __all__ = ["SurvivalInput", "as_1d", "check_alpha_ci", "check_survival_input", "check_taus", "group_codes"]
 
@@ -183,7 +183,7 @@ def check_survival_input(
     return SurvivalInput(d, e, a, w, d.max().item())
 
 
-def check_alpha_ci(alpha: float, ci: str, func: str) -> None:
+def check_alpha_ci(alpha: float, ci: str, func: str) -> CIType:
     """Check the interval settings of an estimator: ``0 < alpha < 1`` and ``ci`` one of the band types.
 
     Parameters
@@ -195,6 +195,11 @@ def check_alpha_ci(alpha: float, ci: str, func: str) -> None:
     func : str
         The calling function's name, for the message.
 
+    Returns
+    -------
+    str
+        ``ci``, typed as the band type it is.
+
     Raises
     ------
     InputError
@@ -202,8 +207,10 @@ def check_alpha_ci(alpha: float, ci: str, func: str) -> None:
     """
     if not isinstance(alpha, (int, float)) or not (0.0 < float(alpha) < 1.0):
         raise InputError(f"The 'alpha' parameter of {func} must be in (0, 1). Got {alpha!r} instead.")
-    if ci not in CI_TYPES:
-        raise InputError(f"The 'ci' parameter of {func} must be one of {list(CI_TYPES)}. Got {ci!r} instead.")
+    for band in CI_TYPES:
+        if ci == band:
+            return band
+    raise InputError(f"The 'ci' parameter of {func} must be one of {list(CI_TYPES)}. Got {ci!r} instead.")
 
 
 def check_taus(taus: object, func: str) -> np.ndarray:

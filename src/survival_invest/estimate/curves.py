@@ -48,7 +48,7 @@ class SurvivalCurves:
         Whether at-risk and event counts are sums of case weights.
     """
 
-    def __init__(self, counts: Counts, labels: np.ndarray, alpha: float, ci: str) -> None:
+    def __init__(self, counts: Counts, labels: np.ndarray, alpha: float, ci: S.CIType) -> None:
         self._counts = counts
         self._km: KMArrays = km_arrays(counts)
         self.labels = labels
@@ -68,7 +68,7 @@ class SurvivalCurves:
 
     def _limits(self) -> tuple[np.ndarray, np.ndarray]:
         if self._bands is None:
-            self._bands = S.bands(self._km.survival, self._km.greenwood, self._z(), self.ci)  # type: ignore[arg-type]
+            self._bands = S.bands(self._km.survival, self._km.greenwood, self._z(), self.ci)
         return self._bands
 
     def _row(self, label: Hashable) -> int:
@@ -293,7 +293,7 @@ class SurvivalCurves:
 class SurvivalCurve:
     """One Kaplan-Meier curve (see :func:`kaplan_meier`)."""
 
-    def __init__(self, counts: Counts, alpha: float, ci: str, label: str = "") -> None:
+    def __init__(self, counts: Counts, alpha: float, ci: S.CIType, label: str = "") -> None:
         self._set = SurvivalCurves(counts, np.array([label], dtype=object), alpha, ci)
         self.label = label
         self.alpha = self._set.alpha

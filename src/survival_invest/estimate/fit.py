@@ -70,12 +70,12 @@ def kaplan_meier(
     >>> km.survival_at([0, 1, 2, 3]).round(3).tolist()
     [1.0, 0.75, 0.5, 0.0]
     """
-    check_alpha_ci(alpha, ci, "kaplan_meier")
+    band = check_alpha_ci(alpha, ci, "kaplan_meier")
     x = check_survival_input(durations, events, entry, weights)
     counts = count_on_grid(
         x.durations, x.events, None, 1, entry=x.entry, weights=x.weights, max_duration=x.max_duration
     )
-    return SurvivalCurve(counts, alpha, ci, label)
+    return SurvivalCurve(counts, alpha, band, label)
 
 
 def kaplan_meier_by(
@@ -106,7 +106,7 @@ def kaplan_meier_by(
     -------
     SurvivalCurves
     """
-    check_alpha_ci(alpha, ci, "kaplan_meier_by")
+    band = check_alpha_ci(alpha, ci, "kaplan_meier_by")
     x = check_survival_input(durations, events, entry, weights)
     codes, labels, maybe_empty = group_codes(groups, x.durations.shape[0])
     counts = count_on_grid(
@@ -119,7 +119,7 @@ def kaplan_meier_by(
             present = np.bincount(codes, minlength=len(labels)) > 0
         if not present.all():
             counts, labels = counts.take(np.flatnonzero(present)), labels[present]
-    return SurvivalCurves(counts, labels, alpha, ci)
+    return SurvivalCurves(counts, labels, alpha, band)
 
 
 def area_between(
@@ -194,7 +194,7 @@ def kaplan_meier_from_counts(
     ``n(t) = sum_{u >= t} (d_u + c_u) - sum_{u >= t} e_u`` with ``e_u`` the
     entries at ``u``; then ``S(t) = prod_{u <= t} (1 - d_u / n_u)``.
     """
-    check_alpha_ci(alpha, ci, "kaplan_meier_from_counts")
+    band = check_alpha_ci(alpha, ci, "kaplan_meier_from_counts")
     need = ["t", "events", "censored"] + ([group] if group else [])
     missing = [c for c in need if c not in table.columns]
     if missing:
@@ -227,4 +227,4 @@ def kaplan_meier_from_counts(
     has = removed > 0
     last = np.where(has.any(axis=1), length - 1 - np.argmax(has[:, ::-1], axis=1), -1).astype(np.float64)
     last[last < 0] = np.nan
-    return SurvivalCurves(Counts(time, at_risk, events, censored, last, weighted, True), labels, alpha, ci)
+    return SurvivalCurves(Counts(time, at_risk, events, censored, last, weighted, True), labels, alpha, band)

@@ -8,7 +8,7 @@ query points.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
 from scipy.stats import norm
@@ -16,7 +16,7 @@ from scipy.stats import norm
 __all__ = ["CIType", "bands", "last_index_le", "quantile_r", "rmst_grid", "rmst_one", "z_value"]
 
 CIType = Literal["log-log", "log", "plain"]
-CI_TYPES: tuple[str, ...] = ("log-log", "log", "plain")
+CI_TYPES: tuple[CIType, ...] = get_args(CIType)
 
 #: R's tolerance for a survival curve that is flat at exactly the quantile.
 QUANTILE_TOLERANCE = float(np.sqrt(np.finfo(float).eps))

@@ -135,8 +135,9 @@ def person_keys(*columns: pd.Series) -> list[np.ndarray]:
     for missing ids first.
     """
     ints = [integer_ids(c) for c in columns]
-    if all(i is not None for i in ints):
-        return ints  # type: ignore[return-value]
+    known = [i for i in ints if i is not None]
+    if len(known) == len(ints):
+        return known
     sizes = np.cumsum([0] + [len(c) for c in columns])
     codes, _ = pd.factorize(pd.concat([c.astype("string") for c in columns], ignore_index=True))
     return [np.asarray(codes[a:b], dtype=np.int64) for a, b in itertools.pairwise(sizes)]

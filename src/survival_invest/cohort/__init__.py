@@ -15,6 +15,7 @@ from survival_invest.choices import COMPARISONS, CURVES, MONTH_RULES
 from survival_invest.cohort.build import Cohort, build_cohort
 from survival_invest.cohort.matching import Matching
 from survival_invest.cohort.persons import AGE_BANDS, AGE_LABELS, attach_persons, entry_dates
+from survival_invest.cohort.ragged import NEVER
 from survival_invest.cohort.rules import (
     case_members,
     comparison_rows,
@@ -30,6 +31,7 @@ __all__ = [
     "COMPARISONS",
     "CURVES",
     "MONTH_RULES",
+    "NEVER",
     "Cohort",
     "Matching",
     "Status",

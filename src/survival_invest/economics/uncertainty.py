@@ -46,7 +46,10 @@ from survival_invest.errors import InputError, plain_repr
 from survival_invest.estimate.bootstrap import replicate_counts
 from survival_invest.stats import CaseStatistics, case_statistics
 
-__all__ = ["MEASURES", "SavingsBootstrap", "bootstrap_savings", "savings_replicates"]
+__all__ = ["KINDS", "MEASURES", "SavingsBootstrap", "bootstrap_savings", "savings_replicates"]
+
+#: The kinds of figure the bootstrap gives intervals for.
+KINDS = ("realised", "forecast")
 
 _UNITS = {"saved_fte": "fte", "savings_kr": "kr", "refusion_part_kr": "kr"}
 

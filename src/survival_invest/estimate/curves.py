@@ -8,6 +8,7 @@ them (``kaplan_meier``, ``kaplan_meier_by``, ``kaplan_meier_from_counts``,
 
 from __future__ import annotations
 
+import importlib
 import math
 from collections.abc import Hashable, Iterator
 from typing import Any
@@ -385,3 +386,15 @@ class SurvivalCurve:
 
     def __repr__(self) -> str:
         return f"SurvivalCurve(label={self.label!r}, alpha={self.alpha}, ci={self.ci!r})"
+
+
+#: Names that lived in this module before the fitting functions moved to :mod:`survival_invest.estimate.fit`.
+MOVED_TO_FIT = ("kaplan_meier", "kaplan_meier_by", "area_between", "kaplan_meier_from_counts")
+
+
+def __getattr__(name: str) -> object:
+    """Old imports of the fitting functions from this module keep working (PEP 562)."""
+    if name in MOVED_TO_FIT:
+        fit = importlib.import_module("survival_invest.estimate.fit")  # on use: fit imports this module
+        return getattr(fit, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -83,7 +83,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     """Check config and data without computing; print what was found or every problem."""
-    report, problems = validate(args.config, as_of=args.as_of)
+    report, problems = validate(args.config, as_of=args.as_of, engine=args.engine)
     for line in report:
         print(line)
     for p in problems:
@@ -123,13 +123,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--engine",
         choices=list(ENGINES),
         default=None,
-        help="where to aggregate the extract (default: the config's [engine], else auto by size)",
+        help="where to aggregate the extract (default: the config's [engine], else auto: memory for a matched "
+        "case, duckdb for large long spells)",
     )
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("validate", help="check config and data without computing")
     p.add_argument("--config", type=Path, required=True, help="portfolio TOML file")
     p.add_argument("--as-of", default=None, help="also check the cut-off of this as-of month (YYYY-MM)")
+    p.add_argument(
+        "--engine",
+        choices=list(ENGINES),
+        default=None,
+        help="check the engine a run would use (default: the config's [engine]; a matched case needs memory)",
+    )
     p.set_defaults(func=_cmd_validate)
 
     p = sub.add_parser("synth", help="write a synthetic portfolio (extracts + config) that run accepts")

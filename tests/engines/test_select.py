@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 import survival_invest as si
+from survival_invest.cli import main
 from survival_invest.config import load_config
 from survival_invest.engines import choose_engine, engine_choice, portfolio_statistics
 from survival_invest.pipeline import validate
@@ -66,3 +67,11 @@ def test_validate_says_which_engine_and_why(tmp_path: Path) -> None:
     assert any("engine 'spark' cannot run case '3'" in p for p in problems)
     found, problems = validate(EXAMPLE)
     assert any(line.startswith("engine memory: auto:") and "MB of spells" in line for line in found)
+
+
+def test_validate_command_checks_the_engine_asked_for(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = _with_matched(tmp_path)
+    assert main(["validate", "--config", str(cfg), "--engine", "duckdb"]) == 2
+    assert "engine 'duckdb' cannot run case '3'" in capsys.readouterr().err
+    assert main(["validate", "--config", str(cfg)]) == 0
+    assert "engine memory: auto: case '3' uses comparison 'matched'" in capsys.readouterr().out

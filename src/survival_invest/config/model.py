@@ -116,6 +116,8 @@ class RunConfig:
     data_lag: int = 2
     min_persons: int = 5
     language: Language = "da"
+    keep_runs: int = 3  # superseded run folders kept per month in OUT/.runs (docs/publishing.md)
+    lock_timeout_seconds: float = 120.0  # how long a run waits for another run on the same OUT to finish
 
 
 @dataclass(frozen=True)

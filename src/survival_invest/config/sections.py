@@ -38,7 +38,7 @@ __all__ = [
 
 ENGINE_KEYS = {"name", "auto_threshold_mb", "memory_limit", "threads", "temp_directory", "spark_master", "spark_conf"}
 TARGET_KEYS = {"years", "reduction", "other_initiatives"}
-RUN_KEYS = {"price_level", "price_index", "data_lag", "min_persons", "language"}
+RUN_KEYS = {"price_level", "price_index", "data_lag", "min_persons", "language", "keep_runs", "lock_timeout_seconds"}
 DATA_KEYS = {"spells", "spells_format", "memberships", "classification", "finance", "persons"}
 REFUSION_KEYS = {"enabled", "bands", "pre_reform_share"}
 BAND_KEYS = {"from_week", "to_week", "share"}
@@ -102,6 +102,8 @@ def run_section(source: Path, run_t: Any) -> RunConfig:
         data_lag=int(rctx.number(run_t, "data_lag", lo=0, hi=24, integer=True, default=2)),
         min_persons=int(rctx.number(run_t, "min_persons", lo=1, integer=True, default=5)),
         language=rctx.choice(run_t, "language", LANGUAGES, "da"),
+        keep_runs=int(rctx.number(run_t, "keep_runs", lo=0, hi=1000, integer=True, default=3)),
+        lock_timeout_seconds=float(rctx.number(run_t, "lock_timeout_seconds", lo=0, hi=86400, default=120.0)),
     )
 
 

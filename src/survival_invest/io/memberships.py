@@ -16,7 +16,7 @@ import pandas as pd
 
 from survival_invest.errors import ExtractError, plain_repr
 from survival_invest.io.ids import arrow_strings, categories, person_keys
-from survival_invest.io.tables import parse_period_column, read_table, require_columns, rows_text
+from survival_invest.io.tables import parse_period_column, read_table, refuse_empty, require_columns, rows_text
 
 __all__ = ["GROUPS", "memberships_from_frame", "read_memberships", "repeated_keys"]
 
@@ -120,6 +120,6 @@ def repeated_keys(*keys: np.ndarray) -> np.ndarray:
 
 def read_memberships(path: str | Path, *, frequency: str = "auto") -> pd.DataFrame:
     """Read and validate a memberships file (CSV or Parquet, Arrow-backed); see :func:`memberships_from_frame`."""
-    return memberships_from_frame(
-        read_table(path, what="memberships", arrow=True), source=str(path), frequency=frequency
-    )
+    frame = read_table(path, what="memberships", arrow=True)
+    refuse_empty(frame, str(path), "memberships", "one row per person, case and group")
+    return memberships_from_frame(frame, source=str(path), frequency=frequency)

@@ -17,7 +17,14 @@ import pandas as pd
 from survival_invest.choices import SPELLS_FORMATS, SpellsFormat
 from survival_invest.errors import ExtractError, plain_repr
 from survival_invest.io.periods import Frequency, parse_periods, period_label
-from survival_invest.io.tables import clean_codes, parse_period_column, read_table, require_columns, rows_text
+from survival_invest.io.tables import (
+    clean_codes,
+    parse_period_column,
+    read_table,
+    refuse_empty,
+    require_columns,
+    rows_text,
+)
 
 __all__ = ["Spells", "read_spells", "spells_from_frame"]
 
@@ -241,6 +248,7 @@ def read_spells(path: str | Path, format: SpellsFormat = "long", *, frequency: s
     if format not in SPELLS_FORMATS:
         raise ExtractError(f"{path}: unknown spells format {format!r}; expected 'long' or 'dream_wide'.")
     frame = read_table(path, what="spells")
+    refuse_empty(frame, str(path), "spells", "one row per person and period (long) or per person (DREAM wide)")
     if format == "dream_wide":
         return dream_wide_to_long(frame, str(path))
     return spells_from_frame(frame, source=str(path), frequency=frequency)

@@ -9,6 +9,7 @@ and the value, and saying what was expected.
 from __future__ import annotations
 
 import difflib
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -17,11 +18,27 @@ import pandas as pd
 
 from survival_invest.errors import ExtractError, plain_repr
 from survival_invest.io.periods import Frequency, parse_periods
+from survival_invest.io.text import CsvDialect, decimal_commas, non_utf8_encoding, sniff_csv
 
-__all__ = ["MAX_LISTED", "clean_codes", "parse_period_column", "read_table", "require_columns", "rows_text"]
+__all__ = [
+    "ID_ALIASES",
+    "MAX_LISTED",
+    "clean_codes",
+    "columns_text",
+    "parse_period_column",
+    "read_table",
+    "refuse_empty",
+    "require_columns",
+    "rows_text",
+]
 
-#: How many row numbers a message lists before "(and N more)".
+log = logging.getLogger(__name__)
+
+#: How many row numbers (or column names) a message lists before cutting.
 MAX_LISTED = 5
+
+#: Lower-case names a register file may give a required column (Statistics Denmark's PNR, the CPR number).
+ID_ALIASES = {"person_id": ("pnr", "cpr", "cpr_nr", "cprnr", "person", "personid", "person_nr", "id")}
 
 
 def rows_text(mask: np.ndarray) -> str:
@@ -37,8 +54,37 @@ def rows_text(mask: np.ndarray) -> str:
     return f"row{'s' if len(idx) > 1 else ''} {head}{more}"
 
 
+def _read_csv(p: Path, dialect: CsvDialect, arrow: bool) -> pd.DataFrame:
+    """One CSV read with pandas: every column a string, only an empty field missing."""
+    return pd.read_csv(
+        p,
+        dtype="string[pyarrow]" if arrow else str,
+        keep_default_na=False,
+        na_values=[""],
+        sep=dialect.sep,
+        encoding=dialect.encoding,
+    )
+
+
+def _csv_table(p: Path, what: str, arrow: bool) -> pd.DataFrame:
+    """A CSV file in UTF-8 or Windows-1252, comma- or semicolon-separated (rules: :mod:`survival_invest.io.text`)."""
+    dialect = sniff_csv(p, what)
+    try:
+        frame = _read_csv(p, dialect, arrow)
+    except UnicodeDecodeError:
+        dialect = CsvDialect(non_utf8_encoding(p, what), dialect.sep)
+        frame = _read_csv(p, dialect, arrow)
+    if dialect.decimal == ",":
+        log.info("%s: semicolon-separated with decimal commas (a Danish export)", p)
+        frame = decimal_commas(frame)
+    return frame
+
+
 def read_table(path: str | Path, *, what: str, arrow: bool = False) -> pd.DataFrame:
     """Read a CSV or Parquet file with every column as it is stored (CSV: as strings).
+
+    CSV files may be UTF-8 or Windows-1252 (read with a warning) and comma- or
+    semicolon-separated (then with decimal commas): see :mod:`survival_invest.io.text`.
 
     Parameters
     ----------
@@ -58,27 +104,91 @@ def read_table(path: str | Path, *, what: str, arrow: bool = False) -> pd.DataFr
     Raises
     ------
     ExtractError
-        The file is missing, unreadable or of an unknown type.
+        The file is missing, empty, unreadable or of an unknown type.
     """
     p = Path(path)
     if not p.is_file():
-        raise ExtractError(f"{p}: {what} file not found.")
+        what_is = "is a folder, not a file" if p.is_dir() else "not found"
+        raise ExtractError(f"{p}: {what} file {what_is}.")
     suffix = p.suffix.lower()
     try:
         if suffix in (".parquet", ".pq"):
             return pd.read_parquet(p, dtype_backend="pyarrow") if arrow else pd.read_parquet(p)
         if suffix in (".csv", ".txt", ".gz"):
-            return pd.read_csv(p, dtype="string[pyarrow]" if arrow else str, keep_default_na=False, na_values=[""])
+            return _csv_table(p, what, arrow)
     except (ValueError, OSError, pd.errors.ParserError) as exc:
-        raise ExtractError(f"{p}: cannot read the {what} file: {exc}") from exc
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ExtractError(f"{p}: cannot read the {what} file: {first[:200]}") from exc
     raise ExtractError(f"{p}: unknown file type {suffix!r} for the {what} file; expected .csv or .parquet.")
+
+
+def refuse_empty(frame: pd.DataFrame, source: str, what: str, expected: str) -> None:
+    """Refuse a file with a header but no data rows.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The table as read.
+    source : str
+        File name used in the message.
+    what : str
+        What the file is (``"spells"``, ``"memberships"``).
+    expected : str
+        What a row is, e.g. ``"one row per person and period"``.
+
+    Raises
+    ------
+    ExtractError
+        When ``frame`` has no rows.
+    """
+    if len(frame) == 0:
+        raise ExtractError(f"{source}: the {what} file has a header but no data rows; expected {expected}.")
+
+
+def columns_text(columns: Sequence[object]) -> str:
+    """The columns found, cut for a message: ``"found 261 columns: 'PNR', 'y_1727', … 'y_2221'"``.
+
+    Rule: up to :data:`MAX_LISTED` + 1 columns are all listed; more are cut to the
+    first two, an ellipsis and the last.
+    """
+    names = [repr(str(c)) for c in columns]
+    n = len(names)
+    if n <= MAX_LISTED + 1:
+        return f"found {n} column{'s' if n != 1 else ''}: {', '.join(names)}"
+    return f"found {n} columns: {names[0]}, {names[1]}, … {names[-1]}"
+
+
+def _candidate(missing: str, present: Sequence[str]) -> str:
+    """The hint for one missing column: a known alias (PNR for person_id) or the closest name."""
+    lower = {c.lower(): c for c in present}
+    for alias in ID_ALIASES.get(missing, ()):
+        if alias in lower:
+            return (
+                f" ('{lower[alias]}' looks like it: rename the column '{lower[alias]}' to '{missing}' "
+                "in the file's first line)"
+            )
+    close = difflib.get_close_matches(missing, present, n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _layout_hint(present: Sequence[str]) -> str:
+    """A hint when the columns show another layout: DREAM week columns in a file read as long spells."""
+    weeks = sum(1 for c in present if c.startswith("y_"))
+    if weeks >= 2 and weeks >= len(present) // 2:
+        return '; the y_YYWW columns are a wide DREAM extract: set [data] spells_format = "dream_wide"'
+    if len(present) == 1 and ";" in present[0]:
+        return "; the header holds ';': is the separator mixed within the file?"
+    return ""
 
 
 def require_columns(frame: pd.DataFrame, columns: Sequence[str], source: str) -> None:
     """Raise :class:`ExtractError` unless ``frame`` has every one of ``columns``.
 
-    The message lists each missing column with the closest present name
-    (``difflib``, similarity >= 0.6) as a "did you mean" hint, and the columns found.
+    The message lists each missing column with a hint: a known alias present
+    (``PNR``/``CPR`` for ``person_id``: rename it), else the closest present
+    name (``difflib``, similarity >= 0.6); then the columns found, cut to a
+    few (:func:`columns_text`), and the setting that would accept a wide
+    DREAM file (``spells_format = "dream_wide"``) when the columns look like one.
 
     Parameters
     ----------
@@ -96,13 +206,11 @@ def require_columns(frame: pd.DataFrame, columns: Sequence[str], source: str) ->
     missing = [c for c in columns if c not in frame.columns]
     if not missing:
         return
-    hints = []
-    for c in missing:
-        close = difflib.get_close_matches(c, [str(x) for x in frame.columns], n=1, cutoff=0.6)
-        hints.append(f"'{c}'" + (f" (did you mean '{close[0]}'?)" if close else ""))
+    present = [str(x) for x in frame.columns]
+    hints = [f"'{c}'" + _candidate(c, present) for c in missing]
     raise ExtractError(
         f"{source}: missing column{'s' if len(missing) > 1 else ''} {', '.join(hints)}; "
-        f"found {[str(c) for c in frame.columns]}."
+        f"{columns_text(present)}{_layout_hint(present)}."
     )
 
 

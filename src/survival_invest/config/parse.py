@@ -7,7 +7,7 @@ A municipality's portfolio is one file (see ``examples/norddjurs.toml``)::
     [refusion]   enabled, bands = [{from_week, to_week, share}, ...], pre_reform_share
     [targets]    years, reduction, other_initiatives (optional)
     [[case]]     id, name, method, comparison, curve, durable_exit, horizon,
-                 cost_per_fte, cost_price_year, years, budget_investment,
+                 month_rule, cost_per_fte, cost_price_year, years, budget_investment,
                  budget_savings, planned_inflow (survival cases) or
                  saving_per_placement, placements (count cases)
 
@@ -20,14 +20,17 @@ per full-time person is kroner per year at ``cost_price_year``.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Mapping
+from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from survival_invest.choices import COMPARISONS, CURVES, METHODS
+from survival_invest.choices import COMPARISONS, CURVES, METHODS, Method
 from survival_invest.config.model import CaseConfig, ConfigError, InflowStep, Portfolio
-from survival_invest.config.reader import TableReader
+from survival_invest.config.reader import TableReader, is_number
 from survival_invest.config.sections import (
     data_section,
     engine_conflict_message,
@@ -49,6 +52,7 @@ _CASE_KEYS = {
     "curve",
     "durable_exit",
     "horizon",
+    "month_rule",
     "cost_per_fte",
     "cost_price_year",
     "years",
@@ -60,6 +64,30 @@ _CASE_KEYS = {
     "realised_placements",
 }
 _INFLOW_KEYS = {"start", "end", "per_month"}
+
+#: A case id: a letter or digit, then letters, digits, ``-``, ``_``, ``.``; at most 24 characters in all.
+CASE_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,23}")
+#: Ids a case may not have (case-insensitive): ``portfolio`` names the whole portfolio in the report and history.
+RESERVED_CASE_IDS = frozenset({"portfolio"})
+
+
+def _case_id(ctx: TableReader, raw: Mapping[str, Any]) -> str:
+    """The case id as text; the rule (:data:`CASE_ID_PATTERN`, :data:`RESERVED_CASE_IDS`) keeps it safe as a
+    file name (``case_<id>.csv``), an Excel sheet title and a spreadsheet cell."""
+    cid = ctx.need(raw, "id")
+    if not isinstance(cid, (str, int)) or isinstance(cid, bool):
+        raise ctx.error("id", f"expected a text or whole number, got {cid!r}")
+    text = str(cid)
+    shown = repr(text) if len(text) <= 30 else repr(text[:24] + "…") + f" ({len(text)} characters)"
+    if not CASE_ID_PATTERN.fullmatch(text):
+        raise ctx.error(
+            "id",
+            f"{shown} is not a safe case id; expected 1 to 24 letters, digits, '-', '_' or '.', "
+            'starting with a letter or digit (it names files and Excel sheets), e.g. "1" or "job-net"',
+        )
+    if text.lower() in RESERVED_CASE_IDS:
+        raise ctx.error("id", f"{shown} is reserved (it names the whole portfolio); choose another id")
+    return text
 
 
 def _case_years(ctx: TableReader, raw: Mapping[str, Any]) -> tuple[int, ...]:
@@ -75,13 +103,13 @@ def _costs(ctx: TableReader, raw: Mapping[str, Any]) -> dict[str, float]:
     """``cost_per_fte``: one figure (key ``"*"``) or a table by benefit group, kroner per year, positive."""
     cost = ctx.need(raw, "cost_per_fte")
     if isinstance(cost, (int, float)) and not isinstance(cost, bool):
-        if cost <= 0:
+        if not is_number(cost) or cost <= 0:
             raise ctx.error("cost_per_fte", f"must be positive, got {cost!r}")
         return {"*": float(cost)}
     if isinstance(cost, dict) and cost:
         costs = {}
         for k, v in cost.items():
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or v <= 0:
+            if not is_number(v) or v <= 0:
                 raise ctx.error(f"cost_per_fte.{k}", f"expected a positive number of kroner per year, got {v!r}")
             costs[str(k)] = float(v)
         return costs
@@ -101,7 +129,10 @@ def _is_month(v: object) -> bool:
 
 def _inflow(source: Path, cid: str, raw: Mapping[str, Any]) -> tuple[InflowStep, ...]:
     inflow = []
-    for i, step in enumerate(raw.get("planned_inflow", []), start=1):
+    steps = raw.get("planned_inflow", [])
+    if not isinstance(steps, list):
+        raise TableReader(source, f"case {cid!r}").error("planned_inflow", f"expected a list of tables, got {steps!r}")
+    for i, step in enumerate(steps, start=1):
         sctx = TableReader(source, f"case {cid!r} planned_inflow {i}")
         if not isinstance(step, dict):
             raise sctx.error("planned_inflow", f"expected a table {{start, end, per_month}}, got {step!r}")
@@ -117,62 +148,97 @@ def _inflow(source: Path, cid: str, raw: Mapping[str, Any]) -> tuple[InflowStep,
 
 
 def _case(source: Path, raw: Mapping[str, Any], index: int, price_level: int) -> CaseConfig:
-    ident = raw.get("id", f"#{index}")
-    ctx = TableReader(source, f"case {str(ident)!r}")
-    ctx.unknown(raw, _CASE_KEYS)
-    cid = ctx.need(raw, "id")
-    if not isinstance(cid, (str, int)) or isinstance(cid, bool):
-        raise ctx.error("id", f"expected a text or number, got {cid!r}")
-    name = raw.get("name", str(cid))
-    method = ctx.choice(raw, "method", METHODS, "survival")
-    years = _case_years(ctx, raw)
-    inv = ctx.numbers(raw, "budget_investment", len(years))
-    sav = ctx.numbers(raw, "budget_savings", len(years))
-    common = dict(id=str(cid), name=str(name), method=method, years=years, budget_investment=inv, budget_savings=sav)
+    ident = raw.get("id", f"#{index}") if isinstance(raw, Mapping) else f"#{index}"
+    ctx = TableReader(source, f"case {str(ident)[:30]!r}")
+    if not isinstance(raw, Mapping):
+        raise ctx.error("case", f"expected a [[case]] table, got {raw!r}")
+    ctx.attempt(lambda: ctx.unknown(raw, _CASE_KEYS), None)
+    cid = ctx.attempt(lambda: _case_id(ctx, raw), str(ident))
+    name = raw.get("name", cid)
+    if not isinstance(name, (str, int)) or isinstance(name, bool):
+        ctx.problems.append(str(ctx.error("name", f"expected a text, got {name!r}")))
+    survival: Method = "survival"
+    method = ctx.attempt(lambda: ctx.choice(raw, "method", METHODS, "survival"), survival)
+    years = ctx.attempt(lambda: _case_years(ctx, raw), ())
+    n = len(years) or None
+    base = CaseConfig(
+        id=cid,
+        name=str(name),
+        method=method,
+        years=years,
+        budget_investment=ctx.attempt(lambda: ctx.numbers(raw, "budget_investment", n), ()),
+        budget_savings=ctx.attempt(lambda: ctx.numbers(raw, "budget_savings", n), ()),
+    )
     if method == "count":
         for key in ("comparison", "curve", "durable_exit", "horizon", "cost_per_fte", "planned_inflow"):
             if key in raw:
-                raise ctx.error(key, 'not used by a count case (method = "count"); remove it')
-        spp = ctx.number(raw, "saving_per_placement", lo=0)
-        return CaseConfig(
-            **common,  # type: ignore[arg-type]  # the dict's values are typed per key above
+                ctx.problems.append(str(ctx.error(key, 'not used by a count case (method = "count"); remove it')))
+        spp = ctx.attempt(lambda: ctx.number(raw, "saving_per_placement", lo=0), 0.0)
+        case = replace(
+            base,
             saving_per_placement=float(spp),
-            placements=ctx.numbers(raw, "placements", len(years)),
-            realised_placements=ctx.numbers(raw, "realised_placements", required=False),
+            placements=ctx.attempt(lambda: ctx.numbers(raw, "placements", n), ()),
+            realised_placements=ctx.attempt(lambda: ctx.numbers(raw, "realised_placements", required=False), ()),
         )
+    else:
+        case = _survival_case(ctx, source, raw, base, price_level)
+    ctx.done()
+    return case
+
+
+def _survival_case(
+    ctx: TableReader, source: Path, raw: Mapping[str, Any], base: CaseConfig, price_level: int
+) -> CaseConfig:
+    """The survival settings of a case (comparison, curve, costs, inflow); every problem recorded in ``ctx``."""
     for key in ("saving_per_placement", "placements", "realised_placements"):
         if key in raw:
-            raise ctx.error(key, 'only for count cases (method = "count")')
-    costs = _costs(ctx, raw)
-    return CaseConfig(
-        **common,  # type: ignore[arg-type]  # the dict's values are typed per key above
-        comparison=ctx.choice(raw, "comparison", COMPARISONS, "non_participants"),
-        curve=ctx.choice(raw, "curve", CURVES, "first_exit"),
-        durable_exit=int(ctx.number(raw, "durable_exit", lo=1, integer=True, default=1)),
-        horizon=int(ctx.number(raw, "horizon", lo=1, integer=True, default=36)),
-        cost_per_fte=costs,
-        cost_price_year=int(ctx.number(raw, "cost_price_year", integer=True, default=price_level)),
-        planned_inflow=_inflow(source, str(cid), raw),
+            ctx.problems.append(str(ctx.error(key, 'only for count cases (method = "count")')))
+    no_costs: dict[str, float] = {}
+    return replace(
+        base,
+        comparison=ctx.attempt(
+            lambda: ctx.choice(raw, "comparison", COMPARISONS, "non_participants"), "non_participants"
+        ),
+        curve=ctx.attempt(lambda: ctx.choice(raw, "curve", CURVES, "first_exit"), "first_exit"),
+        durable_exit=int(ctx.attempt(lambda: ctx.number(raw, "durable_exit", lo=1, integer=True, default=1), 1)),
+        horizon=int(ctx.attempt(lambda: ctx.number(raw, "horizon", lo=1, integer=True, default=36), 36)),
+        cost_per_fte=ctx.attempt(lambda: _costs(ctx, raw), no_costs),
+        cost_price_year=int(
+            ctx.attempt(lambda: ctx.number(raw, "cost_price_year", integer=True, default=price_level), price_level)
+        ),
+        planned_inflow=ctx.attempt(lambda: _inflow(source, base.id, raw), ()),
     )
 
 
-def _check_cases(source: Path, cases: tuple[CaseConfig, ...], index: Mapping[int, float]) -> None:
+def _check_cases(source: Path, cases: tuple[CaseConfig, ...], index: Mapping[int, float] | None) -> list[str]:
+    """Problems across cases: a repeated id, and years without a price index (``index`` None: [run] failed)."""
+    problems: list[str] = []
     seen: set[str] = set()
     for c in cases:
         if c.id in seen:
-            raise ConfigError(f"{source}: case {c.id!r}, key 'id': used by more than one case")
+            problems.append(f"{source}: case {c.id!r}, key 'id': used by more than one case")
         seen.add(c.id)
-        for y in c.years:
-            if y not in index:
-                raise ConfigError(f"{source}: case {c.id!r}, key 'years': no price index for {y} in [run] price_index")
-        if c.cost_price_year is not None and c.cost_price_year not in index:
-            raise ConfigError(
-                f"{source}: case {c.id!r}, key 'cost_price_year': no price index for {c.cost_price_year} in [run] price_index"
+        if index is None:
+            continue
+        missing = [y for y in c.years if y not in index]
+        if missing:
+            problems.append(
+                f"{source}: case {c.id!r}, key 'years': no price index for {missing[0]} in [run] price_index"
             )
+        if c.cost_price_year is not None and c.cost_price_year not in index:
+            problems.append(
+                f"{source}: case {c.id!r}, key 'cost_price_year': no price index for {c.cost_price_year} "
+                "in [run] price_index"
+            )
+    return problems
 
 
 def parse_config(doc: Mapping[str, Any], source: Path) -> Portfolio:
     """Validate a parsed TOML document once, including the cross-checks between sections.
+
+    Every section and every case is checked even when an earlier one failed,
+    and within a case every independent key, so one pass names every problem
+    it can (a section whose table is itself wrong stops at that).
 
     Parameters
     ----------
@@ -188,25 +254,37 @@ def parse_config(doc: Mapping[str, Any], source: Path) -> Portfolio:
     Raises
     ------
     ConfigError
-        The first problem, naming the file, the section or case and the key.
-        Cross-check: ``[engine] name = "duckdb"`` or ``"spark"`` with a
-        ``matched`` case (the SQL engines cannot match sequentially).
+        One problem, naming the file, the section or case and the key; or
+        :class:`~survival_invest.config.reader.ConfigProblems` with every
+        problem found (``problems``: one line each). Cross-check:
+        ``[engine] name = "duckdb"`` or ``"spark"`` with a ``matched`` case
+        (the SQL engines cannot match sequentially). Numbers must be finite
+        (``nan`` and ``inf`` are refused with the section and key).
     """
     top = TableReader(source, "top level")
-    top.unknown(doc, _SECTIONS)
-    run = run_section(source, top.need(doc, "run"))
-    data = data_section(source, top.need(doc, "data"))
-    refusion = refusion_section(source, doc.get("refusion", {}))
-    raw_cases = top.need(doc, "case")
+    top.attempt(lambda: top.unknown(doc, _SECTIONS), None)
+    run = top.attempt(lambda: run_section(source, top.need(doc, "run")), None)
+    data = top.attempt(lambda: data_section(source, top.need(doc, "data")), None)
+    refusion = top.attempt(lambda: refusion_section(source, doc.get("refusion", {})), None)
+    raw_cases = doc.get("case")
+    cases: tuple[CaseConfig, ...] = ()
     if not isinstance(raw_cases, list) or not raw_cases:
-        raise top.error("case", "expected one or more [[case]] tables")
-    cases = tuple(_case(source, c, i, run.price_level) for i, c in enumerate(raw_cases, start=1))
-    _check_cases(source, cases, run.price_index)
-    targets = targets_section(source, doc["targets"]) if "targets" in doc else None
-    engine = engine_section(source, doc.get("engine", {}), source.parent)
+        top.problems.append(str(top.error("case", "expected one or more [[case]] tables")))
+    else:
+        level = run.price_level if run is not None else 2020
+        parsed = [top.attempt(partial(_case, source, c, i, level), None) for i, c in enumerate(raw_cases, start=1)]
+        cases = tuple(c for c in parsed if c is not None)
+    top.problems.extend(_check_cases(source, cases, run.price_index if run is not None else None))
+    targets = top.attempt(lambda: targets_section(source, doc["targets"]), None) if "targets" in doc else None
+    engine = top.attempt(lambda: engine_section(source, doc.get("engine", {}), source.parent), None)
     conflicts = sql_engine_conflicts(cases)
-    if engine.name in ("duckdb", "spark") and conflicts:
-        raise ConfigError(engine_conflict_message(engine.name, conflicts, f"{source}: [engine], key 'name'"))
+    if engine is not None and engine.name in ("duckdb", "spark") and conflicts:
+        top.problems.append(engine_conflict_message(engine.name, conflicts, f"{source}: [engine], key 'name'"))
+    if len(top.problems) == 1:
+        raise ConfigError(top.problems[0])
+    top.done()
+    if run is None or data is None or refusion is None or engine is None:  # each failed one recorded a problem
+        raise ConfigError(f"{source}: invalid configuration")
     return Portfolio(source, run, data, refusion, cases, targets, engine)
 
 

@@ -3,15 +3,36 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping
+import math
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 from survival_invest.config.model import ConfigError
 
-__all__ = ["TableReader", "path_value"]
+__all__ = ["ConfigProblems", "TableReader", "is_number", "path_value", "problem_lines"]
 
 C = TypeVar("C", bound=str)
+T = TypeVar("T")
+F = TypeVar("F")
+
+
+class ConfigProblems(ConfigError):
+    """Several configuration problems found in one pass; ``problems`` holds one line each (the message joins them)."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+def problem_lines(exc: ConfigError) -> list[str]:
+    """The problem lines of a configuration error (one for a plain :class:`ConfigError`)."""
+    return list(exc.problems) if isinstance(exc, ConfigProblems) else [str(exc)]
+
+
+def is_number(v: object) -> bool:
+    """Whether ``v`` is a finite TOML number: an int or a float other than ``nan``, ``inf``, ``-inf`` (not a bool)."""
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 
 class TableReader:
@@ -20,18 +41,40 @@ class TableReader:
     def __init__(self, source: Path, where: str) -> None:
         self.source = source
         self.where = where
+        self.problems: list[str] = []
+
+    def attempt(self, read: Callable[[], T], fallback: F) -> T | F:
+        """Run one key's check; a :class:`ConfigError` is recorded in :attr:`problems` and ``fallback`` returned.
+
+        So a table's independent keys are all checked in one pass; call :meth:`done` at the end.
+        """
+        try:
+            return read()
+        except ConfigError as exc:
+            self.problems.extend(problem_lines(exc))
+            return fallback
+
+    def done(self) -> None:
+        """Raise :class:`ConfigProblems` with every problem :meth:`attempt` recorded (nothing when there were none)."""
+        if self.problems:
+            raise ConfigProblems(self.problems)
 
     def error(self, key: str, msg: str) -> ConfigError:
         """The error for ``key``: ``<file>: <where>, key '<key>': <msg>``."""
         return ConfigError(f"{self.source}: {self.where}, key '{key}': {msg}")
 
     def unknown(self, table: Mapping[str, Any], allowed: set[str]) -> None:
-        """Refuse the first key of ``table`` not in ``allowed``, with a "did you mean" hint."""
+        """Refuse every key of ``table`` not in ``allowed`` (one line each), with a "did you mean" hint."""
+        lines = []
         for key in table:
             if key not in allowed:
                 close = difflib.get_close_matches(key, sorted(allowed), n=1, cutoff=0.6)
                 hint = f" (did you mean '{close[0]}'?)" if close else f"; allowed: {sorted(allowed)}"
-                raise self.error(key, f"unknown key{hint}")
+                lines.append(str(self.error(key, f"unknown key{hint}")))
+        if len(lines) == 1:
+            raise ConfigError(lines[0])
+        if lines:
+            raise ConfigProblems(lines)
 
     def need(self, table: Mapping[str, Any], key: str) -> Any:
         """The value of a required key."""
@@ -73,6 +116,10 @@ class TableReader:
         v = table[key]
         if isinstance(v, bool) or not isinstance(v, (int, float)) or (integer and not isinstance(v, int)):
             raise self.error(key, f"expected {'a whole number' if integer else 'a number'}, got {v!r}")
+        if not is_number(v):
+            raise self.error(
+                key, f"{v!r} is not a finite number; expected {'a whole number' if integer else 'a number'}"
+            )
         if (lo is not None and v < lo) or (hi is not None and v > hi):
             rng = f"{lo if lo is not None else '-inf'} .. {hi if hi is not None else 'inf'}"
             raise self.error(key, f"{v!r} is outside {rng}")
@@ -127,6 +174,9 @@ class TableReader:
         v = table[key]
         if not isinstance(v, list) or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v):
             raise self.error(key, f"expected a list of numbers, got {v!r}")
+        bad = [i for i, x in enumerate(v, start=1) if not is_number(x)]
+        if bad:
+            raise self.error(key, f"value {bad[0]} is {v[bad[0] - 1]!r}; expected finite numbers (no nan or inf)")
         if n is not None and len(v) != n:
             raise self.error(key, f"has {len(v)} values but 'years' has {n}; give one per year")
         return tuple(float(x) for x in v)

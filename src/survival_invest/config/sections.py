@@ -24,7 +24,7 @@ from survival_invest.config.model import (
     RunConfig,
     Targets,
 )
-from survival_invest.config.reader import TableReader, path_value
+from survival_invest.config.reader import TableReader, is_number, path_value
 
 __all__ = [
     "data_section",
@@ -91,8 +91,8 @@ def run_section(source: Path, run_t: Any) -> RunConfig:
     for k, v in idx_raw.items():
         if not str(k).isdigit():
             raise rctx.error(f"price_index.{k}", "keys must be years like 2020")
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or v <= 0:
-            raise rctx.error(f"price_index.{k}", f"expected a positive index, got {v!r}")
+        if not is_number(v) or v <= 0:
+            raise rctx.error(f"price_index.{k}", f"expected a positive finite index, got {v!r}")
         index[int(k)] = float(v)
     if price_level not in index:
         raise rctx.error("price_index", f"has no entry for the price level year {price_level}")
@@ -169,7 +169,7 @@ def engine_section(source: Path, raw: Any, base: Path) -> EngineConfig:
         raise ctx.error("engine", "expected a table")
     ctx.unknown(raw, ENGINE_KEYS)
     conf = raw.get("spark_conf", {})
-    if not isinstance(conf, dict) or not all(isinstance(v, (str, int, float, bool)) for v in conf.values()):
+    if not isinstance(conf, dict) or not all(isinstance(v, (str, bool)) or is_number(v) for v in conf.values()):
         raise ctx.error("spark_conf", f"expected a table of setting = value, got {conf!r}")
     for key in ("memory_limit", "spark_master"):
         if key in raw and not isinstance(raw[key], str):

@@ -1,17 +1,20 @@
-"""Atomic file writes: a temporary file in the same folder, then ``os.replace``.
+"""Atomic file writes: a temporary file in the same folder, then ``os.replace``; fresh folders.
 
 A crash at any point leaves either the old file or the new one, never a
 half-written file. The new file gets the usual permissions (``0o666`` less the
-process umask), not ``mkstemp``'s private ``0o600``.
+process umask), not ``mkstemp``'s private ``0o600``; a folder made by
+:func:`fresh_dir` gets ``0o777`` less the umask, not ``mkdtemp``'s ``0o700``
+(so a published report is ``0755``/``0644`` under the usual umask ``022``).
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import tempfile
 from pathlib import Path
 
-__all__ = ["write_bytes", "write_text"]
+__all__ = ["fresh_dir", "write_bytes", "write_text"]
 
 
 def _umask() -> int:
@@ -39,3 +42,19 @@ def write_bytes(path: Path, data: bytes) -> None:
 def write_text(path: Path, text: str) -> None:
     """Write ``text`` (UTF-8, ``\\n`` line ends) to ``path`` atomically."""
     write_bytes(path, text.encode("utf-8"))
+
+
+def fresh_dir(parent: Path, prefix: str) -> Path:
+    """Make a new, empty folder ``parent/<prefix><12 random hex digits>`` with the umask's permissions.
+
+    Like :func:`tempfile.mkdtemp` (the name is unique, the folder is created
+    exclusively) but with mode ``0o777`` less the umask instead of ``0o700``.
+    """
+    for _ in range(100):
+        path = Path(parent) / f"{prefix}{secrets.token_hex(6)}"
+        try:
+            os.mkdir(path)  # mode 0o777 & ~umask
+        except FileExistsError:
+            continue
+        return path
+    raise FileExistsError(f"no free folder name {prefix}* in {parent} after 100 tries")

@@ -14,7 +14,7 @@ import pytest
 import survival_invest as si
 from survival_invest.cli import main
 from survival_invest.pipeline import monthly as runner
-from survival_invest.report.history import HISTORY_FILE, all_history, current_history
+from survival_invest.report.history import HISTORY_FILE, HistoryWriter, all_history, current_history
 from survival_invest.synthetic import NORDDJURS_CASES
 
 
@@ -174,14 +174,15 @@ def test_crash_leaves_previous_report_and_history_intact(portfolio: Path, tmp_pa
     pd.testing.assert_frame_equal(all_history(out / HISTORY_FILE), hist_before)
     assert not [p for p in out.iterdir() if p.name.startswith(".tmp-")]
 
-    def dying_store(*a, **k):  # killed inside the history transaction
+    def dying_store(*a, **k):  # killed while storing the run's rows
         raise KeyboardInterrupt("simulated kill")
 
     monkeypatch.setattr(runner, "write_bytes", real)
-    monkeypatch.setattr(runner, "store_run", dying_store)
+    monkeypatch.setattr(HistoryWriter, "stage", dying_store)
     with pytest.raises(KeyboardInterrupt):
         runner.run_monthly(portfolio, "2022-07", out)
     pd.testing.assert_frame_equal(all_history(out / HISTORY_FILE), hist_before)
+    assert not (out / "2022-07").exists()  # nothing published
     assert (out / "2022-06" / "report.html").read_bytes()  # the earlier month's report still there
 
 

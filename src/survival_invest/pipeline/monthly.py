@@ -9,12 +9,18 @@ Outputs of a run (``OUT/<as-of>/``)::
     report.xlsx              the same tables, numbers as numbers
     run.json                 config hash, input hashes, version, as-of, cut-off, counts, warnings
 
-Crash safety: everything is written into a temporary folder inside ``OUT``;
-the finished folder is then published by atomically replacing the symbolic
-link ``OUT/<as-of>`` (the run folders live in ``OUT/.runs``), so a reader sees
-either the previous report or the new one, never a mix. The history
-(``OUT/history.duckdb``) is updated after that in one transaction. A crash at
-any point leaves the previous report and the history as they were.
+Publishing (docs/publishing.md): one run at a time per ``OUT`` (the lock
+``OUT/.lock``); the report is written into a temporary folder; then, holding
+the history open for writing, (1) the run's rows are stored as *staged* in one
+transaction, (2) the folder is moved to ``OUT/.runs/<as-of>-<run id>``, (3) the
+link ``OUT/<as-of>`` is swapped to it in one rename -- the commit point: the
+month's current rows are those of the run the link points to
+(:func:`~survival_invest.report.history.current_rows`) -- and (4) the run is
+marked current in the history. A crash at any point leaves the link and the
+history agreeing on the current run; the next run removes the leftovers,
+brings the history's flags in line with the links and prunes ``OUT/.runs``. A
+run that cannot open the history for writing publishes nothing
+(:class:`~survival_invest.report.history.HistoryError`, exit 2).
 
 Privacy: person ids never reach an output; a survival case resting on fewer
 participants or comparison persons than ``min_persons`` has its estimated
@@ -25,26 +31,33 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from survival_invest._atomic import write_bytes, write_text
+from survival_invest._atomic import fresh_dir, write_bytes, write_text
 from survival_invest.config import Portfolio, load_config
 from survival_invest.io.periods import RunClock
+from survival_invest.pipeline.outfolder import (
+    RunLock,
+    delete_folders,
+    move_into_runs,
+    output_folder,
+    prune_plan,
+    remove_leftovers,
+    swap_link,
+)
 from survival_invest.pipeline.portfolio import PortfolioRun, run_portfolio_full
-from survival_invest.report.history import HISTORY_FILE, current_history, store_run
+from survival_invest.report.history import HISTORY_FILE, HistoryWriter, current_rows, open_history, published_runs
 from survival_invest.report.manifest import RunStamp, manifest_json, run_manifest
 from survival_invest.report.pages import CasePage, case_page, report_document
 from survival_invest.report.privacy import suppress_small_numbers
-from survival_invest.report.writers import excel_report
+from survival_invest.report.writers import csv_text, excel_report
 
-__all__ = ["RunOutcome", "publish", "run_monthly"]
+__all__ = ["RunOutcome", "prepare_output", "publish", "run_monthly"]
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +82,8 @@ class _Run:
     computed: PortfolioRun
     results: pd.DataFrame  # small numbers suppressed
     warnings: list[str]
+    leftovers: list[str]  # removed from OUT before the run (names)
+    prune: list[Path]  # run folders to delete once published
 
 
 class _Steps:
@@ -94,6 +109,11 @@ def _sha256(path: Path) -> str:
 def publish(tmp: Path, out: Path, label: str, run_id: str) -> Path:
     """Move a finished run folder into ``out/.runs`` and point the link ``out/<label>`` at it atomically.
 
+    The folder steps of publishing without the history
+    (:func:`~survival_invest.pipeline.outfolder.move_into_runs`, then
+    :func:`~survival_invest.pipeline.outfolder.swap_link`); :func:`run_monthly`
+    does them between storing the run's rows and marking them current.
+
     Parameters
     ----------
     tmp : Path
@@ -110,18 +130,7 @@ def publish(tmp: Path, out: Path, label: str, run_id: str) -> Path:
     Path
         The link ``out/<label>``.
     """
-    runs = out / ".runs"
-    runs.mkdir(exist_ok=True)
-    final = runs / f"{label}-{run_id}"
-    os.replace(tmp, final)
-    link = out / label
-    tmp_link = out / f".{label}.{run_id}.link"
-    os.symlink(os.path.relpath(final, out), tmp_link, target_is_directory=True)
-    if link.exists() and not link.is_symlink():
-        # a folder from an older layout: keep it, move it aside first
-        os.replace(link, runs / f"{label}-legacy-{run_id}")
-    os.replace(tmp_link, link)
-    return link
+    return swap_link(out, label, move_into_runs(tmp, out, label, run_id), run_id)
 
 
 def _write_cases(tmp: Path, run: _Run, steps: _Steps) -> list[CasePage]:
@@ -138,7 +147,7 @@ def _write_cases(tmp: Path, run: _Run, steps: _Steps) -> list[CasePage]:
             min_persons=run.portfolio.run.min_persons,
             language=run.portfolio.run.language,
         )
-        write_text(tmp / f"case_{case.id}.csv", page.table.to_csv(lineterminator="\n"))
+        write_text(tmp / f"case_{case.id}.csv", csv_text(page.table))
         if page.png is not None and page.svg is not None:
             write_bytes(tmp / f"case_{case.id}.png", page.png)
             write_bytes(tmp / f"case_{case.id}.svg", page.svg)
@@ -161,20 +170,57 @@ def _write_run_json(tmp: Path, run: _Run) -> None:
         warnings=run.warnings,
         config_sha256=_sha256(run.portfolio.source),
         inputs_sha256=inputs,
+        pruned={"leftovers": run.leftovers, "run_folders": [str(f.relative_to(f.parents[1])) for f in run.prune]},
     )
     write_text(tmp / "run.json", manifest_json(info))
 
 
 def _write_report(tmp: Path, out: Path, run: _Run, steps: _Steps) -> None:
     """Everything of the report folder into ``tmp``: results, cases, page, workbook, run record."""
-    write_text(tmp / "results.csv", run.results.to_csv(index=False, lineterminator="\n"))
+    write_text(tmp / "results.csv", csv_text(run.results, index=False))
     pages = _write_cases(tmp, run, steps)
     steps("writing the report")
-    history = current_history(out / HISTORY_FILE)
+    history = current_rows(out)  # the other months' published runs, for the development chart
     doc = report_document(run.portfolio, run.clock, run.results, pages, history=history, warnings=run.warnings)
     write_text(tmp / "report.html", doc.html)
     write_bytes(tmp / "report.xlsx", excel_report(doc.sheets, run.portfolio.run.language))
     _write_run_json(tmp, run)
+
+
+def prepare_output(out: Path) -> tuple[list[str], dict[str, str]]:
+    """Before computing, under the lock: remove leftovers, migrate the history, bring its flags in line with the links.
+
+    Fails with :class:`~survival_invest.report.history.HistoryError` (nothing
+    computed, nothing published) when the history cannot be opened for writing.
+
+    Returns
+    -------
+    (list of str, dict of str to str)
+        The leftovers removed, and the history's run states by run id.
+    """
+    leftovers = remove_leftovers(out)
+    with open_history(out / HISTORY_FILE) as history:
+        missing = history.reconcile(published_runs(out))
+        states = history.run_states()
+    for month in missing:
+        log.warning("the published report %s has no rows in the history (written by an older version?)", month)
+    return leftovers, states
+
+
+def _stage_and_publish(tmp: Path, out: Path, run: _Run, history: HistoryWriter) -> Path:
+    """Steps 1-4 of publishing (module docstring); before the link swap a failure removes the run's folder."""
+    label, run_id = run.clock.as_of_label, run.stamp.run_id
+    history.stage(run.results, as_of=label, run_time=run.stamp.time, run_id=run_id)
+    try:
+        final = move_into_runs(tmp, out, label, run_id)
+        link = swap_link(out, label, final, run_id)
+    except BaseException:
+        if published_runs(out).get(label) != run_id:  # not published: nothing of the run may stay visible
+            shutil.rmtree(out / ".runs" / f"{label}-{run_id}", ignore_errors=True)
+            history.abandon(run_id)
+        raise
+    history.make_current(label, run_id)
+    return link
 
 
 def run_monthly(
@@ -184,6 +230,7 @@ def run_monthly(
     *,
     progress: Callable[[str, int, int], None] | None = None,
     engine: str | None = None,
+    lock_timeout: float | None = None,
 ) -> RunOutcome:
     """Run every case for ``as_of`` and write the report folder and history (see the module docstring).
 
@@ -199,6 +246,8 @@ def run_monthly(
         Called as ``progress(message, step, total)`` before each step.
     engine : str, optional
         Overrides the config's ``[engine]`` (``memory``, ``duckdb``, ``spark``, ``auto``).
+    lock_timeout : float, optional
+        Seconds to wait for another run on ``out``; overrides ``[run] lock_timeout_seconds``.
 
     Returns
     -------
@@ -207,22 +256,37 @@ def run_monthly(
     """
     portfolio = config if isinstance(config, Portfolio) else load_config(config)
     clock = RunClock.parse(as_of, portfolio.run.data_lag, "month")
+    out = output_folder(Path(out))
+    timeout = portfolio.run.lock_timeout_seconds if lock_timeout is None else lock_timeout
+    with RunLock(out, timeout, clock.as_of_label):
+        return _locked_run(portfolio, clock, out, progress, engine)
+
+
+def _locked_run(
+    portfolio: Portfolio,
+    clock: RunClock,
+    out: Path,
+    progress: Callable[[str, int, int], None] | None,
+    engine: str | None,
+) -> RunOutcome:
+    """:func:`run_monthly` once it holds the lock: prepare, compute, write, publish, prune."""
     steps = _Steps(progress, total=len(portfolio.cases) + 3)
     stamp = RunStamp.now()
+    leftovers, states = prepare_output(out)
     steps("reading data and building cohorts")
     computed = run_portfolio_full(portfolio, clock, engine=engine)
     results, warnings = suppress_small_numbers(computed.results, computed.statistics, portfolio.run.min_persons)
-    run = _Run(portfolio, clock, stamp, computed, results, warnings)
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=out, prefix=f".tmp-{clock.as_of_label}-"))
+    after = {**published_runs(out), clock.as_of_label: stamp.run_id}
+    prune = prune_plan(out, portfolio.run.keep_runs, after, states)
+    run = _Run(portfolio, clock, stamp, computed, results, warnings, leftovers, prune)
+    tmp = fresh_dir(out, prefix=f".tmp-{clock.as_of_label}-")
     try:
         _write_report(tmp, out, run, steps)
         steps("publishing")
-        link = publish(tmp, out, clock.as_of_label, stamp.run_id)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    store_run(out / HISTORY_FILE, results, as_of=clock.as_of_label, run_time=stamp.time, run_id=stamp.run_id)
+        with open_history(out / HISTORY_FILE) as history:
+            link = _stage_and_publish(tmp, out, run, history)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)  # gone already when published (moved into .runs)
+    delete_folders(prune)
     log.info("run %s for %s published at %s", stamp.run_id, clock.as_of_label, link)
     return RunOutcome(link, link / "report.html", results, warnings)

@@ -148,6 +148,10 @@ LABELS: Mapping[str, Mapping[Language, str]] = {
     "figure_at_risk": {"da": "Antal i risiko", "en": "Number at risk"},
     # the development plot
     "development_y": {"da": "Realiseret besparelse, mio. kr.", "en": "Realised savings, DKK million"},
+    "development_not_shown": {
+        "da": "Ikke vist (skøn undertrykt, for få personer): sag {cases}",
+        "en": "Not shown (estimates suppressed, too few persons): case {cases}",
+    },
 }
 
 

@@ -2,8 +2,11 @@
 
 Keys, in order: ``as_of, cutoff, data_lag, run_id, run_time_utc,
 package_version, config, config_sha256, inputs_sha256, results_rows,
-input_rows, engine, cohorts, warnings, uncertainty``. Person ids never appear
-(``cohorts`` holds head counts only).
+input_rows, engine, cohorts, warnings, uncertainty, pruned``. Person ids never
+appear (``cohorts`` holds head counts only). ``pruned`` says what the run removed
+from the reports folder before publishing: ``leftovers`` (temporary folders and
+links of killed runs) and ``run_folders`` (superseded runs beyond ``[run]
+keep_runs``, and runs that never published), as paths relative to the folder.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from datetime import UTC, datetime
 from survival_invest._version import __version__
 from survival_invest.config import Portfolio
 from survival_invest.io.periods import RunClock
+from survival_invest.report.privacy import cohort_counts
 from survival_invest.stats import CaseStatistics
 
 __all__ = ["UNCERTAINTY", "RunStamp", "manifest_json", "run_manifest"]
@@ -39,16 +43,9 @@ class RunStamp:
         return cls(time, time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6])
 
 
-def _cohort_counts(statistics: Mapping[str, CaseStatistics]) -> dict[str, dict[str, int]]:
-    """Persons per survival case: in all, in the comparison group, in the intervention group."""
-    return {
-        cid: {
-            "persons": s.persons("comparison") + s.persons("intervention"),
-            "comparison": s.persons("comparison"),
-            "intervention": s.persons("intervention"),
-        }
-        for cid, s in statistics.items()
-    }
+def _cohort_counts(statistics: Mapping[str, CaseStatistics], min_persons: int) -> dict[str, dict[str, int | str]]:
+    """Persons per survival case and members without spell data, small counts suppressed (:func:`cohort_counts`)."""
+    return {cid: cohort_counts(s, min_persons) for cid, s in statistics.items()}
 
 
 def run_manifest(
@@ -63,6 +60,7 @@ def run_manifest(
     warnings: Sequence[str],
     config_sha256: str,
     inputs_sha256: Mapping[str, str],
+    pruned: Mapping[str, Sequence[str]] | None = None,
 ) -> dict[str, object]:
     """The contents of ``run.json`` (keys and their order: module docstring).
 
@@ -88,6 +86,8 @@ def run_manifest(
         SHA-256 of the config file.
     inputs_sha256 : mapping of str to str
         SHA-256 of each input file, by path.
+    pruned : mapping of str to sequence of str, optional
+        What the run removed from the reports folder (``leftovers``, ``run_folders``); empty lists when None.
 
     Returns
     -------
@@ -107,9 +107,10 @@ def run_manifest(
         "results_rows": results_rows,
         "input_rows": dict(input_rows),
         "engine": engine,
-        "cohorts": _cohort_counts(statistics),
+        "cohorts": _cohort_counts(statistics, portfolio.run.min_persons),
         "warnings": list(warnings),
         "uncertainty": UNCERTAINTY,
+        "pruned": {k: list(v) for k, v in (pruned or {"leftovers": [], "run_folders": []}).items()},
     }
 
 

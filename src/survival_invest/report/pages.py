@@ -232,23 +232,27 @@ def report_meta(run: RunConfig, clock: RunClock, language: Language) -> dict[str
 
 
 def development_history(history: pd.DataFrame, results: pd.DataFrame, as_of_label: str) -> pd.DataFrame:
-    """Every earlier month's current rows with this run's results as month ``as_of_label`` (a rerun replaces it).
+    """The earlier months' current rows with this run's results as month ``as_of_label`` (a rerun replaces it).
+
+    Only months up to the report's as-of are shown: a report for 2022-04 made
+    after 2022-06 was published shows 2022-04 and the months before it, as the
+    report made in 2022-04 did (``as_of`` labels ``YYYY-MM`` compare as text).
 
     Parameters
     ----------
     history : DataFrame
-        The history's current rows (with ``as_of``).
+        The history's current rows (with ``as_of``), e.g. :func:`~survival_invest.report.history.current_rows`.
     results : DataFrame
         This run's long results.
     as_of_label : str
-        This run's month; its stored rows are replaced by ``results``.
+        This run's month; its stored rows are replaced by ``results``, later months left out.
 
     Returns
     -------
     DataFrame
-        The stored rows of the other months, then this run's rows (``as_of`` set).
+        The stored rows of the months before ``as_of_label``, then this run's rows (``as_of`` set).
     """
-    earlier = history[history["as_of"] != as_of_label]
+    earlier = history[history["as_of"].astype(str) < as_of_label]
     frames = [results.assign(as_of=as_of_label)]
     return pd.concat(frames if earlier.empty else [earlier, *frames], ignore_index=True)
 

@@ -29,11 +29,23 @@ __all__ = [
     "curves_figure",
     "decimal_comma_axis",
     "development_figure",
+    "development_totals",
+    "plain_text",
     "png_svg",
     "suppressed_until",
 ]
 
 _COLORS = ("tab:blue", "tab:orange")
+
+
+def plain_text(text: str) -> str:
+    """Text from the config or the data (a case name) as matplotlib shows it literally: every ``$`` escaped.
+
+    Rule: matplotlib reads text between two ``$`` as mathtext (``$\\frac$``
+    fails to parse, ``$x$`` is typeset); ``\\$`` is a literal dollar sign. Titles use
+    ``parse_math=False`` instead; legends and other labels take this function.
+    """
+    return text.replace("$", r"\$")
 
 
 def suppressed_until(curve: SurvivalCurve, min_persons: int) -> float:
@@ -230,7 +242,7 @@ def case_figure(
     ax.grid(alpha=0.3)
     note = label("figure_note", language, min_persons=min_persons)
     heading = textwrap.fill(title, 70) + "\n" if title else ""
-    ax.set_title(heading + note, fontsize="medium")
+    ax.set_title(heading + note, fontsize="medium", parse_math=False)  # a case name is text, never mathtext
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
     decimal_comma_axis(ax, language, ".1f")
     _at_risk_rows(ax, curves, min_persons, language)
@@ -238,13 +250,37 @@ def case_figure(
     return fig
 
 
+def development_totals(history: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Realised savings summed over the years per as-of month and case, and the cases left out as suppressed.
+
+    A month's point is the sum of the case's realised savings of every year shown
+    (its suppressed years, NaN, left out: the sum of what the case table shows);
+    a point whose years are all suppressed is missing (no line drawn there, never
+    0). A case with no point in the newest month (the report's own) is
+    suppressed in this report and left out of the chart altogether.
+
+    Returns
+    -------
+    (DataFrame, list of str)
+        Months (sorted) by case id, the cases shown; the ids of the cases left out.
+    """
+    h = history[(history["measure"] == "savings") & (history["kind"] == "realised")]
+    piv = h.groupby(["as_of", "case_id"])["value"].sum(min_count=1).unstack("case_id").sort_index()
+    if piv.empty:
+        return piv, []
+    hidden = [str(c) for c in piv.columns if pd.isna(piv[c].iloc[-1])]
+    return piv.drop(columns=[c for c in piv.columns if str(c) in hidden]), hidden
+
+
 def development_figure(history: pd.DataFrame, language: Language, names: Mapping[str, str] | None = None) -> Any:
     """Realised savings (all years to date, mio. kr., shown positive) per case by as-of month.
+
+    Suppressed cases are absent (:func:`development_totals`), named in a note under the chart.
 
     Parameters
     ----------
     history : DataFrame
-        Long results rows with an ``as_of`` column (every month's current run).
+        Long results rows with an ``as_of`` column (every month's current run, up to the report's as-of).
     language : {"da", "en"}
         Labels and decimal mark.
     names : mapping of case id to name, optional
@@ -253,24 +289,27 @@ def development_figure(history: pd.DataFrame, language: Language, names: Mapping
     Returns
     -------
     matplotlib Figure or None
-        None when the history holds no realised savings.
+        None when the history holds no realised savings that may be shown.
     """
-    h = history[(history["measure"] == "savings") & (history["kind"] == "realised")]
-    if h.empty:
+    piv, hidden = development_totals(history)
+    if piv.empty or piv.columns.empty:
         return None
     plt = _pyplot()
-    piv = h.groupby(["as_of", "case_id"])["value"].sum().unstack("case_id").sort_index()
     fig, ax = plt.subplots(figsize=(8, 4))
     names = names or {}
     for case_id in piv.columns:
         name = names.get(str(case_id), "")
         short = f"{case_id}: {name[:38]}{'…' if len(name) > 38 else ''}" if name else str(case_id)
-        ax.plot(piv.index, -piv[case_id], marker="o", label=short)
+        ax.plot(piv.index, -piv[case_id], marker="o", label=plain_text(short))
     decimal_comma_axis(ax, language, "g")
     ax.set_ylabel(label("development_y", language))
     ax.set_xlabel(label("as_of_month", language))
     ax.grid(alpha=0.3)
     ax.legend(title=label("case", language), fontsize="small", loc="center left", bbox_to_anchor=(1.01, 0.5))
+    if hidden:
+        note = label("development_not_shown", language, cases=", ".join(hidden))
+        fig.text(0.01, 0.01, note, fontsize="small", ha="left", va="bottom")
+        fig.subplots_adjust(bottom=0.22)
     return fig
 
 

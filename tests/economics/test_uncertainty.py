@@ -131,7 +131,7 @@ def test_weekly_units_and_fractional_shares(cohorts) -> None:
     month = cohort.persons["entry"].to_numpy()[st["member"].to_numpy()] + st["t"].to_numpy()
     wim = weeks_in_month(month)
     st["share"] = rng.integers(1, wim + 1) / wim
-    weekly = replace(cohort, status=st)
+    weekly = replace(cohort, status=st, source_frequency="week")  # as if built from weekly spells
     case = replace(CONFIG.case("3"), curve="occupancy")
     codes = (cohort.persons["group"] == "intervention").to_numpy().astype(np.int64)
     counts = replicate_counts(codes, 2, 1, np.random.default_rng(5))

@@ -81,8 +81,15 @@ def memory_aggregates(
     parts = []
     for c in cases:
         co = si.build_cohort(
-            sp, m, case_id=c.case_id, as_of=cutoff, data_lag=0, durable_exit=c.durable_exit, comparison=c.comparison
-        )  # type: ignore[arg-type]  # the generated comparison is a str; build_cohort checks it
+            sp,
+            m,
+            case_id=c.case_id,
+            as_of=cutoff,
+            data_lag=0,
+            durable_exit=c.durable_exit,
+            comparison=c.comparison,
+            month_rule=c.month_rule,
+        )
         parts.append(cohort_aggregates(co, source_frequency=source_frequency))
     return normalise_aggregates({k: pd.concat([p[k] for p in parts]) for k in parts[0]})
 

@@ -6,7 +6,8 @@ rules live next to the code that applies them:
 * comparison groups, the prior-duration clock and the cut-off refusals:
   :mod:`survival_invest.cohort.rules`;
 * the duration clock (exit, censoring, exclusions): :mod:`survival_invest.cohort.follow`;
-* the week-to-month rule and the classification of codes: :mod:`survival_invest.cohort.status`;
+* the week-to-month rule, what the month rule decides (the exit clock only),
+  and the classification of codes: :mod:`survival_invest.cohort.status`;
 * sequential matching: :mod:`survival_invest.cohort.matching` (rules) and
   :mod:`survival_invest.cohort.matched` (the matched cohort);
 * the summary counts: :mod:`survival_invest.cohort.summary`;
@@ -72,6 +73,14 @@ class Cohort:
         as a period number, from :attr:`clock`).
     matching : Matching or None
         The matching settings of a ``"matched"`` cohort.
+    source_frequency : {"month", "week"}
+        The extract's declared frequency (``Spells.frequency``, carried by the
+        :class:`~survival_invest.cohort.status.Status`): weekly data analysed by
+        month count support in weeks, and the refusion staircase steps 1 week
+        per source week (52/12 per source month). Never inferred from the data.
+    month_rule : {"any", "majority", "all"}
+        When a month rolled up from weeks is on support for the exit clock; it
+        decides nothing else (:mod:`survival_invest.cohort.status`).
     """
 
     case_id: str
@@ -86,6 +95,8 @@ class Cohort:
     comparison: Comparison
     curve: Curve
     matching: Matching | None = None
+    source_frequency: Frequency = "month"
+    month_rule: MonthRule = "any"
 
     @property
     def clock(self) -> RunClock:
@@ -189,6 +200,28 @@ def _checked_settings(
     return matching
 
 
+def _classified(
+    spells: Spells, classification: pd.DataFrame, month_rule: MonthRule, status: Status | None, clock: RunClock
+) -> Status:
+    """The extract classified for the case (or the shared ``status``, checked), refused when it ends too early.
+
+    A shared status must be at the memberships' frequency and, for weeks
+    rolled up to months, made with the case's month rule.
+    """
+    freq = clock.frequency
+    st = spell_status(spells, classification, freq, month_rule) if status is None else status
+    if st.frequency != freq:
+        raise CohortError(f"the given status is by {st.frequency} but the memberships are by {freq}.")
+    if st.rolled_up and st.month_rule != month_rule:
+        raise CohortError(
+            f"the given status was classified with month_rule={st.month_rule!r} but the case asks for "
+            f"month_rule={month_rule!r}; classify the extract once per rule (spell_status(..., month_rule))."
+        )
+    if st.period.size:
+        refuse_short_extract(spells.source, int(st.period.max()), clock)
+    return st
+
+
 def _run_clock(as_of: str | int | RunClock, data_lag: int | None, freq: Frequency) -> RunClock:
     """Parse the as-of once (a :class:`RunClock` passes through); errors as :class:`CohortError`."""
     if data_lag is None:
@@ -263,7 +296,10 @@ def build_cohort(
     curve : {"first_exit", "occupancy"}
         The case's curve definition (recorded; both are available on the cohort).
     month_rule : {"any", "majority", "all"}
-        When weekly data make a month "on support" (see :func:`survival_invest.cohort.status.spell_status`).
+        When weekly data make a month "on support" for the exit clock (see
+        :func:`survival_invest.cohort.status.spell_status`); the occupancy
+        share, the prior weeks and the benefit at entry are read from the weeks
+        under every rule.
     status : Status, optional
         ``spell_status(spells, classification, frequency, month_rule)`` computed
         once and shared by several cases of the same extract (saves classifying
@@ -298,11 +334,7 @@ def build_cohort(
 
     members, notes = case_members(memberships, str(case_id), comparison)
     refuse_late_entries(members, memberships, str(case_id), clock)
-    st = spell_status(spells, classification, freq, month_rule) if status is None else status
-    if st.frequency != freq:
-        raise CohortError(f"the given status is by {st.frequency} but the memberships are by {freq}.")
-    if st.period.size:
-        refuse_short_extract(spells.source, int(st.period.max()), clock)
+    st = _classified(spells, classification, month_rule, status, clock)
     m_person = person_positions(st, members["person_id"])
     entry = members["entry_period"].to_numpy().astype(np.int32)
     if matching is not None:  # comparison == "matched"
@@ -344,4 +376,6 @@ def build_cohort(
         comparison,
         curve,
         matching,
+        st.source_frequency,
+        month_rule,
     )

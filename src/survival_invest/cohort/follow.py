@@ -3,9 +3,12 @@
 The duration clock (DOMAIN.md, "The estimation, precisely")
 -----------------------------------------------------------
 * ``t`` = periods since entry; the entry period is ``t = 0``.
-* A period is *on support* when the person has a ``support``-class code in it
-  (for months rolled up from weeks: see ``month_rule``). A benefit switch is not
-  an exit: only the on/off status matters.
+* A period is *on support* when the person has a ``support``-class code in it;
+  for months rolled up from weeks the case's ``month_rule`` decides (any week,
+  a majority of the weeks, or all of them). A benefit switch is not an exit:
+  only the on/off status matters. The month rule governs this clock only
+  (exit, duration, the last period on support of a censored person); the
+  rest below reads the weeks themselves.
 * **Exit** (the event) is the first ``t >= 0`` that starts a run of
   ``durable_exit`` consecutive periods off support; the exit is dated at the
   first of them, so ``duration = t_exit`` and the person counted as still on
@@ -18,7 +21,15 @@ The duration clock (DOMAIN.md, "The estimation, precisely")
 * A person censored at entry (censor code at ``t = 0``) or followed too briefly
   to classify a durable exit is excluded and counted.
 * ``prior_weeks``: weeks on support before entry since the last 52-week break
-  within 3 years (:func:`survival_invest.cohort.rules.lookback_reset`).
+  within 3 years (:mod:`survival_invest.cohort.prior`), counted on the extract's own rows —
+  for weekly data in weeks (156-week look-back from the first week of the
+  entry month, reset after 52 whole weeks without a support code), whatever
+  the month rule.
+* The **benefit at entry** is the code of the latest period ``t <= 0`` with
+  a support week, whatever the month rule.
+* The cohort's ``status`` rows (occupancy, expected-minus-observed savings)
+  are the followed periods with a support week and their share (weeks on
+  support / weeks in the month), also months the month rule counts as off.
 
 Everything is vectorised: members and spell rows are joined by a ragged
 ``searchsorted`` expansion over (person, period) keys (:func:`ragged_join`)
@@ -33,6 +44,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from survival_invest.cohort.prior import prior_only, prior_weeks
 from survival_invest.cohort.ragged import NEVER, first_per_member, last_per_member, previous_within, ragged_join
 from survival_invest.cohort.rules import lookback_reset
 from survival_invest.cohort.status import Status
@@ -56,7 +68,8 @@ class Followed:
         Per member: censored by a censor code, or by the member's own
         participation start (matched controls).
     f_member, f_t, f_ridx
-        The on-support periods within follow-up: member, ``t`` and status row.
+        The periods with a support week within follow-up (under every month
+        rule; those ``st.on`` marks drive the exit clock): member, ``t`` and status row.
     """
 
     duration: np.ndarray
@@ -79,76 +92,6 @@ class Followed:
     def excluded(self) -> np.ndarray:
         """Members left out of the cohort: no spell data, censored at entry, or too short for a durable exit."""
         return self.no_spells | self.censored_at_entry | self.too_short
-
-
-def prior_weeks(
-    st: Status, member: np.ndarray, t: np.ndarray, on: np.ndarray, ridx: np.ndarray, n_m: int, freq: Frequency
-) -> np.ndarray:
-    """Weeks on support before entry (``t < 0``) since the last 52-week break within 3 years.
-
-    A break is a run of ``reset`` periods or more off support
-    (:func:`survival_invest.cohort.rules.lookback_reset`) between two
-    on-support periods, or between the last of them and entry; only the weeks
-    after the last break count.
-
-    Parameters
-    ----------
-    st : Status
-        The classified extract.
-    member, t, on, ridx : ndarray
-        Joined rows (sorted by member, then period): member, ``t`` relative to
-        the member's entry, on support, and status row.
-    n_m : int
-        Number of members.
-    freq : {"month", "week"}
-        The analysis frequency.
-
-    Returns
-    -------
-    ndarray of float64
-        Prior weeks per member.
-    """
-    lookback, reset = lookback_reset(freq)
-    pr = t < 0
-    pr &= on
-    p_member, p_t = member[pr], t[pr]
-    p_weeks = st.weeks_at(ridx[pr])
-    del pr
-    p_prev = previous_within(p_member, p_t, -lookback - 1)
-    brk = (p_t - p_prev - 1) >= reset
-    del p_prev
-    last_break = last_per_member(p_member, brk, p_t, n_m, -NEVER)
-    counted = p_t >= last_break[p_member]  # only the stretch after the last break counts
-    prior = np.bincount(p_member[counted], weights=p_weeks[counted], minlength=n_m)
-    last_prior = last_per_member(p_member, None, p_t, n_m, -NEVER)
-    prior[(-last_prior - 1) >= reset] = 0.0  # a 52-week break just before entry resets the count
-    return prior
-
-
-def prior_only(st: Status, m_person: np.ndarray, entry: np.ndarray, freq: Frequency) -> np.ndarray:
-    """Prior weeks of (person, entry) pairs without following them (for matching candidates).
-
-    Parameters
-    ----------
-    st : Status
-        The classified extract.
-    m_person : ndarray of int
-        Position of each pair's person in ``st.persons`` (-1 = no spell rows).
-    entry : ndarray of int
-        Entry period of each pair.
-    freq : {"month", "week"}
-        The analysis frequency.
-
-    Returns
-    -------
-    ndarray of float64
-        Prior weeks per pair (:func:`prior_weeks`).
-    """
-    lookback, _ = lookback_reset(freq)
-    n_m = m_person.shape[0]
-    member, ridx = ragged_join(st.person, st.period, m_person, entry - lookback, entry - 1)
-    t = st.period[ridx] - entry[member]
-    return prior_weeks(st, member, t, st.on[ridx], ridx, n_m, freq)
 
 
 def exit_times(
@@ -194,16 +137,16 @@ def _censor_reasons(
     reason = np.where(event, "", "cut_off").astype(object)
     reason[by_part] = "participation_start"
     if by_code.any():
-        c = st.code[code_row[by_code]]
+        c = st.censor_code_at(code_row[by_code])
         lab = pd.Series(st.code_label[c]).fillna("").astype(str).to_numpy()
         reason[by_code] = "code " + st.codes[c].astype(str) + ": " + lab
     return by_code, by_part, reason
 
 
-def _benefit_rows(member: np.ndarray, t: np.ndarray, on: np.ndarray, ridx: np.ndarray, n_m: int) -> np.ndarray:
-    """Benefit at entry: the status row of the on-support code at the latest ``t <= 0`` (-1 when none)."""
+def _benefit_rows(member: np.ndarray, t: np.ndarray, supported: np.ndarray, ridx: np.ndarray, n_m: int) -> np.ndarray:
+    """Benefit at entry: the status row of the latest ``t <= 0`` with a support week, whatever the month rule (-1 when none)."""
     at_or_before = t <= 0
-    at_or_before &= on
+    at_or_before &= supported
     return last_per_member(member, at_or_before, ridx, n_m, -1)
 
 
@@ -212,6 +155,28 @@ def _or_missing(has: np.ndarray, values: np.ndarray) -> np.ndarray:
     out = np.full(has.shape[0], pd.NA, dtype=object)
     out[has] = values[has]
     return out
+
+
+def _follow_up_end(
+    st: Status,
+    member: np.ndarray,
+    t: np.ndarray,
+    ridx: np.ndarray,
+    entry: np.ndarray,
+    cutoff: int,
+    end: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(t_c, censor row, participation cap, obs_end): follow-up ends at the cut-off, before the first censor code
+    at ``t >= 0``, or at a given end."""
+    n_m = entry.shape[0]
+    cens = st.censor[ridx]
+    cens &= t >= 0
+    t_c = first_per_member(member, cens, t, n_m, NEVER)
+    code_row = first_per_member(member, cens, ridx, n_m, -1)
+    del cens
+    cap_part = np.asarray(NEVER if end is None else end.astype(np.int64) - entry)
+    obs_end = np.minimum(np.minimum(cutoff - entry.astype(np.int64), t_c - 1), cap_part).astype(np.int32)
+    return t_c, code_row, cap_part, obs_end
 
 
 def follow(
@@ -251,6 +216,8 @@ def follow(
     lookback, _ = lookback_reset(freq)
     no_spells = m_person < 0
     n_m = entry.shape[0]
+    # prior weeks of rolled-up weekly data are counted on the weeks (a join of their own, before the main one)
+    prior = prior_only(st, m_person, entry, freq) if st.rolled_up else None
     member, ridx = ragged_join(st.person, st.period, m_person, entry - lookback, np.full(n_m, cutoff))
     # Arrays over joined rows are the memory peak at 10^8 rows: each is deleted
     # as soon as it has served, and the order below is chosen for that.
@@ -258,35 +225,32 @@ def follow(
     t -= entry[member]
     on = st.on[ridx]
 
-    # follow-up end: cut-off, or the period before the first censor code at t >= 0 (or a given end)
-    cens = st.censor[ridx]
-    cens &= t >= 0
-    t_c = first_per_member(member, cens, t, n_m, NEVER)
-    code_row = first_per_member(member, cens, ridx, n_m, -1)
-    del cens
-    cap_part = NEVER if end is None else end.astype(np.int64) - entry
-    obs_end = np.minimum(np.minimum(cutoff - entry.astype(np.int64), t_c - 1), cap_part).astype(np.int32)
+    t_c, code_row, cap_part, obs_end = _follow_up_end(st, member, t, ridx, entry, cutoff, end)
 
-    prior = prior_weeks(st, member, t, on, ridx, n_m, freq)
+    if prior is None:  # rows at the source frequency: counted on the joined rows
+        prior = prior_weeks(member, t, on, n_m, freq)
+    # periods with a support week (the month rule's "on" is a subset): benefit at entry and the shares
+    sup = st.supported[ridx] if st.rolled_up else on
+    b_idx = _benefit_rows(member, t, sup, ridx, n_m)
 
-    b_idx = _benefit_rows(member, t, on, ridx, n_m)
-
-    # on-support periods within follow-up: 0 <= t <= obs_end
+    # periods with support within follow-up: 0 <= t <= obs_end
     sel = t >= 0
-    sel &= on
-    del on
+    sel &= sup
+    del on, sup
     end_of = obs_end[member]
     sel &= t <= end_of
     del end_of
     f_member, f_t, f_ridx = member[sel], t[sel], ridx[sel]
     del member, t, ridx, sel
 
-    exit_t, last_on = exit_times(f_member, f_t, obs_end, k, n_m)
+    # the exit clock: the periods the month rule counts as on support
+    on_f = st.on[f_ridx]
+    exit_t, last_on = exit_times(f_member[on_f], f_t[on_f], obs_end, k, n_m)
     event = exit_t < NEVER
     duration = np.where(event, exit_t, last_on)
     censored_at_entry = ~no_spells & (t_c == 0)
     too_short = ~no_spells & ~censored_at_entry & ~event & (duration < 0)
-    by_code, by_part, reason = _censor_reasons(st, event, t_c, code_row, np.asarray(cap_part), cutoff - entry)
+    by_code, by_part, reason = _censor_reasons(st, event, t_c, code_row, cap_part, cutoff - entry)
 
     has_b, b_code = b_idx >= 0, st.code[np.maximum(b_idx, 0)]
     return Followed(

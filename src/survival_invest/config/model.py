@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from survival_invest.choices import Comparison, Curve, EngineName, Language, Method, SpellsFormat
+from survival_invest.choices import Comparison, Curve, EngineName, Language, Method, MonthRule, SpellsFormat
 from survival_invest.errors import SurvivalInvestError
 
 __all__ = [
@@ -76,7 +76,13 @@ class InflowStep:
 
 @dataclass(frozen=True)
 class CaseConfig:
-    """One investment case."""
+    """One investment case.
+
+    ``month_rule`` (``any`` / ``majority`` / ``all``): when a month rolled up
+    from weekly data is on support for the case's exit clock; the occupancy
+    share, prior weeks and benefit at entry are read from the weeks under every
+    rule (:mod:`survival_invest.cohort.status`). It has no effect on monthly data.
+    """
 
     id: str
     name: str
@@ -88,6 +94,7 @@ class CaseConfig:
     curve: Curve = "first_exit"
     durable_exit: int = 1
     horizon: int = 36
+    month_rule: MonthRule = "any"
     cost_per_fte: Mapping[str, float] = field(default_factory=dict)  # benefit group (or "*") -> kr/year
     cost_price_year: int | None = None
     planned_inflow: tuple[InflowStep, ...] = ()

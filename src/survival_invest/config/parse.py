@@ -28,7 +28,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from survival_invest.choices import COMPARISONS, CURVES, METHODS, Method
+from survival_invest.choices import COMPARISONS, CURVES, METHODS, MONTH_RULES, Method
 from survival_invest.config.model import CaseConfig, ConfigError, InflowStep, Portfolio
 from survival_invest.config.reader import TableReader, is_number
 from survival_invest.config.sections import (
@@ -170,7 +170,7 @@ def _case(source: Path, raw: Mapping[str, Any], index: int, price_level: int) ->
         budget_savings=ctx.attempt(lambda: ctx.numbers(raw, "budget_savings", n), ()),
     )
     if method == "count":
-        for key in ("comparison", "curve", "durable_exit", "horizon", "cost_per_fte", "planned_inflow"):
+        for key in ("comparison", "curve", "durable_exit", "horizon", "month_rule", "cost_per_fte", "planned_inflow"):
             if key in raw:
                 ctx.problems.append(str(ctx.error(key, 'not used by a count case (method = "count"); remove it')))
         spp = ctx.attempt(lambda: ctx.number(raw, "saving_per_placement", lo=0), 0.0)
@@ -202,6 +202,7 @@ def _survival_case(
         curve=ctx.attempt(lambda: ctx.choice(raw, "curve", CURVES, "first_exit"), "first_exit"),
         durable_exit=int(ctx.attempt(lambda: ctx.number(raw, "durable_exit", lo=1, integer=True, default=1), 1)),
         horizon=int(ctx.attempt(lambda: ctx.number(raw, "horizon", lo=1, integer=True, default=36), 36)),
+        month_rule=ctx.attempt(lambda: ctx.choice(raw, "month_rule", MONTH_RULES, "any"), "any"),
         cost_per_fte=ctx.attempt(lambda: _costs(ctx, raw), no_costs),
         cost_price_year=int(
             ctx.attempt(lambda: ctx.number(raw, "cost_price_year", integer=True, default=price_level), price_level)

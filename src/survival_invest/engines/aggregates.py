@@ -18,14 +18,14 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from survival_invest.choices import SQL_COMPARISONS, Comparison, MonthRule
+from survival_invest.choices import MONTH_RULES, SQL_COMPARISONS, Comparison, MonthRule
 from survival_invest.cohort.rules import comparison_rows, lookback_reset, refuse_late_entries, refuse_short_extract
-from survival_invest.cohort.status import unknown_codes_error
+from survival_invest.cohort.status import first_week_of_month, unknown_codes_error
 from survival_invest.engines import sql as Q
 from survival_invest.errors import CohortError, ExtractError
 from survival_invest.io.ids import integer_ids, integer_ids_where_canonical
 from survival_invest.io.periods import Frequency, RunClock, parse_periods, week_to_month, weeks_in_month
-from survival_invest.stats import counted_and_spell
+from survival_invest.stats import counted_and_spell, week_factor_of
 
 __all__ = ["CaseSpec", "SqlBackend", "participant_lengths", "spells_files", "sql_aggregates"]
 
@@ -58,11 +58,12 @@ class SqlBackend(Protocol):
 
 @dataclass(frozen=True)
 class CaseSpec:
-    """One survival case as the SQL engines need it."""
+    """One survival case as the SQL engines need it (``month_rule``: the case's exit clock of rolled-up months)."""
 
     case_id: str
     comparison: Comparison
     durable_exit: int
+    month_rule: MonthRule = "any"
 
 
 def spells_files(path: Path) -> tuple[str, list[Path]]:
@@ -159,7 +160,7 @@ def _codes(prof: pd.DataFrame, classification: pd.DataFrame, source: str) -> pd.
 
 
 def _members(
-    memberships: pd.DataFrame, cases: list[CaseSpec], clock: RunClock, id_kind: str
+    memberships: pd.DataFrame, cases: list[CaseSpec], clock: RunClock, id_kind: str, rollup: bool
 ) -> tuple[pd.DataFrame, list[str]]:
     """The members of every case (comparison rules of :func:`survival_invest.cohort.comparison_rows`) as one table.
 
@@ -170,12 +171,16 @@ def _members(
     keys = ints if ints is not None else pd.factorize(memberships["person_id"])[0].astype(np.int64)
     entry = memberships["entry_period"].to_numpy().astype(np.int64)
     source_row = memberships["row"].to_numpy()
-    rows, case_no, grp, k = [], [], [], []
+    rows, case_no, grp, k, rule = [], [], [], [], []
     for i, case in enumerate(cases):  # a handful of cases
         if case.comparison not in SQL_COMPARISONS:  # the configuration refuses this earlier; library callers too
             raise CohortError(
                 f"case {case.case_id!r}: comparison {case.comparison!r} needs the in-memory engine "
                 f'(engine = "memory"); the SQL engines implement {", ".join(SQL_COMPARISONS)}.'
+            )
+        if case.month_rule not in MONTH_RULES:
+            raise CohortError(
+                f"case {case.case_id!r}: month_rule must be one of {list(MONTH_RULES)}; got {case.month_rule!r}."
             )
         comp, inter, _ = comparison_rows(memberships, case.case_id, case.comparison, keys)
         r = np.concatenate([comp, inter])
@@ -186,6 +191,7 @@ def _members(
         case_no.append(np.full(r.size, i, dtype=np.int64))
         grp.append(np.repeat(np.array([0, 1], dtype=np.int64), [comp.size, inter.size]))
         k.append(np.full(r.size, case.durable_exit, dtype=np.int64))
+        rule.append(np.full(r.size, Q.MONTH_RULE_CODES[case.month_rule], dtype=np.int64))
     at = np.concatenate(rows)
     ids = memberships["person_id"].iloc[at]
     if id_kind == "integer":
@@ -201,7 +207,10 @@ def _members(
             "grp": np.concatenate(grp),
             "person_id": person,
             "entry": entry[at],
+            # the first source period of the entry: the entry month's first week when weeks are rolled up
+            "entry_src": first_week_of_month(entry[at]) if rollup else entry[at],
             "k": np.concatenate(k),
+            "rule": np.concatenate(rule),
         }
     )
     return members, [c.case_id for c in cases]
@@ -247,7 +256,6 @@ def sql_aggregates(
     classification: pd.DataFrame,
     cases: list[CaseSpec],
     clock: RunClock,
-    month_rule: MonthRule = "any",
 ) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
     """Run the cohort rules in SQL on ``backend`` and return the four aggregates and run facts.
 
@@ -263,11 +271,10 @@ def sql_aggregates(
     classification : DataFrame
         ``code, class, benefit_group`` table.
     cases : list of CaseSpec
-        The survival cases (comparison rules in :data:`survival_invest.choices.SQL_COMPARISONS`).
+        The survival cases (comparison rules in :data:`survival_invest.choices.SQL_COMPARISONS`), each with
+        its month rule (applied per member, so the extract is scanned once for all rules).
     clock : RunClock
         The run's clock; its ``cutoff`` is the last complete period.
-    month_rule : {"any", "majority", "all"}
-        When weekly data make a month "on support".
 
     Returns
     -------
@@ -283,7 +290,7 @@ def sql_aggregates(
     cutoff = clock.cutoff
     if len(pmap):
         refuse_short_extract(source, int(pmap["period"].max()), clock)
-    members, case_ids = _members(memberships, cases, clock, backend.id_kind())
+    members, case_ids = _members(memberships, cases, clock, backend.id_kind(), rollup)
     n_memberships = len(memberships)
     # free the caller's table when it passed it without keeping a name for it (national scale: GBs), and hand
     # Arrow's pooled memory back to the system before the engine needs it (mimalloc keeps freed pages otherwise)
@@ -293,14 +300,14 @@ def sql_aggregates(
     backend.register("codes", codes)
     backend.register("members", members)
 
-    lookback, reset = lookback_reset(freq)
+    lookback, _ = lookback_reset(freq)
     lo = int(members["entry"].min()) - lookback
     del members  # the engine holds its own copy; national scale: ~50 bytes per membership
-    status = Q.status_sql(rollup=rollup, month_rule=month_rule, lo=lo, hi=cutoff)
+    status = Q.status_sql(rollup=rollup, lo=lo, hi=cutoff)
     backend.materialise(
         "present", "SELECT DISTINCT person_id FROM spells WHERE person_id IN (SELECT person_id FROM members)"
     )
-    backend.materialise("m_agg", Q.member_sql(status=status, cutoff=cutoff, lookback=lookback, reset=reset))
+    backend.materialise("m_agg", Q.member_sql(status=status, cutoff=cutoff, lookback=lookback))
     dups = backend.query("SELECT COALESCE(SUM(dup_rows), 0) AS n FROM m_agg")["n"].iloc[0]
     if int(dups):
         raise ExtractError(
@@ -308,7 +315,10 @@ def sql_aggregates(
             "and period; the SQL engines need one row per person and period (the in-memory reader drops identical "
             "duplicates and lists conflicting ones: run it on the affected persons, or deduplicate the extract)."
         )
-    backend.materialise("outcome", Q.outcome_sql(Q.persons_sql(cutoff=cutoff, reset=reset)))
+    # prior support at the source frequency (weeks for weekly data, also when analysed by month)
+    src_lookback, src_reset = lookback_reset(src_freq)
+    backend.materialise("p_agg", Q.prior_sql(lookback=src_lookback, reset=src_reset))
+    backend.materialise("outcome", Q.outcome_sql(Q.persons_sql(cutoff=cutoff, reset=src_reset)))
     backend.materialise("kept", Q.kept_sql())
     out = {name: backend.query(text) for name, text in Q.aggregate_sqls().items()}
     out["units"] = backend.query(Q.units_sql(status=status, cutoff=cutoff))
@@ -327,7 +337,7 @@ def sql_aggregates(
         "memberships_rows": n_memberships,
         "source_frequency": src_freq,
         "weekly_units": rollup,
-        "week_factor": 1.0 if src_freq == "week" else 52.0 / 12.0,
+        "week_factor": week_factor_of(src_freq),
         "extract_periods_after_cut_off_rows": int(
             prof.loc[prof["period"].isin(pmap.loc[pmap["period"] > cutoff, "raw_period"]), "n"].sum()
         ),

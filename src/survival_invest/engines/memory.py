@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from survival_invest.choices import MonthRule
 from survival_invest.cohort import Cohort, build_cohort, spell_status
-from survival_invest.config import Portfolio
+from survival_invest.config import CaseConfig, Portfolio
 from survival_invest.io import read_classification, read_memberships, read_spells
 from survival_invest.io.periods import RunClock
 from survival_invest.stats import CaseStatistics, case_statistics
@@ -43,8 +44,10 @@ class EngineRun:
 def memory_statistics(config: Portfolio, clock: RunClock) -> EngineRun:
     """Every survival case's cohort and statistics, in memory.
 
-    The extract is read and classified once (``spell_status``) and shared by
-    all cases.
+    The extract is read once and classified once per distinct ``month_rule``
+    of the portfolio's survival cases (``spell_status``; the rule decides the
+    exit clock of months rolled up from weeks), each classification shared by
+    the cases with that rule.
 
     Parameters
     ----------
@@ -59,11 +62,18 @@ def memory_statistics(config: Portfolio, clock: RunClock) -> EngineRun:
     spells = read_spells(config.data.spells, format=config.data.spells_format)
     members = read_memberships(config.data.memberships)
     classification = read_classification(config.data.classification)
-    status = spell_status(spells, classification, members.attrs["frequency"])  # classify once for all cases
+    survival = [c for c in config.cases if c.method == "survival"]
+    freq = members.attrs["frequency"]
+    # classify once per distinct month rule, not once per case; the rule only matters when weeks become months
+    rolled = spells.frequency != freq
+
+    def rule_key(case: CaseConfig) -> MonthRule:
+        """The classification a case shares: its month rule for rolled-up weeks, else the one classification."""
+        return case.month_rule if rolled else "any"
+
+    status = {rule: spell_status(spells, classification, freq, rule) for rule in dict.fromkeys(map(rule_key, survival))}
     stats, cohorts = {}, {}
-    for case in config.cases:  # a handful of cases; each is vectorised inside
-        if case.method != "survival":
-            continue
+    for case in survival:  # a handful of cases; each is vectorised inside
         cohort = build_cohort(
             spells,
             members,
@@ -73,10 +83,11 @@ def memory_statistics(config: Portfolio, clock: RunClock) -> EngineRun:
             classification=classification,
             comparison=case.comparison,
             curve=case.curve,
-            status=status,
+            month_rule=case.month_rule,
+            status=status[rule_key(case)],
         )
         cohorts[case.id] = cohort
-        stats[case.id] = case_statistics(cohort, source_frequency=status.source_frequency)
+        stats[case.id] = case_statistics(cohort)
     rows = {"spells": len(spells.frame), "memberships": len(members)}
     for reason, n in zip(spells.excluded["reason"], spells.excluded["rows"], strict=True):
         rows[f"spells_removed_{reason}"] = int(n)

@@ -140,7 +140,7 @@ def portfolio_statistics(config: Portfolio, as_of: str | int | RunClock, engine:
             'or CSV; convert the DREAM wide file once (docs/scaling.md) or use engine = "memory".'
         )
     classification = read_classification(config.data.classification)
-    specs = [CaseSpec(c.id, c.comparison, c.durable_exit) for c in cases]
+    specs = [CaseSpec(c.id, c.comparison, c.durable_exit, c.month_rule) for c in cases]
     backend = _backend(choice.name, config)
     try:
         # memberships passed unnamed: sql_aggregates frees them once the engine holds its members table

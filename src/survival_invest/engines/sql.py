@@ -6,7 +6,7 @@ UNBOUNDED PRECEDING AND 1 PRECEDING``, ``%``), no dialect functions. The
 engines register five relations and run the statements below:
 
 ``spells``   person_id, period, benefit           (the extract; Parquet/CSV, any size)
-``members``  member, case_id, grp, person_id, entry, k   (from the memberships file: small)
+``members``  member, case_id, grp, person_id, entry, entry_src, k, rule   (from the memberships file: small)
 ``pmap``     raw_period, src_period, period, wim  (distinct period labels -> numbers)
 ``codes``    benefit, code_id, is_support, is_censor, benefit_group
 
@@ -14,18 +14,26 @@ Rules (identical to :mod:`survival_invest.cohort`; ``t = period - entry``):
 
 * status per person and analysis period: weekly data rolled up to months by
   the month of the week's Thursday (``pmap``); ``units`` = weeks on support
-  (or 1 when the data are at the analysis frequency); on support by
-  ``month_rule``; a censor week makes a censor month; the period's code is its
-  first support week's code, else its first week's.
+  (or 1 when the data are at the analysis frequency), ``wim`` = weeks in the
+  month (1 at the analysis frequency); a censor week makes a censor month; the
+  period's code is its first support week's code, else its first week's.
+* on support for the exit clock, per member by the member's case's month
+  rule (``rule``: 0 ``any`` = ``units > 0``, 1 ``majority`` = ``2 units >=
+  wim``, 2 ``all`` = ``units >= wim``); the rule decides nothing else: the
+  occupancy units, the benefit at entry and the prior support read the weeks.
 * per member (one pass, windows partitioned by member and ordered by ``t``):
   ``t_c`` = first censor period at ``t >= 0``; follow-up ends at
   ``min(cut-off - entry, t_c - 1)``; the exit is the first gap of ``>= k``
   periods between on-support periods at ``t >= 0`` (the first gap starts at
-  ``t = -1``), or a run of ``>= k`` off periods at the end of follow-up;
-  prior support = units on support before entry since the last break of
-  ``reset`` periods within ``lookback`` periods, 0 after a break just before
-  entry; the benefit at entry is the code of the latest on-support period
-  ``t <= 0``.
+  ``t = -1``), or a run of ``>= k`` off periods at the end of follow-up; the
+  benefit at entry is the code of the latest period ``t <= 0`` with a
+  support unit.
+* prior support (:func:`prior_sql`, its own pass over the extract at the
+  *source* frequency, ``u = src_period - entry_src``): source periods with a
+  support code before entry since the last break of ``reset`` periods within
+  ``lookback`` periods, 0 after a break just before entry (weeks for weekly
+  data, also when analysed by month: 156 and 52; months for monthly data: 36
+  and 12).
 * exclusions: no spell row at all, censored at entry, too short to see a
   durable exit — counted per group, never dropped silently.
 
@@ -43,18 +51,21 @@ T_OFFSET = 100_000
 CODE_BASE = 1_000_000
 
 
-def status_sql(*, rollup: bool, month_rule: str, lo: int, hi: int) -> str:
-    """Per person and analysis period: on (0/1), censor (0/1), units, code_id, dup rows.
+#: The month rules as the integer ``members.rule`` (``MONTH_RULE_CODES[rule]``).
+MONTH_RULE_CODES = {"any": 0, "majority": 1, "all": 2}
 
-    Only persons in ``members`` and periods in ``[lo, hi]`` are read.
+
+def status_sql(*, rollup: bool, lo: int, hi: int) -> str:
+    """Per person and analysis period: units (support weeks), wim (weeks in it), censor (0/1), code_id, dup rows.
+
+    Only persons in ``members`` and periods in ``[lo, hi]`` are read. Whether
+    the period is on support for the exit clock depends on the member's month
+    rule and is decided in :func:`member_sql`.
 
     Parameters
     ----------
     rollup : bool
         Weekly spells rolled up to months (the week's month is its Thursday's).
-    month_rule : {"any", "majority", "all"}
-        When a rolled-up month is on support: any week, at least half of its
-        weeks, or all of them.
     lo, hi : int
         The first and last analysis period read.
 
@@ -74,28 +85,69 @@ def status_sql(*, rollup: bool, month_rule: str, lo: int, hi: int) -> str:
     """
     if not rollup:
         return f"""
-        SELECT person_id, period, is_support AS on_flag, is_censor AS censor, is_support AS units,
-               code_id, 0 AS dups
+        SELECT person_id, period, 1 AS wim, is_censor AS censor, is_support AS units, code_id, 0 AS dups
         FROM ({base}) b
         """
-    on = {"any": "units > 0", "majority": "2 * units >= wim", "all": "units >= wim"}[month_rule]
     return f"""
-        SELECT person_id, period, CASE WHEN {on} THEN 1 ELSE 0 END AS on_flag, censor, units, code_id, dups
-        FROM (
-            SELECT person_id, period, MIN(wim) AS wim,
-                   SUM(is_support) AS units,
-                   MAX(is_censor) AS censor,
-                   MIN((1 - is_support) * {CODE_BASE} * {CODE_BASE} + src_period * {CODE_BASE} + code_id) % {CODE_BASE}
-                       AS code_id,
-                   COUNT(*) - COUNT(DISTINCT src_period) AS dups
-            FROM ({base}) b
-            GROUP BY person_id, period
-        ) g
+        SELECT person_id, period, MIN(wim) AS wim,
+               SUM(is_support) AS units,
+               MAX(is_censor) AS censor,
+               MIN((1 - is_support) * {CODE_BASE} * {CODE_BASE} + src_period * {CODE_BASE} + code_id) % {CODE_BASE}
+                   AS code_id,
+               COUNT(*) - COUNT(DISTINCT src_period) AS dups
+        FROM ({base}) b
+        GROUP BY person_id, period
     """
 
 
-def member_sql(*, status: str, cutoff: int, lookback: int, reset: int) -> str:
-    """One row per member: censoring, exit, last on-support period, prior units, benefit code, dup rows.
+def prior_sql(*, lookback: int, reset: int) -> str:
+    """One row per member with support before entry: prior_total, prior_before_break, last_prior (source periods).
+
+    Reads the extract at its own frequency (weeks for DREAM, also when the
+    analysis is by month): ``u = src_period - entry_src`` for the rows with a
+    support code and ``-lookback <= u < 0``. :func:`persons_sql` turns the three
+    numbers into ``prior_periods`` (the count after the last break, 0 after a
+    break just before entry).
+
+    Parameters
+    ----------
+    lookback, reset : int
+        The prior-duration clock at the source frequency
+        (:func:`survival_invest.cohort.rules.lookback_reset`).
+
+    Returns
+    -------
+    str
+        A SQL query text over ``spells``, ``pmap``, ``codes`` and ``members``.
+    """
+    return f"""
+    WITH pj AS (
+        SELECT m.member AS member, m.person_id AS person_id, p.src_period - m.entry_src AS u
+        FROM members m
+        JOIN spells s ON s.person_id = m.person_id
+        JOIN pmap p ON s.period = p.raw_period
+        JOIN codes c ON s.benefit = c.benefit
+        WHERE c.is_support = 1 AND p.src_period >= m.entry_src - {lookback} AND p.src_period < m.entry_src
+    ),
+    pw AS (
+        SELECT member, person_id, u,
+            MAX(u) OVER (
+                PARTITION BY person_id, member ORDER BY u ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_u,
+            COUNT(*) OVER (
+                PARTITION BY person_id, member ORDER BY u ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS n_before
+        FROM pj
+    )
+    SELECT member,
+        COUNT(*) AS prior_total,
+        MAX(CASE WHEN u - COALESCE(prev_u, {-lookback - 1}) - 1 >= {reset} THEN n_before END) AS prior_before_break,
+        MAX(u) AS last_prior
+    FROM pw
+    GROUP BY person_id, member
+    """
+
+
+def member_sql(*, status: str, cutoff: int, lookback: int) -> str:
+    """One row per member: censoring, exit, last on-support period, benefit code, dup rows.
 
     The windows and the aggregate are keyed by ``(person_id, member)``
     although ``member`` alone determines the person: Spark then reuses the
@@ -109,8 +161,9 @@ def member_sql(*, status: str, cutoff: int, lookback: int, reset: int) -> str:
         The status query (:func:`status_sql`).
     cutoff : int
         The last complete period.
-    lookback, reset : int
-        The prior-duration clock (:func:`survival_invest.cohort.rules.lookback_reset`).
+    lookback : int
+        Analysis periods read before entry (for the benefit at entry;
+        :func:`survival_invest.cohort.rules.lookback_reset`).
 
     Returns
     -------
@@ -119,8 +172,10 @@ def member_sql(*, status: str, cutoff: int, lookback: int, reset: int) -> str:
     """
     return f"""
     WITH j AS (
-        SELECT m.member AS member, m.person_id AS person_id, m.k AS k, st.period - m.entry AS t, st.on_flag AS on_flag, st.censor AS censor,
-               st.units AS units, st.code_id AS code_id, st.dups AS dups
+        SELECT m.member AS member, m.person_id AS person_id, m.k AS k, st.period - m.entry AS t,
+               CASE WHEN (m.rule = 0 AND st.units > 0) OR (m.rule = 1 AND 2 * st.units >= st.wim)
+                         OR (m.rule = 2 AND st.units >= st.wim) THEN 1 ELSE 0 END AS on_flag,
+               st.censor AS censor, st.units AS units, st.code_id AS code_id, st.dups AS dups
         FROM members m JOIN ({status}) st ON st.person_id = m.person_id
         WHERE st.period >= m.entry - {lookback} AND st.period <= {cutoff}
     ),
@@ -128,8 +183,6 @@ def member_sql(*, status: str, cutoff: int, lookback: int, reset: int) -> str:
         SELECT member, person_id, k, t, on_flag, censor, units, code_id, dups,
             MAX(CASE WHEN on_flag = 1 THEN t END) OVER (
                 PARTITION BY person_id, member ORDER BY t ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_on,
-            SUM(CASE WHEN on_flag = 1 AND t < 0 THEN units ELSE 0 END) OVER (
-                PARTITION BY person_id, member ORDER BY t ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prior_before,
             MAX(t) OVER (
                 PARTITION BY person_id, member ORDER BY t ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_t,
             MIN(CASE WHEN censor = 1 AND t >= 0 THEN t END) OVER (PARTITION BY person_id, member) AS t_c
@@ -138,10 +191,7 @@ def member_sql(*, status: str, cutoff: int, lookback: int, reset: int) -> str:
     f AS (
         SELECT member, person_id, k, t, on_flag, units, code_id, dups, prev_t, t_c,
             CASE WHEN on_flag = 1 AND t >= 0 AND t < COALESCE(t_c, {NEVER}) THEN 1 ELSE 0 END AS follow,
-            GREATEST(COALESCE(prev_on, -1), -1) AS prev_f,
-            CASE WHEN on_flag = 1 AND t < 0 AND t - COALESCE(prev_on, {-lookback - 1}) - 1 >= {reset}
-                 THEN 1 ELSE 0 END AS brk,
-            prior_before
+            GREATEST(COALESCE(prev_on, -1), -1) AS prev_f
         FROM w
     )
     SELECT member,
@@ -149,17 +199,16 @@ def member_sql(*, status: str, cutoff: int, lookback: int, reset: int) -> str:
         SUM(dups) + SUM(CASE WHEN t = prev_t THEN 1 ELSE 0 END) AS dup_rows,
         MIN(CASE WHEN follow = 1 AND t - prev_f - 1 >= k THEN prev_f + 1 END) AS exit_mid,
         MAX(CASE WHEN follow = 1 THEN t END) AS last_on,
-        SUM(CASE WHEN on_flag = 1 AND t < 0 THEN units ELSE 0 END) AS prior_total,
-        MAX(CASE WHEN brk = 1 THEN prior_before END) AS prior_before_break,
-        MAX(CASE WHEN on_flag = 1 AND t < 0 THEN t END) AS last_prior,
-        MAX(CASE WHEN on_flag = 1 AND t <= 0 THEN (t + {T_OFFSET}) * {CODE_BASE} + code_id END) AS entry_code_key
+        MAX(CASE WHEN units > 0 AND t <= 0 THEN (t + {T_OFFSET}) * {CODE_BASE} + code_id END) AS entry_code_key
     FROM f
     GROUP BY person_id, member
     """
 
 
 def persons_sql(*, cutoff: int, reset: int) -> str:
-    """Member table ``m_agg`` (from :func:`member_sql`) + ``members`` + ``present`` -> per-member outcome.
+    """Member tables ``m_agg`` (:func:`member_sql`), ``p_agg`` (:func:`prior_sql`), ``members``, ``present`` -> outcome.
+
+    ``reset`` is the prior-duration clock's break at the source frequency.
 
     Columns: member, case_id, grp, entry, excluded reason flags, event,
     duration, followed, by_code, prior_periods, code_id. (The participants'
@@ -172,11 +221,12 @@ def persons_sql(*, cutoff: int, reset: int) -> str:
         SELECT m.member AS member, m.case_id AS case_id, m.grp AS grp, m.entry AS entry, m.k AS k,
                CASE WHEN pr.person_id IS NULL THEN 1 ELSE 0 END AS no_spells,
                g.t_c AS t_c, g.exit_mid AS exit_mid, COALESCE(g.last_on, -1) AS last_on,
-               COALESCE(g.prior_total, 0) AS prior_total, g.prior_before_break AS prior_before_break,
-               g.last_prior AS last_prior, g.entry_code_key AS entry_code_key,
+               COALESCE(q.prior_total, 0) AS prior_total, q.prior_before_break AS prior_before_break,
+               q.last_prior AS last_prior, g.entry_code_key AS entry_code_key,
                LEAST({cutoff} - m.entry, COALESCE(g.t_c, {NEVER}) - 1) AS obs_end
         FROM members m
         LEFT JOIN m_agg g ON g.member = m.member
+        LEFT JOIN p_agg q ON q.member = m.member
         LEFT JOIN present pr ON pr.person_id = m.person_id
     ),
     b AS (
@@ -205,13 +255,17 @@ def persons_sql(*, cutoff: int, reset: int) -> str:
 
 
 def units_sql(*, status: str, cutoff: int) -> str:
-    """Support units per (case, group, month, t, benefit group, prior periods) over kept members' follow-up."""
+    """Support units per (case, group, month, t, benefit group, prior periods) over kept members' follow-up.
+
+    Every followed period with a support unit counts (weeks on support of a rolled-up month), whatever the
+    month rule: the occupancy share is weeks on support / weeks in the month.
+    """
     return f"""
     SELECT p.case_id AS case_id, p.grp AS grp, st.period AS month, st.period - p.entry AS t,
            p.benefit_group AS benefit_group, p.prior_key AS prior_periods, SUM(st.units) AS units
     FROM kept p
     JOIN ({status}) st ON st.person_id = p.person_id
-    WHERE st.on_flag = 1 AND st.period >= p.entry AND st.period <= {cutoff} AND st.period - p.entry < p.followed
+    WHERE st.units > 0 AND st.period >= p.entry AND st.period <= {cutoff} AND st.period - p.entry < p.followed
     GROUP BY p.case_id, p.grp, st.period, st.period - p.entry, p.benefit_group, p.prior_key
     """
 

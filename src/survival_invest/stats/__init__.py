@@ -42,6 +42,10 @@ integers, curves, areas and kroner are identical across engines, bit for bit.
 stretch before entry (weeks for weekly data, months for monthly), so the
 prior weeks of the refusion staircase are ``prior_periods * week_factor``
 (1 or 52/12) without any floating-point sum that could differ between engines.
+The week factor comes from the extract's *declared* frequency (the in-memory
+engine: ``Cohort.source_frequency``, i.e. ``Spells.frequency``; the SQL
+engines: the period labels), never from the values: a weekly extract whose
+months are all fully on or off support is still priced by the week.
 
 Layout: :mod:`survival_invest.stats.tables` holds the tables and
 :func:`assemble`; :mod:`survival_invest.stats.counting` counts an in-memory
@@ -49,7 +53,13 @@ cohort (the in-memory engine) and states the counted / spell rule once
 (:func:`counted_and_spell`).
 """
 
-from survival_invest.stats.counting import as_statistics, case_statistics, cohort_aggregates, counted_and_spell
+from survival_invest.stats.counting import (
+    as_statistics,
+    case_statistics,
+    cohort_aggregates,
+    counted_and_spell,
+    week_factor_of,
+)
 from survival_invest.stats.tables import (
     AGGREGATE_COLUMNS,
     GROUPS,
@@ -70,4 +80,5 @@ __all__ = [
     "cohort_aggregates",
     "counted_and_spell",
     "normalise_aggregates",
+    "week_factor_of",
 ]

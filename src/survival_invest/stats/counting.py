@@ -15,7 +15,7 @@ from survival_invest.errors import InputError
 from survival_invest.io.periods import weeks_in_month
 from survival_invest.stats.tables import GROUPS, SUMMARY_ITEMS, CaseStatistics, assemble, normalise_aggregates
 
-__all__ = ["as_statistics", "case_statistics", "cohort_aggregates", "counted_and_spell"]
+__all__ = ["as_statistics", "case_statistics", "cohort_aggregates", "counted_and_spell", "week_factor_of"]
 
 
 def counted_and_spell(event: np.ndarray, duration: np.ndarray, followed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -58,19 +58,27 @@ def cohort_aggregates(cohort: Cohort, *, source_frequency: str | None = None) ->
     ----------
     cohort : Cohort
     source_frequency : {"month", "week"}, optional
-        Frequency of the spells the cohort was built from. Weekly spells
-        analysed by month count support in weeks; default: inferred (weekly
-        when a monthly cohort has fractional on-support shares).
+        The frequency of the spells the cohort was built from. The cohort
+        carries it (``Cohort.source_frequency``, the extract's declared
+        frequency); a value given here must agree with it. It is never guessed
+        from the data: weekly spells analysed by month count support in weeks
+        and prior support in weeks (week factor 1) even when every month is
+        fully on or off support.
 
     Returns
     -------
     dict of str to DataFrame
         ``survival``, ``lengths``, ``units`` and ``summary`` (module docstring), normalised.
+
+    Raises
+    ------
+    InputError
+        ``source_frequency`` disagrees with the cohort's.
     """
     p = cohort.persons
     case = str(cohort.case_id)
     weekly_units = _weekly_units(cohort, source_frequency)
-    week_factor = 1.0 if _source(cohort, source_frequency) == "week" else 52.0 / 12.0
+    week_factor = week_factor_of(_source(cohort, source_frequency))
     group = p["group"].to_numpy().astype(str)
     is_int = group == "intervention"
     entry = p["entry"].to_numpy().astype(np.int64)
@@ -153,15 +161,21 @@ def _summary_table(cohort: Cohort) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def week_factor_of(source_frequency: str) -> float:
+    """Weeks per source period: 1 for weekly extracts, 52/12 for monthly ones (the refusion staircase's step)."""
+    return 1.0 if source_frequency == "week" else 52.0 / 12.0
+
+
 def _source(cohort: Cohort, source_frequency: str | None) -> str:
-    if source_frequency is not None:
+    """The cohort's declared source frequency; a given ``source_frequency`` must agree with it."""
+    if source_frequency is not None and source_frequency != cohort.source_frequency:
         if source_frequency not in ("month", "week"):
             raise InputError(f"source_frequency must be 'month' or 'week'; got {source_frequency!r}.")
-        return source_frequency
-    if cohort.frequency == "week":
-        return "week"
-    share = cohort.status["share"].to_numpy()
-    return "week" if np.any((share != 0.0) & (share != 1.0)) else "month"
+        raise InputError(
+            f"source_frequency={source_frequency!r} disagrees with the cohort of case {cohort.case_id!r}, built "
+            f"from {cohort.source_frequency}ly spells (Cohort.source_frequency); leave it out."
+        )
+    return cohort.source_frequency
 
 
 def _weekly_units(cohort: Cohort, source_frequency: str | None) -> bool:
@@ -172,9 +186,9 @@ def case_statistics(cohort: Cohort, *, source_frequency: str | None = None) -> C
     """The :class:`CaseStatistics` of one in-memory cohort (see :func:`cohort_aggregates`)."""
     agg = cohort_aggregates(cohort, source_frequency=source_frequency)
     src = _source(cohort, source_frequency)
-    return assemble(
-        agg, weekly_units=_weekly_units(cohort, source_frequency), week_factor=1.0 if src == "week" else 52.0 / 12.0
-    )[str(cohort.case_id)]
+    return assemble(agg, weekly_units=_weekly_units(cohort, source_frequency), week_factor=week_factor_of(src))[
+        str(cohort.case_id)
+    ]
 
 
 def as_statistics(source: CaseStatistics | Cohort) -> CaseStatistics:

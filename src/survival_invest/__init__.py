@@ -18,13 +18,18 @@ from survival_invest.errors import (
 from survival_invest.estimate import (
     AreaBetween,
     BootstrapResult,
+    CumulativeIncidence,
+    CurveTest,
     Estimate,
     SurvivalCurve,
     SurvivalCurves,
     area_between,
     bootstrap,
+    cumulative_incidence,
     kaplan_meier,
     kaplan_meier_by,
+    rmtl_ratio,
+    supremum_test,
 )
 from survival_invest.io import Spells, read_classification, read_memberships, read_persons, read_spells
 from survival_invest.pipeline import run_portfolio
@@ -35,6 +40,8 @@ __all__ = [
     "Cohort",
     "CohortError",
     "ConfigError",
+    "CumulativeIncidence",
+    "CurveTest",
     "Estimate",
     "ExtractError",
     "InputError",
@@ -50,6 +57,7 @@ __all__ = [
     "bootstrap",
     "bootstrap_savings",
     "build_cohort",
+    "cumulative_incidence",
     "kaplan_meier",
     "kaplan_meier_by",
     "load_config",
@@ -57,5 +65,7 @@ __all__ = [
     "read_memberships",
     "read_persons",
     "read_spells",
+    "rmtl_ratio",
     "run_portfolio",
+    "supremum_test",
 ]

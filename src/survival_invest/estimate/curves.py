@@ -24,6 +24,7 @@ from survival_invest.estimate.checks import check_taus
 from survival_invest.estimate.estimates import Estimate
 from survival_invest.estimate.kernel import Counts, KMArrays, km_arrays
 from survival_invest.estimate.plot import plot_curves  # matplotlib is imported inside plot_curves, on first use
+from survival_invest.estimate.timelost import CurvesTimeLost, CurveTimeLost
 
 __all__ = ["TABLE_COLUMNS", "SurvivalCurve", "SurvivalCurves"]
 
@@ -31,11 +32,11 @@ __all__ = ["TABLE_COLUMNS", "SurvivalCurve", "SurvivalCurves"]
 TABLE_COLUMNS = ["time", "at_risk", "events", "censored", "survival", "variance", "lower", "upper"]
 
 
-class SurvivalCurves:
+class SurvivalCurves(CurvesTimeLost):
     """Kaplan-Meier curves of several groups fitted in one pass.
 
     Build with :func:`kaplan_meier_by`. Every method is vectorised over groups.
-    ``curves[label]`` gives the single :class:`SurvivalCurve` of one group.
+    ``curves[label]`` is one group's :class:`SurvivalCurve`; RMTL and tests: ``estimate.timelost``.
 
     Attributes
     ----------
@@ -254,7 +255,6 @@ class SurvivalCurves:
             {"tau": taus, "value": value, "se": se, "lower": value - z * se, "upper": value + z * se, "p_value": p}
         )
 
-    # -- display ----------------------------------------------------------
     def plot(self, ax: Any = None, *, ci_band: bool = True, at_risk: bool = False, **kwargs: Any) -> Any:
         """Plot every group's curve with its confidence band.
 
@@ -291,7 +291,7 @@ class SurvivalCurves:
         return f"SurvivalCurves(groups={list(self.labels)!r}, alpha={self.alpha}, ci={self.ci!r})"
 
 
-class SurvivalCurve:
+class SurvivalCurve(CurveTimeLost):
     """One Kaplan-Meier curve (see :func:`kaplan_meier`)."""
 
     def __init__(self, counts: Counts, alpha: float, ci: S.CIType, label: str = "") -> None:

@@ -105,6 +105,7 @@ LABELS: Mapping[str, Mapping[Language, str]] = {
     "setting_curve": {"da": "kurve", "en": "curve"},
     "setting_durable_exit": {"da": "varig afgang, perioder", "en": "durable exit, periods"},
     "setting_horizon": {"da": "horisont, mdr.", "en": "horizon, months"},
+    "setting_month_rule": {"da": "måned på forsørgelse (ugedata)", "en": "month on support (weekly data)"},
     "setting_participants": {"da": "deltagere", "en": "participants"},
     "setting_comparison_persons": {"da": "sammenligningspersoner", "en": "comparison persons"},
     "setting_uncertainty": {"da": "usikkerhed", "en": "uncertainty"},
@@ -126,6 +127,9 @@ LABELS: Mapping[str, Mapping[Language, str]] = {
     },
     "choice_first_exit": {"da": "første afgang fra forsørgelse", "en": "first exit from support"},
     "choice_occupancy": {"da": "andel på forsørgelse (tilbagefald tæller)", "en": "share on support (returns count)"},
+    "choice_any": {"da": "mindst én uge", "en": "any week"},
+    "choice_majority": {"da": "mindst halvdelen af ugerne", "en": "at least half of the weeks"},
+    "choice_all": {"da": "alle uger", "en": "all weeks"},
     # the case figure (report.plots)
     "curve_comparison": {"da": "Sammenligning", "en": "Comparison"},
     "curve_intervention": {"da": "Indsats", "en": "Intervention"},

@@ -91,12 +91,13 @@ def _shown_count(n: int, min_persons: int) -> int | str:
 def _survival_settings(
     case: CaseConfig, stats: CaseStatistics, min_persons: int, language: Language
 ) -> dict[str, object]:
-    """A survival case's settings line: its comparison, curve, durable exit, horizon, group sizes, uncertainty."""
+    """A survival case's settings line: comparison, curve, durable exit, horizon, month rule, group sizes, uncertainty."""
     return {
         label("setting_comparison", language): label(f"choice_{case.comparison}", language),
         label("setting_curve", language): label(f"choice_{case.curve}", language),
         label("setting_durable_exit", language): case.durable_exit,
         label("setting_horizon", language): case.horizon,
+        label("setting_month_rule", language): label(f"choice_{case.month_rule}", language),
         label("setting_participants", language): _shown_count(stats.persons("intervention"), min_persons),
         label("setting_comparison_persons", language): _shown_count(stats.persons("comparison"), min_persons),
         label("setting_uncertainty", language): label("uncertainty_delta", language),

@@ -14,14 +14,17 @@ from survival_invest._atomic import write_text
 from survival_invest.synthetic.extracts import NORDDJURS_CASES, dream_wide, simulate_portfolio
 from survival_invest.synthetic.simple import write_demo_data
 
-__all__ = ["main", "person_table", "write_portfolio", "write_synthetic_portfolio"]
+__all__ = ["PARTIAL_MONTHS", "main", "person_table", "write_portfolio", "write_synthetic_portfolio"]
+
+#: Share of spell starts and ends that fall mid-month in the weekly DREAM file (:func:`dream_wide`).
+PARTIAL_MONTHS = 0.5
 
 
 def write_portfolio(out: Path, *, seed: int = 20200101, as_of: str = "2022-06", data_lag: int = 2) -> list[Path]:
     """Write the Norddjurs-shaped synthetic portfolio to ``out``.
 
     Files: ``spells_monthly.csv`` (long, monthly), ``dream_weekly.csv`` (wide
-    DREAM, weekly), ``memberships.csv``, ``persons.csv`` (person covariate
+    DREAM, weekly, with partly supported months: :data:`PARTIAL_MONTHS`), ``memberships.csv``, ``persons.csv`` (person covariate
     table, see :func:`person_table`), ``truth.json`` (settings and per-case
     true RMST and areas) and ``truth_curves.csv`` (true S(t)). Byte-identical
     for the same arguments.
@@ -46,7 +49,9 @@ def write_portfolio(out: Path, *, seed: int = 20200101, as_of: str = "2022-06", 
     spells, members, truth = simulate_portfolio(NORDDJURS_CASES, as_of=as_of, data_lag=data_lag, seed=seed)
     files = {
         "spells_monthly.csv": spells.to_csv(index=False, lineterminator="\n"),
-        "dream_weekly.csv": dream_wide(spells).to_csv(index=False, lineterminator="\n"),
+        "dream_weekly.csv": dream_wide(spells, partial=PARTIAL_MONTHS, seed=seed).to_csv(
+            index=False, lineterminator="\n"
+        ),
         "memberships.csv": members.to_csv(index=False, lineterminator="\n"),
         "persons.csv": person_table(members["person_id"], seed=seed).to_csv(index=False, lineterminator="\n"),
         "truth_curves.csv": truth.curves(48).to_csv(index=False, lineterminator="\n", float_format="%.12g"),

@@ -1,8 +1,16 @@
 """Command line: ``survival-invest``. A thin shell over the library.
 
-``main(argv) -> int`` parses arguments, calls the library and translates the
-package's exceptions into one line on stderr and exit code 2; anything else is
-an internal error, exit code 1 (traceback with ``-v``).
+``main(argv) -> int`` parses arguments, calls the library and maps errors to exit codes:
+
+* the package's exceptions (bad config, bad data, bad arguments) -> exit 2,
+  each problem on its own ``error:`` line on stderr;
+* an ``OSError`` (a path that is a file where a folder is needed, no
+  permission, a full disk) -> exit 2 naming the path: it is about the
+  user's files and machine, not a defect of the program;
+* anything else is an internal error, exit 1 (traceback with ``-v``).
+
+Bad input never gives 1: ``tests/pipeline/test_bad_input.py`` mutates a
+portfolio at random and checks that every run exits 0 or 2.
 """
 
 from __future__ import annotations
@@ -16,7 +24,8 @@ from pathlib import Path
 from typing import TextIO
 
 from survival_invest.choices import ENGINES
-from survival_invest.errors import SurvivalInvestError
+from survival_invest.errors import InputError, SurvivalInvestError
+from survival_invest.io.periods import parse_as_of
 from survival_invest.pipeline.curves import DataFileError, write_curves
 from survival_invest.pipeline.monthly import run_monthly
 from survival_invest.pipeline.validate import validate
@@ -68,8 +77,28 @@ class Progress:
             self.stream.flush()
 
 
+def _refuse_file_as_folder(out: Path) -> None:
+    """Refuse ``--out`` when it, or a folder above it, is a file (before any computing)."""
+    for p in (out, *out.parents):
+        if p.exists():
+            if not p.is_dir():
+                where = "" if p == out else f" (in {out})"
+                raise InputError(f"--out {p}{where}: is a file; expected the reports folder (created when missing).")
+            return
+
+
+def _check_as_of(as_of: str) -> None:
+    """Refuse an unreadable ``--as-of`` before anything is read, naming the argument."""
+    try:
+        parse_as_of(as_of, "month")
+    except InputError as exc:
+        raise InputError(f"--as-of: {exc}") from exc
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     """Run every case of the config for one as-of month and write the report folder."""
+    _refuse_file_as_folder(args.out)
+    _check_as_of(args.as_of)
     progress = Progress(args.quiet)
     try:
         outcome = run_monthly(args.config, args.as_of, args.out, progress=progress, engine=args.engine)
@@ -156,7 +185,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SurvivalInvestError as exc:
         if args.verbose:
             traceback.print_exc(file=sys.stderr)
-        print(f"error: {exc}", file=sys.stderr)
+        for line in str(exc).splitlines() or [type(exc).__name__]:
+            print(f"error: {line}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        if args.verbose:
+            traceback.print_exc(file=sys.stderr)
+        path = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {path}{exc.strerror or exc}; check the path and its permissions.", file=sys.stderr)
         return 2
     except Exception as exc:
         if args.verbose:

@@ -29,7 +29,7 @@ def test_an_as_of_past_the_extract_and_an_unreadable_as_of_are_problems() -> Non
     assert len(problems) == 1
     assert "the extract ends" in problems[0] and "cut-off is 2030-11 (as-of 2031-01 minus a lag of 2)" in problems[0]
     _, problems = validate(EXAMPLE, as_of="June")
-    assert problems == ["--as-of: cannot read period 'June': expected YYYY-MM"]
+    assert problems == ["--as-of: cannot read period 'June': expected YYYY-MM with a month 01 to 12, e.g. 2022-06"]
 
 
 def test_every_problem_of_several_files_is_listed(tmp_path: Path) -> None:

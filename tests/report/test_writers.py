@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import io
 import re
+import zipfile
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from survival_invest.report.writers import excel_report, html_report, meta_price, table_html
+from survival_invest.report.writers import csv_text, excel_report, html_report, meta_price, neutralise, table_html
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16  # the writer embeds bytes as they are
 NASTY = ["=1+1", "+SUM(A1:A2)", "-2+3", "@SUM(A1)", '=HYPERLINK("http://x.example","y")']
@@ -94,12 +95,44 @@ def test_excel_numbers_are_numbers_with_a_number_format() -> None:
     assert [c.value for c in ws[1]] == [None, "2021 Budget", "2021 Realiseret"]  # an empty name is an empty cell
 
 
-def test_text_that_looks_like_a_formula_is_written_as_text() -> None:
+def test_text_that_looks_like_a_formula_is_written_as_neutralised_text() -> None:
     frame = pd.DataFrame({NASTY[0]: NASTY, "amount": [1.0] * len(NASTY)}, index=NASTY)
     wb = _workbook({"Reduktionsmål": frame})
     ws = wb["Reduktionsmål"]
-    assert ws["B1"].value == NASTY[0] and ws["B1"].data_type == "s"  # a header from the data
+    assert ws["B1"].value == "'" + NASTY[0] and ws["B1"].data_type == "s"  # a header from the data
     for row, text in enumerate(NASTY, start=2):
         for cell in (ws.cell(row, 1), ws.cell(row, 2)):  # the index label and a text value
-            assert cell.value == text and cell.data_type == "s", (cell.coordinate, cell.value, cell.data_type)
+            assert cell.value == "'" + text and cell.data_type == "s", (cell.coordinate, cell.value, cell.data_type)
         assert ws.cell(row, 3).value == 1.0
+
+
+def test_the_sheet_xml_holds_no_formula_and_numbers_stay_numeric() -> None:
+    frame = pd.DataFrame({"value": [-2.703, 1.5], "name": ["=1+1", "\tcmd"]}, index=["@x", "-1+1"])
+    raw = excel_report({"Sag 1": frame}, "da")
+    with zipfile.ZipFile(io.BytesIO(raw)) as z:
+        xml = z.read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>" not in xml
+    wb = _workbook({"Sag 1": frame})
+    ws = wb["Sag 1"]
+    assert ws["B2"].value == -2.703 and ws["B2"].data_type == "n"  # a negative number is a number, untouched
+    assert [ws["A2"].value, ws["C2"].value, ws["A3"].value, ws["C3"].value] == ["'@x", "'=1+1", "'-1+1", "'\tcmd"]
+
+
+@pytest.mark.parametrize("first", ["=", "+", "-", "@", "\t", "\r"])
+def test_every_formula_start_is_neutralised_and_numerals_are_not(first: str) -> None:
+    assert neutralise(first + "cmd|' /C calc'!A0") == "'" + first + "cmd|' /C calc'!A0"
+    assert neutralise("Sag 1") == "Sag 1" and neutralise("-2.703") == "-2.703" and neutralise(-2.703) == -2.703
+    assert neutralise("+45") == "+45" and neutralise("1e-3") == "1e-3"
+
+
+def test_csv_text_neutralises_text_cells_and_keeps_negative_numbers_unquoted() -> None:
+    frame = pd.DataFrame(
+        {"case_id": ["=1+1", "2"], "value": [-2.703, 0.5], "label": ["@SUM(A1)", "Budget"]},
+    )
+    text = csv_text(frame, index=False)
+    assert text.splitlines() == ["case_id,value,label", "'=1+1,-2.703,'@SUM(A1)", "2,0.5,Budget"]
+    table = pd.DataFrame({("2020", "Budget"): [-1.0]}, index=pd.Index(["=HYPERLINK(1)"], name="+x"))
+    assert csv_text(table).splitlines()[-1] == "'=HYPERLINK(1),-1.0"
+    assert "'+x" in csv_text(table)
+    plain = pd.DataFrame({"case_id": ["1"], "value": [-0.25]})
+    assert csv_text(plain, index=False) == plain.to_csv(index=False, lineterminator="\n")  # nothing to change

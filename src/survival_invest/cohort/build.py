@@ -28,7 +28,7 @@ from survival_invest.cohort.follow import Followed, assemble, follow, person_pos
 from survival_invest.cohort.matched import matched_members
 from survival_invest.cohort.matching import Matching, band_labels, prior_band
 from survival_invest.cohort.persons import attach_persons
-from survival_invest.cohort.rules import case_members, refuse_late_entries, refuse_short_extract
+from survival_invest.cohort.rules import case_members, refuse_late_entries, refuse_short_extract, refuse_unfollowed
 from survival_invest.cohort.status import Status, spell_status
 from survival_invest.cohort.summary import summary_table
 from survival_invest.errors import CohortError
@@ -336,6 +336,8 @@ def build_cohort(
     refuse_late_entries(members, memberships, str(case_id), clock)
     st = _classified(spells, classification, month_rule, status, clock)
     m_person = person_positions(st, members["person_id"])
+    sources = (str(memberships.attrs.get("source", "memberships")), spells.source)
+    refuse_unfollowed(members, m_person < 0, spells.frame["person_id"], str(case_id), sources)
     entry = members["entry_period"].to_numpy().astype(np.int32)
     if matching is not None:  # comparison == "matched"
         members, entry, fol, summary_members, excluded, extra = matched_members(
@@ -362,7 +364,7 @@ def build_cohort(
         extra,
         matched=matching is not None,
     )
-    log.info("case %s: %d persons, cut-off %s", case_id, len(persons), clock.cutoff_label)
+    log.info("case %s: cohort built, cut-off %s (head counts are not logged: min_persons)", case_id, clock.cutoff_label)
     return Cohort(
         str(case_id),
         persons,

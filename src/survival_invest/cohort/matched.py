@@ -209,12 +209,6 @@ def matched_members(
         "excluded_too_short_for_durable_exit": np.concatenate([fol.too_short[:n_c], fol_p.too_short]),
         "excluded_no_match": np.concatenate([np.zeros(n_c, dtype=bool), no_match]),
     }
-    log.info(
-        "case %s matched: %d of %d participants found a control (%d controls from %d eligible pairs)",
-        case_id,
-        int(matched.sum()),
-        p_idx.size,
-        n_c,
-        d.c_row.size,
-    )
+    # no head counts in the log: they could fall below min_persons (the summary table has them, suppressed)
+    log.info("case %s: sequential matching done (%d eligible pairs)", case_id, d.c_row.size)
     return MatchedMembers(chosen, ch_entry, fol, summary_members, excluded, _counts(d, t_start, matching))

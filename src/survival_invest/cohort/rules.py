@@ -54,9 +54,12 @@ from survival_invest.io.tables import rows_text
 __all__ = [
     "case_members",
     "comparison_rows",
+    "id_form",
     "lookback_reset",
+    "refuse_empty_groups",
     "refuse_late_entries",
     "refuse_short_extract",
+    "refuse_unfollowed",
 ]
 
 
@@ -242,4 +245,100 @@ def refuse_short_extract(source: str, last: int, clock: RunClock) -> None:
             f"cut-off is {clock.describe()}; "
             "the missing newest periods would look like exits from support. Run an earlier as-of month, raise the "
             "data lag, or use a newer extract."
+        )
+
+
+def id_form(ids: pd.Series) -> str:
+    """How ids look, for a message that must not show one: ``"5 digits with leading zeros"``, ``"8 characters"``.
+
+    Rule: all digits -> ``"<n> digits"`` (``"<lo>-<hi> digits"`` when the lengths
+    differ), ``" with leading zeros"`` when some id of two or more digits
+    starts with ``0``; otherwise ``"<n> characters"`` (letters and digits, or
+    with other signs). Judged on the distinct ids (at most 100,000 of them).
+    """
+    text = pd.Series(pd.unique(ids.astype("string").dropna().to_numpy())[:100_000], dtype="string")
+    if text.empty:
+        return "no ids"
+    lengths = text.str.len()
+    lo, hi = int(lengths.min()), int(lengths.max())
+    size = str(lo) if lo == hi else f"{lo}-{hi}"
+    if bool(text.str.fullmatch(r"\d+").all()):
+        zeros = bool((text.str.startswith("0") & (lengths > 1)).any())
+        return f"{size} digits" + (" with leading zeros" if zeros else "")
+    kind = "letters and digits" if bool(text.str.fullmatch(r"[A-Za-z0-9]+").all()) else "letters, digits and signs"
+    return f"{size} characters ({kind})"
+
+
+def refuse_unfollowed(
+    members: pd.DataFrame, no_spells: np.ndarray, spell_ids: pd.Series, case_id: str, sources: tuple[str, str]
+) -> None:
+    """Refuse a case one of whose groups has no member in the spells extract at all.
+
+    Such a case cannot be estimated, and it is almost always an id mismatch
+    (ids that lost their leading zeros in one file, or files from different
+    extracts), so the message compares the ids' *forms* (:func:`id_form`) in
+    the two files and never shows an id. Ids are compared as text.
+
+    Parameters
+    ----------
+    members : DataFrame
+        The case's members: ``person_id`` and ``group`` (``comparison`` or ``intervention``).
+    no_spells : ndarray of bool
+        Per member: no row in the spells extract.
+    spell_ids : Series
+        The extract's person ids (for their form).
+    case_id : str
+        The case, named in the message.
+    sources : (str, str)
+        The memberships file and the spells file, named in the message.
+
+    Raises
+    ------
+    CohortError
+        Naming the case, the group(s), both files and the id forms.
+    """
+    groups = members["group"].to_numpy()
+    empty = [g for g in ("intervention", "comparison") if (groups == g).any() and no_spells[groups == g].all()]
+    if not empty:
+        return
+    msrc, ssrc = sources
+    who = (
+        "member (participant or comparison person)"
+        if len(empty) == 2
+        else ("participant" if empty == ["intervention"] else "comparison person")
+    )
+    in_members = id_form(members["person_id"][pd.Series(no_spells, index=members.index)])
+    in_spells = id_form(spell_ids)
+    if in_members != in_spells:
+        why = (
+            f"the ids differ in form: {in_spells} in the spells, {in_members} in the memberships; "
+            "ids are compared as text (write them the same way in both files)"
+        )
+    else:
+        why = f"the ids have the same form ({in_spells}); check that both files come from the same extract"
+    raise CohortError(f"{msrc}: case {case_id!r}: no {who} of the case appears in the spells {ssrc}; {why}.")
+
+
+def refuse_empty_groups(case_id: str, persons: dict[str, int], after: str) -> None:
+    """Refuse a case whose comparison or intervention group is empty after the exclusions (nothing to estimate).
+
+    Parameters
+    ----------
+    case_id : str
+        The case, named in the message.
+    persons : dict of str to int
+        Persons per group (``comparison``, ``intervention``) in the cohort.
+    after : str
+        What was excluded, for the message.
+
+    Raises
+    ------
+    CohortError
+        Naming the case and the empty group(s).
+    """
+    empty = [g for g in ("comparison", "intervention") if persons.get(g, 0) == 0]
+    if empty:
+        raise CohortError(
+            f"case {case_id!r}: the {' and '.join(empty)} group is empty after {after}; nothing to estimate. "
+            "Run `survival-invest validate` to see the members without spell data per case."
         )

@@ -20,6 +20,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from survival_invest.errors import InputError
+
 __all__ = [
     "Frequency",
     "RunClock",
@@ -151,10 +153,16 @@ def parse_as_of(value: str | int, frequency: Frequency) -> int:
     """Parse a single ``YYYY-MM`` / ``YYYY-Www`` label (or pass an int through)."""
     if isinstance(value, (int, np.integer)):
         return int(value)
+    if not isinstance(value, str):
+        raise InputError(f"cannot read period {value!r}: expected a label like 2022-06")
     periods, freq, bad = parse_periods(pd.Series([value]), frequency)
     if bad[0]:
-        expected = "YYYY-MM" if freq == "month" else "YYYY-Www"
-        raise ValueError(f"cannot read period {value!r}: expected {expected}")
+        expected = (
+            "YYYY-MM with a month 01 to 12, e.g. 2022-06"
+            if freq == "month"
+            else "YYYY-Www with an ISO week 01 to 53, e.g. 2022-W23"
+        )
+        raise InputError(f"cannot read period {value!r}: expected {expected}")
     return int(periods[0])
 
 
@@ -218,15 +226,15 @@ class RunClock:
 
         Raises
         ------
-        ValueError
-            An unreadable label, a negative or fractional lag, or a clock whose
+        InputError
+            (a ``ValueError``) An unreadable label, a negative or fractional lag, or a clock whose
             lag or frequency disagrees with the arguments.
         """
         if isinstance(data_lag, bool) or not isinstance(data_lag, (int, np.integer)) or data_lag < 0:
-            raise ValueError(f"data_lag must be a whole number of periods >= 0; got {data_lag!r}")
+            raise InputError(f"data_lag must be a whole number of periods >= 0; got {data_lag!r}")
         if isinstance(as_of, RunClock):
             if as_of.frequency != frequency or as_of.data_lag != int(data_lag):
-                raise ValueError(
+                raise InputError(
                     f"the run clock is by {as_of.frequency} with a lag of {as_of.data_lag}, "
                     f"but {frequency} with a lag of {int(data_lag)} was asked for"
                 )

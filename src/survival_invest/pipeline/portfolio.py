@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from survival_invest.cohort.build import Cohort
+from survival_invest.cohort.rules import refuse_empty_groups
 from survival_invest.config import CaseConfig, Portfolio, load_config
 from survival_invest.economics.forecast import case_forecast
 from survival_invest.economics.savings import YearFigures, realised_savings
@@ -37,6 +38,7 @@ from survival_invest.errors import CohortError, InputError
 from survival_invest.io.periods import RunClock
 from survival_invest.io.readers import read_finance
 from survival_invest.stats import CaseStatistics, as_statistics
+from survival_invest.stats.tables import GROUPS
 
 __all__ = ["RESULT_COLUMNS", "PortfolioRun", "budget_results", "case_results", "run_portfolio", "run_portfolio_full"]
 
@@ -149,6 +151,9 @@ def _survival_rows(
             "(build_cohort), or set method = 'count' for a case followed by counting placements."
         )
     stats = as_statistics(statistics)
+    refuse_empty_groups(
+        case.id, {g: stats.persons(g) for g in GROUPS}, "the exclusions (no spell data, censored at entry)"
+    )
     idx, lvl = config.run.price_index, config.run.price_level
     real = realised_savings(stats, case, price_index=idx, price_level=lvl, refusion=config.refusion, alpha=alpha)
     cut_year = cutoff // 12

@@ -5,7 +5,8 @@ It does not stop at the first problem: each file and each case is checked on
 its own, so one run lists everything to fix. It also says which engine a run
 would use and why (a ``matched`` case needs the in-memory engine: with
 ``engine = "duckdb"`` that is a problem reported here, before any extract is
-scanned by a run). No person id is printed.
+scanned by a run). No person id is printed, and no head count below
+``min_persons`` (shown as ``<5``).
 """
 
 from __future__ import annotations
@@ -19,12 +20,14 @@ import numpy as np
 import pandas as pd
 
 from survival_invest.cohort import refuse_short_extract, spell_status
-from survival_invest.config import Portfolio, load_config
+from survival_invest.cohort.rules import case_members, refuse_late_entries, refuse_unfollowed
+from survival_invest.config import CaseConfig, Portfolio, load_config
 from survival_invest.engines import engine_choice
 from survival_invest.errors import SurvivalInvestError
 from survival_invest.io import Spells, read_classification, read_memberships, read_persons, read_spells
-from survival_invest.io.periods import RunClock, month_label
+from survival_invest.io.periods import RunClock, month_label, period_label
 from survival_invest.io.readers import read_finance
+from survival_invest.report.privacy import shown_count
 
 __all__ = ["validate"]
 
@@ -33,24 +36,39 @@ T = TypeVar("T")
 
 @dataclass
 class _Findings:
-    """What was found (one line per input and case) and every problem (one line each)."""
+    """What was found (one line per input and case), every problem (one line each), and the minimum count shown."""
 
     found: list[str]
     problems: list[str]
+    min_persons: int
 
     def attempt(self, read: Callable[[], T]) -> T | None:
-        """Run one check; a package error becomes a problem line instead of stopping the others."""
+        """Run one check; a package error becomes problem lines (one per line of it) instead of stopping the others."""
         try:
             return read()
         except SurvivalInvestError as exc:
-            self.problems.append(str(exc))
+            self.problems.extend(str(exc).splitlines() or [type(exc).__name__])
             return None
+
+    def count(self, n: int) -> int | str:
+        """A head count as it may be shown (``<min_persons`` when below the minimum)."""
+        return shown_count(n, self.min_persons)
 
 
 def validate(
     config_path: str | Path, *, as_of: str | None = None, engine: str | None = None
 ) -> tuple[list[str], list[str]]:
     """Check config and data; return (report lines, problems). Problems are one line each.
+
+    The checks are those a run makes before it computes: the configuration
+    (every problem of it), the engine against the cases' comparison rules,
+    each extract (several problems per file where the reader can go on), the
+    extract against the cut-off, and per survival case the memberships
+    against the run's rules: both groups present, no entry after the cut-off
+    (and a cut-off before every entry named as such), members without spell
+    data counted, and a group none of whose members is in the spells refused
+    with the id forms compared. Head counts are shown as ``<min_persons``
+    when below the minimum (:func:`~survival_invest.report.privacy.shown_count`).
 
     Parameters
     ----------
@@ -67,11 +85,15 @@ def validate(
     (found, problems) : tuple of list of str
         Nothing of ``found`` is based on a person id; ``problems`` is empty when the run can go ahead.
     """
-    f = _Findings([], [])
+    f = _Findings([], [], 1)
+    clock = f.attempt(lambda: _clock(as_of)) if as_of is not None else None
     portfolio = f.attempt(lambda: load_config(config_path))
     if portfolio is None:
         return f.found, f.problems
     run = portfolio.run
+    f.min_persons = run.min_persons
+    if clock is not None:
+        clock = RunClock(clock.as_of, run.data_lag, clock.frequency)
     f.found.append(
         f"config {portfolio.source}: {len(portfolio.cases)} cases "
         f"({', '.join(f'{c.id} {c.method}' for c in portfolio.cases)}), price level {run.price_level}, "
@@ -80,19 +102,18 @@ def validate(
     choice = f.attempt(lambda: engine_choice(portfolio, engine))
     if choice is not None:
         f.found.append(f"engine {choice.name}: {choice.reason}")
-    clock = f.attempt(lambda: _clock(as_of, portfolio)) if as_of is not None else None
     spells = f.attempt(lambda: read_spells(portfolio.data.spells, format=portfolio.data.spells_format))
     if spells is not None:
         d = spells.describe()
         f.found.append(
-            f"spells {d['source']}: {d['persons']} persons, {d['rows']} rows, {d['codes']} codes, "
+            f"spells {d['source']}: {f.count(int(str(d['persons'])))} persons, {d['rows']} rows, {d['codes']} codes, "
             f"{d['frequency']}s {d['first_period']} to {d['last_period']}"
         )
     members = f.attempt(lambda: read_memberships(portfolio.data.memberships))
     if members is not None:
         f.found.append(
             f"memberships {portfolio.data.memberships}: {len(members)} rows, "
-            f"{members['person_id'].nunique()} persons, cases {sorted(members['case_id'].unique())}"
+            f"{f.count(members['person_id'].nunique())} persons, cases {sorted(members['case_id'].unique())[:20]}"
         )
     persons = _optional_inputs(f, portfolio)
     if spells is not None:
@@ -100,13 +121,14 @@ def validate(
     if members is not None:
         for case in portfolio.cases:  # a handful of cases
             if case.method == "survival":
-                _check_case(f, portfolio, case.id, members, spells, persons)
+                _check_case(f, portfolio, case, members, spells, persons, clock)
     return f.found, f.problems
 
 
-def _clock(as_of: str, portfolio: Portfolio) -> RunClock:
+def _clock(as_of: str) -> RunClock:
+    """The as-of month with lag 0 (the config's lag is applied once the config is read)."""
     try:
-        return RunClock.parse(as_of, portfolio.run.data_lag, "month")
+        return RunClock.parse(as_of, 0, "month")
     except ValueError as exc:
         raise SurvivalInvestError(f"--as-of: {exc}") from exc
 
@@ -120,8 +142,8 @@ def _optional_inputs(f: _Findings, portfolio: Portfolio) -> pd.DataFrame | None:
         if persons is not None:
             imputed = int(persons["birth_date_imputed"].sum())
             f.found.append(
-                f"persons {path}: {len(persons)} persons"
-                + (f", {imputed} birth dates from the year alone (1 July)" if imputed else "")
+                f"persons {path}: {f.count(len(persons))} persons"
+                + (f", {f.count(imputed)} birth dates from the year alone (1 July)" if imputed else "")
             )
     if portfolio.data.finance:
         fin_path = portfolio.data.finance
@@ -147,29 +169,52 @@ def _check_clock(
     f.attempt(lambda: refuse_short_extract(spells.source, last, clock))
 
 
+def _check_entries(f: _Findings, case: CaseConfig, cm: pd.DataFrame, members: pd.DataFrame, clock: RunClock) -> None:
+    """Entries after the cut-off (rows named), or a cut-off before every entry of the case (said as such)."""
+    entry = cm["entry_period"].to_numpy()
+    if entry.size and (entry > clock.cutoff).all():
+        msrc = members.attrs.get("source", "memberships")
+        f.problems.append(
+            f"{msrc}: case {case.id!r}: the cut-off {clock.describe()} is before every entry of the case "
+            f"(the first is {period_label(int(entry.min()), clock.frequency)}); run a later as-of month."
+        )
+        return
+    f.attempt(lambda: refuse_late_entries(cm, members, case.id, clock))
+
+
 def _check_case(
     f: _Findings,
     portfolio: Portfolio,
-    case_id: str,
+    case: CaseConfig,
     members: pd.DataFrame,
     spells: Spells | None,
     persons: pd.DataFrame | None,
+    clock: RunClock | None,
 ) -> None:
-    """Both groups present; members without spell data or absent from the person table (counted, not listed)."""
-    rows = members[members["case_id"] == case_id]
-    n_t = int((rows["group"] == "target").sum())
-    n_i = int((rows["group"] == "intervention").sum())
-    if n_t == 0 or n_i == 0:
-        empty = " and ".join(g for g, n in (("target", n_t), ("intervention", n_i)) if n == 0)
-        f.problems.append(f"case {case_id!r}: no {empty} members in {portfolio.data.memberships}")
+    """The run's checks of one survival case's members (see :func:`validate`); counts, never ids."""
+    picked = f.attempt(lambda: case_members(members, case.id, case.comparison))
+    if picked is None:
         return
-    ids = rows["person_id"].to_numpy(dtype=str)
+    cm = picked[0]
+    if clock is not None:
+        _check_entries(f, case, cm, members, clock)
+    groups = cm["group"].to_numpy()
+    ids = cm["person_id"].to_numpy(dtype=str)
+    n_c, n_i = int((groups == "comparison").sum()), int((groups == "intervention").sum())
     note = ""
     if spells is not None:
-        missing = int((~np.isin(ids, spells.frame["person_id"].to_numpy(dtype=str))).sum())
-        note = f", {missing} without spell data (will be excluded and counted)" if missing else ""
+        no_spells = ~np.isin(ids, spells.frame["person_id"].to_numpy(dtype=str))
+        sources = (str(members.attrs.get("source", portfolio.data.memberships)), spells.source)
+        f.attempt(lambda: refuse_unfollowed(cm, no_spells, spells.frame["person_id"], case.id, sources))
+        missing = int(no_spells.sum())
+        note = f", {f.count(missing)} without spell data (will be excluded and counted)" if missing else ""
     if persons is not None:
         unknown = int((~np.isin(ids, persons["person_id"].to_numpy(dtype=str))).sum())
         if unknown:
-            note += f", {unknown} not in the person table (age and sex 'unknown', counted)"
-    f.found.append(f"case {case_id}: {n_t} target and {n_i} intervention members{note}")
+            note += f", {f.count(unknown)} not in the person table (age and sex 'unknown', counted)"
+    in_case = members["case_id"] == case.id
+    n_t = int((in_case & (members["group"] == "target")).sum())
+    f.found.append(
+        f"case {case.id}: {f.count(n_t)} target and {f.count(n_i)} intervention members, "
+        f"{f.count(n_c)} in the comparison group ({case.comparison}){note}"
+    )

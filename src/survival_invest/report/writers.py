@@ -6,6 +6,15 @@ default: labels, decimal comma and thousands point; English with
 The HTML embeds its images as base64 and loads nothing from the network; the
 workbook keeps numbers as numbers and writes text as text (a label starting
 with ``=`` is never a formula).
+
+Nothing executable in a spreadsheet (OWASP's CSV-injection rule): every text
+cell written to ``.xlsx`` or ``.csv`` — case ids and names, initiative keys,
+labels, headers — that begins with ``=``, ``+``, ``-``, ``@``, a tab or a
+carriage return gets a single quote in front (:func:`neutralise`), so Excel
+and LibreOffice show it as text. Numbers are never touched: numeric cells stay
+numbers in the workbook and unquoted numerals in CSV (negative savings stay
+``-2.703``), and a text cell that is a plain numeral (``"-5"``) is a number,
+not a formula, and stays as it is. CSV files are written by :func:`csv_text`.
 """
 
 from __future__ import annotations
@@ -14,6 +23,7 @@ import base64
 import html
 import io
 import math
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -22,7 +32,12 @@ import pandas as pd
 from survival_invest.choices import LANGUAGES, Language
 from survival_invest.report.i18n import format_mkr, label, row_decimals
 
-__all__ = ["excel_report", "html_report", "meta_price", "table_html"]
+__all__ = ["csv_text", "excel_report", "html_report", "meta_price", "neutralise", "neutralised", "table_html"]
+
+#: The first characters that make a spreadsheet cell a formula (OWASP: ``=``, ``+``, ``-``, ``@``, tab, CR).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_NUMERAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
 
 _CSS = """
 body { font-family: system-ui, -apple-system, Segoe UI, Roboto, sans-serif; margin: 2rem auto; max-width: 70rem;
@@ -39,6 +54,63 @@ caption { caption-side: bottom; text-align: left; color: #555; font-size: 0.85re
 .wide { overflow-x: auto; }
 .note { color: #333; font-size: 0.9rem; max-width: 60rem; }
 """
+
+
+def neutralise(value: object) -> object:
+    """A cell's value made safe for a spreadsheet (rule: module docstring); anything but text is returned as is.
+
+    ``"=1+1"`` -> ``"'=1+1"``, ``"@SUM(A1)"`` -> ``"'@SUM(A1)"``; ``"-2.5"``, ``-2.5`` and ``"Sag 1"`` unchanged.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not _NUMERAL.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def _neutral_index(index: pd.Index) -> pd.Index:
+    """An index (or column index) with every text label neutralised; MultiIndex levels label by label."""
+    if isinstance(index, pd.MultiIndex):
+        return pd.MultiIndex.from_tuples(
+            [tuple(neutralise(x) for x in t) for t in index], names=[neutralise(n) for n in index.names]
+        )
+    return pd.Index([neutralise(x) for x in index], name=neutralise(index.name), dtype=index.dtype)
+
+
+def neutralised(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every text cell, index label and column label neutralised (:func:`neutralise`).
+
+    Numeric columns are not looked at; a frame without such text is returned unchanged (the same object).
+    """
+    text_cols = [c for c in frame.columns if frame[c].dtype.kind == "O" or isinstance(frame[c].dtype, pd.StringDtype)]
+
+    def risky(values: Sequence[object]) -> bool:
+        return any(neutralise(v) is not v for v in values)
+
+    cols_risky = [c for c in text_cols if risky(frame[c].tolist())]
+    index_risky = risky(list(frame.index)) or risky(list(frame.columns)) or risky(list(frame.index.names))
+    if not cols_risky and not index_risky and not risky(list(frame.columns.names)):
+        return frame
+    out = frame.copy()
+    for c in cols_risky:
+        out[c] = out[c].map(neutralise)
+    out.index = _neutral_index(out.index)
+    out.columns = _neutral_index(out.columns)
+    return out
+
+
+def csv_text(frame: pd.DataFrame, *, index: bool = True) -> str:
+    """A table as CSV text (``\\n`` line ends), text cells neutralised (:func:`neutralised`), numbers as numerals."""
+    return neutralised(frame).to_csv(index=index, lineterminator="\n")
+
+
+def _sheet_title(name: object, taken: set[str]) -> str:
+    """A valid, unique Excel sheet title: ``[]:*?/\\`` replaced by ``_``, at most 31 characters."""
+    base = _SHEET_BAD.sub("_", str(name)).strip("'")[:31] or "Sheet"
+    title, n = base, 1
+    while title.lower() in taken:
+        n += 1
+        title = f"{base[: 31 - len(str(n)) - 1]}~{n}"
+    taken.add(title.lower())
+    return title
 
 
 def _fmt(value: Any, language: Language, decimals: int = 3) -> str:
@@ -202,7 +274,7 @@ def _row_values(row: pd.Series) -> list[float | str | None]:
         if isinstance(v, (int, float)) and not (isinstance(v, float) and math.isnan(v)):
             values.append(float(v))
         else:
-            values.append(None if v is None or (isinstance(v, float) and math.isnan(v)) else str(v))
+            values.append(None if v is None or (isinstance(v, float) and math.isnan(v)) else str(neutralise(str(v))))
     return values
 
 
@@ -228,18 +300,19 @@ def excel_report(sheets: Mapping[str, pd.DataFrame], language: Language) -> byte
     wb = Workbook()
     wb.remove(wb.active)
     fmt = "#,##0.000"
+    taken: set[str] = set()
     for name, frame in sheets.items():
-        ws = wb.create_sheet(title=str(name)[:31])
+        ws = wb.create_sheet(title=_sheet_title(name, taken))
         cols = list(frame.columns)
         header = [str(frame.index.name or "")] + [
             " ".join(str(x) for x in c) if isinstance(c, tuple) else str(c) for c in cols
         ]
-        ws.append(header)
+        ws.append([neutralise(h) for h in header])
         _as_text(ws[1])
         for cell in ws[1]:
             cell.font = Font(bold=True)
         for idx, row in frame.iterrows():  # a few rows per sheet
-            ws.append([str(idx), *_row_values(row)])
+            ws.append([neutralise(str(idx)), *_row_values(row)])
             _as_text(ws[ws.max_row])
             for cell in ws[ws.max_row][1:]:
                 if isinstance(cell.value, float):

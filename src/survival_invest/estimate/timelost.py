@@ -201,7 +201,7 @@ class CurvesTimeLost:
 
 
 def _check_pair(comparison: object, intervention: object, func: str) -> None:
-    """Raise :class:`InputError` unless both arguments have an ``rmtl`` method (curve objects)."""
+    """Raise :class:`InputError` unless both arguments are single curves (``SurvivalCurve``)."""
     for name, c in (("comparison", comparison), ("intervention", intervention)):
-        if not hasattr(c, "rmtl"):
+        if not isinstance(c, CurveTimeLost):
             raise InputError(f"{func}: {name} must be a SurvivalCurve from kaplan_meier(); got {type(c).__name__}.")

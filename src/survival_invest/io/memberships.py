@@ -16,7 +16,14 @@ import pandas as pd
 
 from survival_invest.errors import ExtractError, plain_repr
 from survival_invest.io.ids import arrow_strings, categories, person_keys
-from survival_invest.io.tables import parse_period_column, read_table, refuse_empty, require_columns, rows_text
+from survival_invest.io.tables import (
+    Problems,
+    parse_period_column,
+    read_table,
+    refuse_empty,
+    require_columns,
+    rows_text,
+)
 
 __all__ = ["GROUPS", "memberships_from_frame", "read_memberships", "repeated_keys"]
 
@@ -58,17 +65,22 @@ def memberships_from_frame(
             "group": categories(frame["group"], lower=True),
         }
     )
+    problems = Problems()
     for col in ("person_id", "case_id"):
         blank = out[col].isna() | (out[col] == "")
         if blank.any():
-            raise ExtractError(f"{source}: column '{col}', {rows_text(blank.to_numpy())}: empty value.")
+            problems.add(f"{source}: column '{col}', {rows_text(blank.to_numpy())}: empty value.")
     bad = ~out["group"].isin(GROUPS).fillna(False).to_numpy()
     if bad.any():
         first = frame["group"].iloc[int(np.argmax(bad))]
-        raise ExtractError(
+        problems.add(
             f"{source}: column 'group', {rows_text(bad)}: {plain_repr(first)} is not a group; expected 'target' or 'intervention'."
         )
-    periods, freq = parse_period_column(frame, "entry_period", source, frequency)
+    parsed = problems.attempt(lambda: parse_period_column(frame, "entry_period", source, frequency), None)
+    problems.done()
+    if parsed is None:  # problems.done() raised already; this keeps the type exact
+        raise ExtractError(f"{source}: column 'entry_period': cannot read the periods.")
+    periods, freq = parsed
     out["entry_period"] = periods
     out["row"] = np.arange(1, len(out) + 1)
     dup = repeated_keys(

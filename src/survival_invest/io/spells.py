@@ -18,6 +18,7 @@ from survival_invest.choices import SPELLS_FORMATS, SpellsFormat
 from survival_invest.errors import ExtractError, plain_repr
 from survival_invest.io.periods import Frequency, parse_periods, period_label
 from survival_invest.io.tables import (
+    Problems,
     clean_codes,
     parse_period_column,
     read_table,
@@ -121,28 +122,35 @@ def spells_from_frame(frame: pd.DataFrame, *, source: str = "<DataFrame>", frequ
         Sorted by person and period; ``excluded`` counts the identical duplicates removed.
     """
     require_columns(frame, ("person_id", "period", "benefit"), source)
+    problems = Problems()
     out = pd.DataFrame({"person_id": frame["person_id"].astype("string").str.strip()})
     blank = out["person_id"].isna() | (out["person_id"] == "")
     if blank.any():
-        raise ExtractError(f"{source}: column 'person_id', {rows_text(blank.to_numpy())}: empty person id.")
-    out["period"], freq = parse_period_column(frame, "period", source, frequency)
+        problems.add(f"{source}: column 'person_id', {rows_text(blank.to_numpy())}: empty person id.")
+    parsed = problems.attempt(lambda: parse_period_column(frame, "period", source, frequency), None)
     out["benefit"] = clean_codes(frame["benefit"])
     blank = out["benefit"].isna() | (out["benefit"] == "")
     if blank.any():
-        raise ExtractError(
+        problems.add(
             f"{source}: column 'benefit', {rows_text(blank.to_numpy())}: empty benefit code "
             "(a period without benefit has no row in long spells)."
         )
     for col in ("amount_kr", "refusion_kr"):
         if col in frame.columns:
             num = pd.to_numeric(frame[col], errors="coerce")
-            bad = num.isna() & frame[col].notna()
+            bad = (num.isna() & frame[col].notna()) | np.isinf(num.to_numpy(dtype=float, na_value=np.nan))
             if bad.any():
                 first = frame[col][bad].iloc[0]
-                raise ExtractError(
-                    f"{source}: column '{col}', {rows_text(bad.to_numpy())}: {plain_repr(first)} is not a number."
+                problems.add(
+                    f"{source}: column '{col}', {rows_text(bad.to_numpy())}: {plain_repr(first)} is not a "
+                    "finite number; expected kroner like 12000.5 (or 12000,5 in a semicolon file)."
                 )
             out[col] = num.astype(float)
+    problems.done()
+    if parsed is None:  # problems.done() raised already; this keeps the type exact
+        raise ExtractError(f"{source}: column 'period': cannot read the periods.")
+    out["period"], freq = parsed
+    out = out[["person_id", "period", "benefit", *[c for c in ("amount_kr", "refusion_kr") if c in out.columns]]]
     key = ["person_id", "period"]
     n_identical = 0
     if _has_duplicates(frame, out, source):

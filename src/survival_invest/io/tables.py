@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import difflib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -23,6 +24,7 @@ from survival_invest.io.text import CsvDialect, decimal_commas, non_utf8_encodin
 __all__ = [
     "ID_ALIASES",
     "MAX_LISTED",
+    "Problems",
     "clean_codes",
     "columns_text",
     "parse_period_column",
@@ -33,12 +35,43 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+F = TypeVar("F")
 
 #: How many row numbers (or column names) a message lists before cutting.
 MAX_LISTED = 5
 
 #: Lower-case names a register file may give a required column (Statistics Denmark's PNR, the CPR number).
 ID_ALIASES = {"person_id": ("pnr", "cpr", "cpr_nr", "cprnr", "person", "personid", "person_nr", "id")}
+
+
+class Problems:
+    """Problems of one file collected in one pass: :meth:`attempt` runs a check, :meth:`done` raises them all.
+
+    A reader checks every column it can on its own (blank ids, unreadable
+    periods, non-numbers) and reports all of them at once, one line each
+    (the :class:`ExtractError` message joins the lines).
+    """
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def add(self, message: str) -> None:
+        """Record one problem."""
+        self.lines.append(message)
+
+    def attempt(self, check: Callable[[], T], fallback: F) -> T | F:
+        """Run one check; an :class:`ExtractError` is recorded and ``fallback`` returned."""
+        try:
+            return check()
+        except ExtractError as exc:
+            self.lines.extend(str(exc).splitlines())
+            return fallback
+
+    def done(self) -> None:
+        """Raise :class:`ExtractError` with every recorded problem, one per line (nothing when there were none)."""
+        if self.lines:
+            raise ExtractError("\n".join(self.lines))
 
 
 def rows_text(mask: np.ndarray) -> str:

@@ -178,3 +178,30 @@ def test_person_table_path_and_matched_comparison(tmp_path: Path) -> None:
         ConfigError, match=r"case '1', key 'comparison': 'match' is not one of .*\(did you mean 'matched'\?\)"
     ):
         load_config(_write(tmp_path, BASE.replace('id = "1"', 'id = "1"\ncomparison = "match"')))
+
+
+def test_month_rule_per_case(tmp_path: Path) -> None:
+    assert load_config(_write(tmp_path, BASE)).case("1").month_rule == "any"  # the default
+    for rule in ("any", "majority", "all"):
+        text = BASE.replace("cost_per_fte = 165000", f'cost_per_fte = 165000\nmonth_rule = "{rule}"')
+        assert load_config(_write(tmp_path, text)).case("1").month_rule == rule
+    bad = BASE.replace("cost_per_fte = 165000", 'cost_per_fte = 165000\nmonth_rule = "majorty"')
+    with pytest.raises(
+        ConfigError,
+        match=r"portfolio.toml: case '1', key 'month_rule': 'majorty' is not one of \['any', 'majority', 'all'\] "
+        r"\(did you mean 'majority'\?\)",
+    ):
+        load_config(_write(tmp_path, bad))
+    typo = BASE.replace("cost_per_fte = 165000", 'cost_per_fte = 165000\nmonth_rules = "all"')
+    with pytest.raises(ConfigError, match=r"case '1', key 'month_rules': unknown key \(did you mean 'month_rule'\?\)"):
+        load_config(_write(tmp_path, typo))
+    count = BASE.replace("cost_per_fte = 165000", 'method = "count"\nsaving_per_placement = 0.2\nplacements = [3, 4]')
+    with pytest.raises(ConfigError, match=r"case '1', key 'month_rule': not used by a count case"):
+        load_config(_write(tmp_path, count.replace('method = "count"', 'method = "count"\nmonth_rule = "all"')))
+
+
+def test_the_template_documents_month_rule() -> None:
+    from importlib import resources
+
+    text = (resources.files("survival_invest") / "data" / "portfolio_template.toml").read_text(encoding="utf-8")
+    assert text.count('month_rule = "any"') == 4 and '"majority"' in text and '"all"' in text

@@ -207,3 +207,87 @@ def test_occupancy_curve_case() -> None:
     ]
     # returns to support after an exit eat into the saving: occupancy saves less than first exit
     assert real["value"] < fe["value"].iloc[0]
+
+
+@pytest.fixture(scope="module")
+def weekly_portfolios(tmp_path_factory) -> dict[str, Path]:
+    """One synthetic portfolio as three extracts: monthly, weekly with only whole months, weekly with partial months.
+
+    Every case gets a month rule of its own so that all three rules run; the
+    template's costs and refusion staircase price the savings.
+    """
+    from importlib import resources
+
+    from survival_invest.synthetic.extracts import dream_wide, simulate_portfolio
+
+    tmp = tmp_path_factory.mktemp("weekly")
+    spells, members, _ = simulate_portfolio(NORDDJURS_CASES, as_of="2022-07", data_lag=2, seed=9)
+    spells.to_csv(tmp / "monthly.csv", index=False)
+    dream_wide(spells).to_csv(tmp / "whole.csv", index=False)
+    dream_wide(spells, partial=0.5, seed=9).to_csv(tmp / "partial.csv", index=False)
+    members.to_csv(tmp / "memberships.csv", index=False)
+    template = (resources.files("survival_invest") / "data" / "portfolio_template.toml").read_text(encoding="utf-8")
+    rules = iter(["any", "majority", "all", "majority"])
+    lines = [
+        f'month_rule = "{next(rules)}"' if line.startswith("month_rule =") else line for line in template.splitlines()
+    ]
+    out = {}
+    for name, fmt in (("monthly", "long"), ("whole", "dream_wide"), ("partial", "dream_wide")):
+        text = "\n".join(lines).replace('spells = "spells_monthly.csv"', f'spells = "{name}.csv"')
+        (tmp / f"{name}.toml").write_text(text.replace('spells_format = "long"', f'spells_format = "{fmt}"'))
+        out[name] = tmp / f"{name}.toml"
+    return out
+
+
+@pytest.mark.parametrize("extract", ["whole", "partial", "monthly"])
+def test_cohort_path_and_run_portfolio_price_alike(weekly_portfolios: dict[str, Path], extract: str) -> None:
+    """realised_savings from a Cohort (Jupyter) = run_portfolio's figures, all cases, several as-of months."""
+    from survival_invest.pipeline.portfolio import run_portfolio_full
+
+    cfg = load_config(weekly_portfolios[extract])
+    kw = dict(price_index=cfg.run.price_index, price_level=cfg.run.price_level, refusion=cfg.refusion)
+    cases = [c for c in cfg.cases if c.method == "survival"]
+    assert {c.month_rule for c in cases} == {"any", "majority", "all"}
+    for as_of in ("2021-03", "2021-10", "2022-06"):
+        run = run_portfolio_full(cfg, as_of, engine="memory")
+        for case in cases:
+            cohort = run.cohorts[case.id]
+            assert cohort.source_frequency == ("month" if extract == "monthly" else "week")
+            assert cohort.month_rule == case.month_rule
+            stats = run.statistics[case.id]
+            # the weeks per period come from the declared frequency, not from the shares
+            assert stats.week_factor == (52.0 / 12.0 if extract == "monthly" else 1.0)
+            from_cohort = realised_savings(cohort, case, **kw).frame
+            from_run = realised_savings(stats, case, **kw).frame
+            pd.testing.assert_frame_equal(from_cohort, from_run, check_exact=True)
+            published = run.results.query("case_id == @case.id and kind == 'realised'")
+            for measure, column in (("savings", "savings_kr"), ("refusion_part", "refusion_part_kr")):
+                pub = published[published["measure"] == measure].set_index("year")["value"]
+                mine = -from_cohort.set_index("year")[column].reindex(pub.index) / 1e6
+                np.testing.assert_array_equal(mine.to_numpy(), pub.to_numpy())
+
+
+def test_weekly_extracts_are_priced_by_the_week(weekly_portfolios: dict[str, Path]) -> None:
+    """A weekly extract with only whole months is still weekly: prior weeks counted in weeks, week factor 1.
+
+    Its cohorts under ``any`` equal the monthly extract's but the kroner differ
+    (prior support in weeks, not 52/12 per month); the partial months change the
+    occupancy shares and the prior weeks, and under ``majority``/``all`` the exits.
+    """
+    from survival_invest.pipeline.portfolio import run_portfolio_full
+
+    runs = {k: run_portfolio_full(load_config(p), "2022-06", engine="memory") for k, p in weekly_portfolios.items()}
+    m, w, pw = runs["monthly"].cohorts["1"], runs["whole"].cohorts["1"], runs["partial"].cohorts["1"]  # rule "any"
+    cols = ["person_id", "group", "entry", "duration", "event", "followed", "benefit"]
+    pd.testing.assert_frame_equal(m.persons[cols], w.persons[cols])
+    pd.testing.assert_frame_equal(m.persons[cols], pw.persons[cols])  # "any": partial months change no exit
+    assert (w.persons["prior_weeks"] != m.persons["prior_weeks"]).any()  # weeks, not 52/12 per month
+    assert (pw.persons["prior_weeks"] <= w.persons["prior_weeks"]).all()
+    assert (pw.persons["prior_weeks"] < w.persons["prior_weeks"]).any()
+    assert (pw.status["share"] < 1).any() and (w.status["share"] == 1).all()
+    real = {k: r.results.query("kind == 'realised' and measure == 'savings'")["value"] for k, r in runs.items()}
+    assert not np.array_equal(real["monthly"].to_numpy(), real["whole"].to_numpy())
+    # "all" (case 3): a partly supported month ends the spell, so exits come earlier than under "any"
+    d_all = runs["partial"].cohorts["3"].persons["duration"].to_numpy()
+    d_whole = runs["whole"].cohorts["3"].persons["duration"].to_numpy()
+    assert (d_all <= d_whole).all() and (d_all < d_whole).any()

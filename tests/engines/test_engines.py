@@ -279,3 +279,55 @@ def test_integer_extract_matches_ids_as_text_like_the_in_memory_engine(tmp_path:
     assert_same(mem, sql)
     no_data = mem["summary"].query("item == 'excluded_no_spell_data'")["n"].sum()
     assert no_data >= len(first) + members["person_id"].str.startswith("x").sum() > len(first) > 0
+
+
+@pytest.mark.parametrize("seed", [3, 8])
+def test_sql_engines_apply_each_cases_month_rule_like_the_in_memory_engine(tmp_path: Path, seed: int) -> None:
+    """Weekly spells by month: DuckDB = memory exactly under every month rule, one scan for all rules."""
+    spells, members = messy_extract(seed, weekly=True)
+    path = tmp_path / "w.parquet"
+    spells.to_parquet(path, index=False)
+    cutoff = 2021 * 12
+    results = {}
+    for rules in (("any", "any"), ("majority", "all"), ("all", "majority")):
+        cases = [CaseSpec("A", "non_participants", 1, rules[0]), CaseSpec("B", "target_all", 2, rules[1])]
+        a = memory_aggregates(spells, members, cases, cutoff, "week")
+        b, facts = duckdb_aggregates(path, members, cases, cutoff)
+        assert facts["weekly_units"] and facts["week_factor"] == 1.0
+        assert_same(a, b)
+        results[rules] = b
+    # the rule changes the exit clock, not the occupancy units or the prior support of the participants
+    any_, strict = results[("any", "any")], results[("all", "majority")]
+    assert not any_["survival"].equals(strict["survival"])
+    units = ["case_id", "group", "month", "t", "units"]
+    assert any_["units"].groupby(units[:4])["units"].sum().equals(strict["units"].groupby(units[:4])["units"].sum())
+
+
+def test_memory_engine_classifies_once_per_distinct_month_rule(monkeypatch, tmp_path: Path) -> None:
+    import survival_invest.engines.memory as memory
+    from survival_invest.engines.memory import memory_statistics
+
+    calls: list[str] = []
+    real = memory.spell_status
+
+    def counting(*args, **kwargs):
+        calls.append(args[3])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(memory, "spell_status", counting)
+    text = (ROOT / "src" / "survival_invest" / "data" / "portfolio_template.toml").read_text(encoding="utf-8")
+    rules = iter(["majority", "all", "majority", "majority"])
+    text = "\n".join(
+        f'month_rule = "{next(rules)}"' if ln.startswith("month_rule =") else ln for ln in text.splitlines()
+    )
+    for name in ("dream_weekly.csv", "spells_monthly.csv", "memberships.csv"):
+        shutil.copy(SYNTH / name, tmp_path / name)
+    weekly = text.replace('spells = "spells_monthly.csv"', 'spells = "dream_weekly.csv"')
+    (tmp_path / "w.toml").write_text(weekly.replace('spells_format = "long"', 'spells_format = "dream_wide"'))
+    (tmp_path / "m.toml").write_text(text)
+    run = memory_statistics(load_config(tmp_path / "w.toml"), RunClock.parse("2022-06", 2))
+    assert sorted(calls) == ["all", "majority"]  # four survival cases, two distinct rules
+    assert [run.cohorts[c].month_rule for c in "1234"] == ["majority", "all", "majority", "majority"]
+    calls.clear()
+    memory_statistics(load_config(tmp_path / "m.toml"), RunClock.parse("2022-06", 2))
+    assert calls == ["any"]  # monthly data: the rule cannot matter, one classification

@@ -51,7 +51,14 @@ from survival_invest.pipeline.outfolder import (
     swap_link,
 )
 from survival_invest.pipeline.portfolio import PortfolioRun, run_portfolio_full
-from survival_invest.report.history import HISTORY_FILE, HistoryWriter, current_rows, open_history, published_runs
+from survival_invest.report.history import (
+    HISTORY_FILE,
+    HistoryWriter,
+    RunRecord,
+    current_rows,
+    open_history,
+    published_runs,
+)
 from survival_invest.report.manifest import RunStamp, manifest_json, run_manifest
 from survival_invest.report.pages import CasePage, case_page, report_document
 from survival_invest.report.privacy import suppress_small_numbers
@@ -187,7 +194,7 @@ def _write_report(tmp: Path, out: Path, run: _Run, steps: _Steps) -> None:
     _write_run_json(tmp, run)
 
 
-def prepare_output(out: Path) -> tuple[list[str], dict[str, str]]:
+def prepare_output(out: Path) -> tuple[list[str], dict[str, RunRecord]]:
     """Before computing, under the lock: remove leftovers, migrate the history, bring its flags in line with the links.
 
     Fails with :class:`~survival_invest.report.history.HistoryError` (nothing
@@ -196,15 +203,15 @@ def prepare_output(out: Path) -> tuple[list[str], dict[str, str]]:
     Returns
     -------
     (list of str, dict of str to str)
-        The leftovers removed, and the history's run states by run id.
+        The leftovers removed, and the history's runs by run id (state, start time).
     """
     leftovers = remove_leftovers(out)
     with open_history(out / HISTORY_FILE) as history:
         missing = history.reconcile(published_runs(out))
-        states = history.run_states()
+        runs = history.runs()
     for month in missing:
         log.warning("the published report %s has no rows in the history (written by an older version?)", month)
-    return leftovers, states
+    return leftovers, runs
 
 
 def _stage_and_publish(tmp: Path, out: Path, run: _Run, history: HistoryWriter) -> Path:
@@ -272,12 +279,12 @@ def _locked_run(
     """:func:`run_monthly` once it holds the lock: prepare, compute, write, publish, prune."""
     steps = _Steps(progress, total=len(portfolio.cases) + 3)
     stamp = RunStamp.now()
-    leftovers, states = prepare_output(out)
+    leftovers, stored = prepare_output(out)
     steps("reading data and building cohorts")
     computed = run_portfolio_full(portfolio, clock, engine=engine)
     results, warnings = suppress_small_numbers(computed.results, computed.statistics, portfolio.run.min_persons)
     after = {**published_runs(out), clock.as_of_label: stamp.run_id}
-    prune = prune_plan(out, portfolio.run.keep_runs, after, states)
+    prune = prune_plan(out, portfolio.run.keep_runs, after, stored)
     run = _Run(portfolio, clock, stamp, computed, results, warnings, leftovers, prune)
     tmp = fresh_dir(out, prefix=f".tmp-{clock.as_of_label}-")
     try:

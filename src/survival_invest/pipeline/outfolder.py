@@ -34,7 +34,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from survival_invest.errors import SurvivalInvestError
-from survival_invest.report.history import RUNS_DIR, parse_run_folder
+from survival_invest.report.history import RUNS_DIR, RunRecord, parse_run_folder
 
 __all__ = [
     "LOCK_FILE",
@@ -154,15 +154,16 @@ def remove_leftovers(out: Path) -> list[str]:
     return removed
 
 
-def prune_plan(out: Path, keep: int, published: Mapping[str, str], states: Mapping[str, str]) -> list[Path]:
+def prune_plan(out: Path, keep: int, published: Mapping[str, str], runs: Mapping[str, RunRecord]) -> list[Path]:
     """The run folders to delete once the run publishes: all but the ``keep`` newest superseded runs per month.
 
     A folder ``.runs/<as-of>-<run id>`` is kept when the link ``<as-of>`` shows
     it (``published``, as it will be after this run's publication); a folder of
     a run the history has as ``staged`` or ``abandoned`` was never shown and is
     deleted; the others (superseded runs, and the ``legacy`` folders of the first
-    layout) are ordered by run id, which starts with the run's start time, and
-    the ``keep`` newest of each month are kept. Names not of this form are left alone.
+    layout) are ordered by the run's start time (the history's, to the
+    microsecond; else the one in the run id, to the second) and the ``keep``
+    newest of each month are kept. Names not of this form are left alone.
 
     Parameters
     ----------
@@ -172,30 +173,32 @@ def prune_plan(out: Path, keep: int, published: Mapping[str, str], states: Mappi
         Superseded run folders kept per month (``[run] keep_runs``).
     published : mapping of as-of to run id
         The month's published run after this run publishes.
-    states : mapping of run id to state
-        The history's run states (:meth:`~survival_invest.report.history.HistoryWriter.run_states`).
+    runs : mapping of run id to RunRecord
+        The history's runs (:meth:`~survival_invest.report.history.HistoryWriter.runs`).
 
     Returns
     -------
     list of Path
         The folders to delete, sorted.
     """
-    runs = Path(out) / RUNS_DIR
-    superseded: dict[str, list[tuple[str, Path]]] = {}
+    parent = Path(out) / RUNS_DIR
+    superseded: dict[str, list[tuple[datetime, str, Path]]] = {}
     doomed = []
-    for folder in sorted(runs.iterdir()) if runs.is_dir() else []:
+    for folder in sorted(parent.iterdir()) if parent.is_dir() else []:
         parsed = parse_run_folder(folder.name)
         if parsed is None or not folder.is_dir() or folder.is_symlink():
             continue
         label, run_id, legacy = parsed
         if not legacy and published.get(label) == run_id:
             continue
-        if not legacy and states.get(run_id) in ("staged", "abandoned"):
+        known = None if legacy else runs.get(run_id)
+        if known is not None and known.state in ("staged", "abandoned"):
             doomed.append(folder)
         else:
-            superseded.setdefault(label, []).append((run_id, folder))
+            started = known.run_time if known is not None else datetime.strptime(run_id[:15], "%Y%m%dT%H%M%S")
+            superseded.setdefault(label, []).append((started, run_id, folder))
     for items in superseded.values():
-        doomed += [folder for _, folder in sorted(items, reverse=True)[keep:]]
+        doomed += [folder for _, _, folder in sorted(items, reverse=True)[keep:]]
     return sorted(doomed)
 
 

@@ -35,7 +35,7 @@ import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import duckdb
 import pandas as pd
@@ -48,6 +48,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "HistoryError",
     "HistoryWriter",
+    "RunRecord",
     "all_history",
     "current_history",
     "current_rows",
@@ -98,6 +99,13 @@ _MIGRATIONS = {
         "INSERT INTO history_meta VALUES ('schema_version', '2')",
     ],
 }
+
+
+class RunRecord(NamedTuple):
+    """A stored run: its state (``staged``, ``current``, ``superseded``, ``abandoned``) and start time (UTC)."""
+
+    state: str
+    run_time: datetime
 
 
 class HistoryError(SurvivalInvestError):
@@ -237,9 +245,10 @@ class HistoryWriter:
         """Mark a staged run that will not be published ``abandoned`` (its rows stay, never current)."""
         self._transaction([("UPDATE runs SET state = 'abandoned' WHERE run_id = ? AND state = 'staged'", [run_id])])
 
-    def run_states(self) -> dict[str, str]:
-        """Every stored run's state, by run id."""
-        return dict(self.con.execute("SELECT run_id, state FROM runs").fetchall())
+    def runs(self) -> dict[str, RunRecord]:
+        """Every stored run's state and start time, by run id."""
+        rows = self.con.execute("SELECT run_id, state, run_time FROM runs").fetchall()
+        return {r: RunRecord(state, time) for r, state, time in rows}
 
     def reconcile(self, published: Mapping[str, str]) -> list[str]:
         """Make the flags and states agree with the published links, in one transaction.
@@ -255,7 +264,7 @@ class HistoryWriter:
             The months whose published run has no rows here (published by a
             version before schema 2 that died before writing the history).
         """
-        states = self.run_states()
+        states = {r: rec.state for r, rec in self.runs().items()}
         missing = sorted(m for m, r in published.items() if r not in states)
         steps = [s for m, r in sorted(published.items()) if r in states for s in self._current_statements(m, r)]
         linked = set(published.values())

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 import survival_invest as si
 from survival_invest import ExtractError
+from survival_invest.io.readers import read_spells
 
 DATA = Path(__file__).parents[2] / "data" / "synthetic"
 
@@ -30,3 +32,31 @@ def test_missing_file_and_unknown_type(tmp_path: Path) -> None:
     p = _write(tmp_path, "s.xlsx", "")
     with pytest.raises(ExtractError, match=r"unknown file type '.xlsx'"):
         si.read_spells(p)
+
+
+def test_a_wide_file_read_as_long_gets_a_short_message_with_the_candidate_and_the_setting(tmp_path) -> None:
+    weeks = [f"y_{y:02d}{w:02d}" for y in range(17, 23) for w in range(1, 53)][:260]
+    frame = pd.DataFrame([["0101", *["137"] * len(weeks)]], columns=["PNR", *weeks])
+    path = tmp_path / "dream.csv"
+    frame.to_csv(path, index=False)
+    with pytest.raises(ExtractError) as exc:
+        read_spells(path)
+    msg = str(exc.value)
+    assert f"found 261 columns: 'PNR', '{weeks[0]}', … '{weeks[-1]}'" in msg
+    assert "'PNR' looks like it: rename the column 'PNR' to 'person_id'" in msg
+    assert 'spells_format = "dream_wide"' in msg and len(msg) < 500 and "y_1720" not in msg
+
+
+def test_several_problems_of_one_file_are_listed_one_line_each(tmp_path) -> None:
+    path = tmp_path / "spells.csv"
+    path.write_text("person_id,period,benefit,amount_kr\n,2020-01,137,1\nA,2020-13,,x\nB,2020-02,137,inf\n")
+    with pytest.raises(ExtractError) as exc:
+        read_spells(path)
+    lines = str(exc.value).splitlines()
+    assert len(lines) == 4, lines
+    assert [line.split(": ")[1].split(",")[0] for line in lines] == [
+        "column 'person_id'",
+        "column 'period'",
+        "column 'benefit'",
+        "column 'amount_kr'",
+    ]

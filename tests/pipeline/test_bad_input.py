@@ -235,3 +235,112 @@ def test_the_mutations_do_reach_the_files(reduced: tuple[Path, Path], tmp_path: 
     assert "benefit" not in pd.read_csv(d / FILES["spells"], nrows=1).columns
     code, err = _run(d / "portfolio.toml", tmp_path / "out")
     assert code == 2 and "nan" in err and "inf" in err  # both config problems named at once
+
+
+def _variant(data: Path, tmp_path: Path) -> Path:
+    work = tmp_path / "data"
+    shutil.copytree(data, work)
+    return work
+
+
+def _edit_csv(path: Path, edit) -> None:
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    edit(frame).to_csv(path, index=False, lineterminator="\n")
+
+
+def _zero_padded(work: Path) -> None:
+    """Ids 00001.. in the spells, the same ids without their zeros in the memberships."""
+    members = pd.read_csv(work / FILES["memberships"], dtype=str, keep_default_na=False)
+    ids = {p: f"{i:05d}" for i, p in enumerate(members["person_id"].unique(), start=101)}
+    _edit_csv(work / FILES["spells"], lambda f: f.assign(person_id=f["person_id"].map(ids)))
+    _edit_csv(work / FILES["memberships"], lambda f: f.assign(person_id=f["person_id"].map(ids).str.lstrip("0")))
+
+
+def _participants_gone(work: Path) -> None:
+    members = pd.read_csv(work / FILES["memberships"], dtype=str, keep_default_na=False)
+    gone = members.loc[(members["case_id"] == "1") & (members["group"] == "intervention"), "person_id"]
+    _edit_csv(work / FILES["spells"], lambda f: f[~f["person_id"].isin(gone)])
+
+
+def _case_id(work: Path, ident: str) -> None:
+    cfg = work / "portfolio.toml"
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace('id = "1"', f'id = "{ident}"', 1), encoding="utf-8")
+    _edit_csv(work / FILES["memberships"], lambda f: f.assign(case_id=f["case_id"].replace("1", ident)))
+
+
+CLASSES = {
+    "spells with a header only": (
+        lambda w: (w / FILES["spells"]).write_text("person_id,period,benefit,amount_kr\n"),
+        ["spells_monthly.csv: the spells file has a header but no data rows"],
+    ),
+    "ids that lost their leading zeros in one file": (
+        _zero_padded,
+        [
+            "no member (participant or comparison person) of the case appears in the spells",
+            "the ids differ in form: 5 digits with leading zeros in the spells, 3 digits in the memberships; "
+            "ids are compared as text",
+        ],
+    ),
+    "every participant of a case missing from the spells": (
+        _participants_gone,
+        ["case '1': no participant of the case appears in the spells", "the ids have the same form"],
+    ),
+    "a case id with a slash": (lambda w: _case_id(w, "a/b"), ["key 'id': 'a/b' is not a safe case id"]),
+    "a case id with a colon": (lambda w: _case_id(w, "a:b"), ["key 'id': 'a:b' is not a safe case id"]),
+    "a case id of 250 characters": (lambda w: _case_id(w, "x" * 250), ["(250 characters) is not a safe case id"]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CLASSES))
+def test_each_class_of_bad_input_exits_2_naming_what_to_fix_and_never_an_id(
+    reduced: tuple[Path, Path], tmp_path: Path, name: str
+) -> None:
+    data, reports = reduced
+    work = _variant(data, tmp_path)
+    edit, expected = CLASSES[name]
+    edit(work)
+    out = tmp_path / "reports"
+    shutil.copytree(reports, out, symlinks=True)
+    before = _snapshot(out)
+    code, err = _run(work / "portfolio.toml", out)
+    assert code == 2 and err.startswith("error: "), err
+    for text in expected:
+        assert text in err, err
+    ids = pd.read_csv(work / FILES["memberships"], dtype=str, keep_default_na=False)["person_id"]
+    assert not any(re.search(rf"\b{re.escape(i)}\b", err) for i in ids.unique() if len(i) >= 3), err
+    assert _snapshot(out) == before
+
+
+@pytest.mark.parametrize(
+    ("argv_as_of", "out_is_file", "expected"),
+    [
+        ("2022-13", False, "--as-of: cannot read period '2022-13': expected YYYY-MM with a month 01 to 12"),
+        ("juni", False, "--as-of: cannot read period 'juni'"),
+        (MONTH, True, "is a file; expected the reports folder"),
+    ],
+)
+def test_bad_arguments_exit_2_before_anything_is_read(
+    reduced: tuple[Path, Path], tmp_path: Path, argv_as_of: str, out_is_file: bool, expected: str
+) -> None:
+    data, _ = reduced
+    out = tmp_path / ("a_file" if out_is_file else "reports")
+    if out_is_file:
+        out.write_text("not a folder")
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        code = main(["run", "--config", str(data / "portfolio.toml"), "--as-of", argv_as_of, "--out", str(out), "-q"])
+    assert code == 2 and expected in err.getvalue(), err.getvalue()
+
+
+def test_a_case_name_with_dollars_is_text_in_the_plot_and_the_run_succeeds(
+    reduced: tuple[Path, Path], tmp_path: Path
+) -> None:
+    data, _ = reduced
+    work = _variant(data, tmp_path)
+    cfg = work / "portfolio.toml"
+    text = re.sub(r'(?m)^name = "[^"]*"', r'name = "Pris $\\\\frac$ og $x$"', cfg.read_text(encoding="utf-8"), count=1)
+    cfg.write_text(text, encoding="utf-8")
+    code, err = _run(cfg, tmp_path / "reports")
+    assert code == 0, err
+    svg = (tmp_path / "reports" / MONTH / "case_1.svg").read_text(encoding="utf-8")
+    assert "Pris $\\frac$ og $x$" in svg or "$\\frac$" in svg  # the title as written, not typeset

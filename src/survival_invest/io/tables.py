@@ -149,6 +149,8 @@ def read_table(path: str | Path, *, what: str, arrow: bool = False) -> pd.DataFr
             return pd.read_parquet(p, dtype_backend="pyarrow") if arrow else pd.read_parquet(p)
         if suffix in (".csv", ".txt", ".gz"):
             return _csv_table(p, what, arrow)
+    except ExtractError:
+        raise
     except (ValueError, OSError, pd.errors.ParserError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ExtractError(f"{p}: cannot read the {what} file: {first[:200]}") from exc

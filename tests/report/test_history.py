@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+import os
+import tarfile
 from datetime import datetime
 from pathlib import Path
 
+import duckdb
 import pandas as pd
+import pytest
 
-from survival_invest.report.history import all_history, current_history, store_run
+from survival_invest.report.history import (
+    HISTORY_FILE,
+    RUNS_DIR,
+    SCHEMA_VERSION,
+    HistoryError,
+    all_history,
+    current_history,
+    current_rows,
+    open_history,
+    published_runs,
+    store_run,
+)
 
 
 def _results(value: float) -> pd.DataFrame:
@@ -49,3 +64,99 @@ def test_storing_a_month_twice_supersedes_but_keeps_the_earlier_rows(tmp_path: P
     assert july["value"].tolist() == [-3.0]  # the newest run of the month
     assert current[current["as_of"] == "2022-06"]["value"].min() == -1.0
     assert current["lower"].isna().sum() == 2  # missing limits stay missing
+
+
+FIXTURE = Path(__file__).parent / "data" / "reports-v1.tar.gz"
+
+
+def _unpack(tmp_path: Path) -> Path:
+    out = tmp_path / "r"
+    with tarfile.open(FIXTURE) as tar:
+        tar.extractall(out, filter="data")
+    return out
+
+
+def _meta(path: Path) -> tuple[list[tuple[str, ...]], dict[str, str]]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        meta = con.execute("SELECT key, value FROM history_meta").fetchall()
+        states = dict(con.execute("SELECT run_id, state FROM runs").fetchall())
+    finally:
+        con.close()
+    return meta, states
+
+
+def test_a_history_of_the_first_schema_is_read_as_it_is_and_migrated_in_place(tmp_path: Path) -> None:
+    out = _unpack(tmp_path)  # made by the code before schema versions (tests/report/data/README.md)
+    path = out / HISTORY_FILE
+    before = all_history(path)
+    flags = current_history(path)
+    assert len(before) == 3 * 188 and len(flags) == 2 * 188  # the readers need no migration
+    with open_history(path) as history:
+        assert history.migrate() == SCHEMA_VERSION  # opening migrated it already: nothing more to do
+        runs = history.runs()
+    meta, states = _meta(path)
+    assert meta == [("schema_version", str(SCHEMA_VERSION))]
+    june, july_old, july_new = sorted(before.groupby("run_id")["as_of"].first().items(), key=lambda kv: kv[0])
+    assert states == {june[0]: "current", july_old[0]: "superseded", july_new[0]: "current"}
+    assert runs[july_new[0]].run_time == before.loc[before["run_id"] == july_new[0], "run_time"].iloc[0]
+    pd.testing.assert_frame_equal(all_history(path), before)  # no row changed
+    pd.testing.assert_frame_equal(current_history(path), flags)
+    store_run(path, _results(-9.0), as_of="2022-07", run_time=datetime(2030, 1, 1), run_id="next")
+    assert _meta(path)[1][july_new[0]] == "superseded" and _meta(path)[1]["next"] == "current"
+    assert len(all_history(path)) == len(before) + 2
+
+
+def test_current_rows_are_the_rows_of_the_linked_runs(tmp_path: Path) -> None:
+    out = _unpack(tmp_path)
+    links = published_runs(out)
+    assert sorted(links) == ["2022-06", "2022-07"]
+    assert os.readlink(out / "2022-07") == f"{RUNS_DIR}/2022-07-{links['2022-07']}"
+    rows = current_rows(out)
+    assert rows.groupby("as_of")["run_id"].unique().map(list).to_dict() == {m: [r] for m, r in links.items()}
+    assert len(current_rows(out, "2022-07")) == 188 and current_rows(out, "2023-01").empty
+    # a link moved back by hand: the link decides, and reconcile brings the flags in line
+    older = sorted(p.name for p in (out / RUNS_DIR).iterdir() if p.name.startswith("2022-07-"))[0]
+    (out / "2022-07").unlink()
+    os.symlink(f"{RUNS_DIR}/{older}", out / "2022-07")
+    assert set(current_rows(out, "2022-07")["run_id"]) == {older[len("2022-07-") :]}
+    with open_history(out / HISTORY_FILE) as history:
+        assert history.reconcile(published_runs(out)) == []
+    flags = current_history(out / HISTORY_FILE)
+    pd.testing.assert_frame_equal(
+        flags.reset_index(drop=True), current_rows(out).drop(columns="run_id").reset_index(drop=True)
+    )
+
+
+def test_reconcile_abandons_staged_runs_and_names_published_months_without_rows(tmp_path: Path) -> None:
+    path = tmp_path / HISTORY_FILE
+    with open_history(path) as history:
+        history.stage(_results(-1.0), as_of="2022-06", run_time=datetime(2022, 7, 1), run_id="died")
+        assert history.runs()["died"].state == "staged"
+        missing = history.reconcile({"2022-05": "never-stored"})
+        assert missing == ["2022-05"] and history.runs()["died"].state == "abandoned"
+    assert current_history(path).empty  # staged rows were never current
+    assert len(all_history(path)) == 2
+
+
+def test_a_history_of_a_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / HISTORY_FILE
+    store_run(path, _results(-1.0), as_of="2022-06", run_time=datetime(2022, 7, 1), run_id="a")
+    con = duckdb.connect(str(path))
+    con.execute("UPDATE history_meta SET value = '99'")
+    con.close()
+    with pytest.raises(HistoryError, match="schema version 99; this version knows up to 2"):
+        open_history(path)
+    with pytest.raises(HistoryError, match="newer schema"):
+        current_history(path)
+
+
+def test_a_history_held_open_by_this_process_read_only_cannot_be_written(tmp_path: Path) -> None:
+    path = tmp_path / HISTORY_FILE
+    store_run(path, _results(-1.0), as_of="2022-06", run_time=datetime(2022, 7, 1), run_id="a")
+    reader = duckdb.connect(str(path), read_only=True)
+    try:
+        with pytest.raises(HistoryError, match=r"cannot write the history .*read-only"):
+            open_history(path)
+    finally:
+        reader.close()

@@ -359,7 +359,7 @@ def cumulative_incidence(
     >>> from survival_invest import cumulative_incidence
     >>> ci = cumulative_incidence(np.array([1, 2, 2, 3]), np.array([1, 2, 0, 1]))
     >>> ci.incidence_at([3])["incidence"].round(3).tolist()
-    [0.625, 0.25]
+    [0.75, 0.25]
     """
     band = check_alpha_ci(alpha, ci, "cumulative_incidence")
     if variance not in ("robust", "frequency"):

@@ -123,6 +123,13 @@ def assert_flags_agree(out: Path) -> None:
     finally:
         con.close()
     assert current == published_runs(out) and staged == 0
+    con = duckdb.connect(str(out / HISTORY_FILE), read_only=True)
+    try:
+        states = dict(con.execute("SELECT run_id, state FROM runs").fetchall())
+    finally:
+        con.close()
+    folders = [p.name.split("-", 2)[2] for p in (out / RUNS_DIR).iterdir() if "legacy" not in p.name]
+    assert {states[f] for f in folders} <= {"current", "superseded"}  # no folder of a run that never published
 
 
 @pytest.fixture(scope="module")

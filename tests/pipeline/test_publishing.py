@@ -30,7 +30,7 @@ import pytest
 
 from survival_invest.cli import main
 from survival_invest.pipeline import monthly as runner
-from survival_invest.pipeline.outfolder import LOCK_FILE, RunLock
+from survival_invest.pipeline.outfolder import LOCK_FILE, OutputFolderError, RunLock
 from survival_invest.report.history import (
     HISTORY_FILE,
     RUNS_DIR,
@@ -478,3 +478,31 @@ def test_a_reports_folder_of_the_first_schema_is_migrated_and_keeps_working(
     finally:
         con.close()
     assert sorted(states.values()) == ["current", "current", "superseded", "superseded"]
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("keep_runs = -1", "keep_runs"),
+        ("keep_runs = 1.5", "keep_runs"),
+        ('lock_timeout_seconds = "soon"', "lock_timeout_seconds"),
+        ("lock_timeout_seconds = -2", "lock_timeout_seconds"),
+    ],
+)
+def test_bad_run_settings_exit_2_naming_the_key(
+    portfolio: Path, tmp_path: Path, setting: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = portfolio.with_name("bad-run.toml")
+    cfg.write_text(portfolio.read_text().replace("lock_timeout_seconds = 0.5\n", f"{setting}\n", 1))
+    assert _run(cfg, "2022-06", tmp_path / "r") == 2
+    err = capsys.readouterr().err
+    assert "[run]" in err and message in err and "Traceback" not in err
+    assert not (tmp_path / "r").exists()
+
+
+def test_out_pointing_at_a_file_is_refused(portfolio: Path, tmp_path: Path) -> None:
+    out = tmp_path / "reports.txt"
+    out.write_text("not a folder")
+    with pytest.raises(OutputFolderError, match="is a file; expected a folder"):
+        runner.run_monthly(portfolio, "2022-06", out)
+    assert out.read_text() == "not a folder"

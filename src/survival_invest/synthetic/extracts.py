@@ -334,6 +334,21 @@ def dream_wide(spells: pd.DataFrame, *, partial: float = 0.0, seed: int = 0) -> 
     ``all``, the occupancy shares and the prior weeks see the partial months.
     The draws come from ``default_rng([seed, 2])``, apart from the simulation.
     Vectorised: a (person x week) array filled by fancy indexing.
+
+    Parameters
+    ----------
+    spells : DataFrame
+        Monthly long spells (``person_id, period, benefit``).
+    partial : float
+        Probability that a spell start or end falls mid-month (0: every week
+        carries its month's code).
+    seed : int
+        Seed of the partial months' draws.
+
+    Returns
+    -------
+    DataFrame
+        ``person_id`` and one ``y_YYWW`` column per ISO week, blank = no code.
     """
     months, _, _ = parse_periods(spells["period"], "month")
     first_m, last_m = int(months.min()), int(months.max())

@@ -187,6 +187,7 @@ def measure_one(data: Path, engine: str, memory_limit: str | None, threads: int 
     import pandas as pd
 
     from survival_invest.engines.aggregates import CaseSpec, sql_aggregates
+    from survival_invest.io.periods import RunClock
     from survival_invest.io.readers import default_classification
     from survival_invest.stats import normalise_aggregates
 
@@ -249,7 +250,7 @@ def measure_one(data: Path, engine: str, memory_limit: str | None, threads: int 
                     memberships=_memberships(data, cases),
                     classification=default_classification(),
                     cases=case,
-                    cutoff=cutoff,
+                    clock=RunClock(cutoff, 0, "month"),
                 )
             finally:
                 backend.close()

@@ -211,7 +211,24 @@ def delete_folders(folders: list[Path]) -> None:
 
 
 def move_into_runs(tmp: Path, out: Path, label: str, run_id: str) -> Path:
-    """Rename the finished folder ``tmp`` (inside ``out``) to ``out/.runs/<label>-<run_id>``; returns the new path."""
+    """Rename the finished folder ``tmp`` (inside ``out``) to ``out/.runs/<label>-<run_id>``.
+
+    Parameters
+    ----------
+    tmp : Path
+        The finished run folder, inside ``out`` (so the move is a rename).
+    out : Path
+        The reports folder.
+    label : str
+        The as-of month (``2022-07``).
+    run_id : str
+        The run's id.
+
+    Returns
+    -------
+    Path
+        The run's folder in ``out/.runs``.
+    """
     runs = Path(out) / RUNS_DIR
     runs.mkdir(exist_ok=True)
     final = runs / f"{label}-{run_id}"
@@ -220,10 +237,27 @@ def move_into_runs(tmp: Path, out: Path, label: str, run_id: str) -> Path:
 
 
 def swap_link(out: Path, label: str, final: Path, run_id: str) -> Path:
-    """Point the link ``out/<label>`` at ``final`` in one rename (the commit point of a run); returns the link.
+    """Point the link ``out/<label>`` at ``final`` in one rename (the commit point of a run).
 
-    A real folder ``out/<label>`` (the first layout) is moved aside to
-    ``.runs/<label>-legacy-<run_id>`` first.
+    The new link is made under the name ``.<label>.<run_id>.link`` and renamed
+    over the old one. A real folder ``out/<label>`` (the first layout) is moved
+    aside to ``.runs/<label>-legacy-<run_id>`` first.
+
+    Parameters
+    ----------
+    out : Path
+        The reports folder.
+    label : str
+        The as-of month: the link's name.
+    final : Path
+        The run's folder in ``out/.runs`` (:func:`move_into_runs`).
+    run_id : str
+        The run's id (names the temporary link and a moved-aside folder).
+
+    Returns
+    -------
+    Path
+        The link ``out/<label>``.
     """
     out = Path(out)
     link = out / label

@@ -33,13 +33,11 @@ from survival_invest.pipeline import monthly as runner
 from survival_invest.pipeline.outfolder import LOCK_FILE, OutputFolderError, RunLock
 from survival_invest.report.history import (
     HISTORY_FILE,
-    RUNS_DIR,
     HistoryWriter,
     all_history,
     current_history,
-    current_rows,
-    published_runs,
 )
+from survival_invest.report.published import RUNS_DIR, current_rows, published_runs
 
 KEY = ["case_id", "year", "measure", "kind"]
 VALUES = ["value", "lower", "upper", "unit"]

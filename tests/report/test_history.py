@@ -13,16 +13,14 @@ import pytest
 
 from survival_invest.report.history import (
     HISTORY_FILE,
-    RUNS_DIR,
     SCHEMA_VERSION,
     HistoryError,
     all_history,
     current_history,
-    current_rows,
     open_history,
-    published_runs,
     store_run,
 )
+from survival_invest.report.published import RUNS_DIR, current_rows, published_runs
 
 
 def _results(value: float) -> pd.DataFrame:

@@ -15,7 +15,7 @@ the history open for writing, (1) the run's rows are stored as *staged* in one
 transaction, (2) the folder is moved to ``OUT/.runs/<as-of>-<run id>``, (3) the
 link ``OUT/<as-of>`` is swapped to it in one rename -- the commit point: the
 month's current rows are those of the run the link points to
-(:func:`~survival_invest.report.history.current_rows`) -- and (4) the run is
+(:func:`~survival_invest.report.published.current_rows`) -- and (4) the run is
 marked current in the history. A crash at any point leaves the link and the
 history agreeing on the current run; the next run removes the leftovers,
 brings the history's flags in line with the links and prunes ``OUT/.runs``. A
@@ -55,13 +55,12 @@ from survival_invest.report.history import (
     HISTORY_FILE,
     HistoryWriter,
     RunRecord,
-    current_rows,
     open_history,
-    published_runs,
 )
 from survival_invest.report.manifest import RunStamp, manifest_json, run_manifest
 from survival_invest.report.pages import CasePage, case_page, report_document
 from survival_invest.report.privacy import suppress_small_numbers
+from survival_invest.report.published import RUNS_DIR, current_rows, published_runs
 from survival_invest.report.writers import csv_text, excel_report
 
 __all__ = ["RunOutcome", "prepare_output", "publish", "run_monthly"]
@@ -223,7 +222,7 @@ def _stage_and_publish(tmp: Path, out: Path, run: _Run, history: HistoryWriter) 
         link = swap_link(out, label, final, run_id)
     except BaseException:
         if published_runs(out).get(label) != run_id:  # not published: nothing of the run may stay visible
-            shutil.rmtree(out / ".runs" / f"{label}-{run_id}", ignore_errors=True)
+            shutil.rmtree(out / RUNS_DIR / f"{label}-{run_id}", ignore_errors=True)
             history.abandon(run_id)
         raise
     history.make_current(label, run_id)

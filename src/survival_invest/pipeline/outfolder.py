@@ -34,7 +34,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from survival_invest.errors import SurvivalInvestError
-from survival_invest.report.history import RUNS_DIR, RunRecord, parse_run_folder
+from survival_invest.report.history import RunRecord
+from survival_invest.report.published import RUNS_DIR, parse_run_folder
 
 __all__ = [
     "LOCK_FILE",

@@ -13,7 +13,8 @@ Tables (schema version :data:`SCHEMA_VERSION`, recorded in ``history_meta``):
 * ``history_meta``: ``schema_version``.
 
 **Current rows.** A month's current rows are the rows of the run the link
-``OUT/<as-of>`` points to (:func:`current_rows`; the link is the commit point of
+``OUT/<as-of>`` points to (:func:`~survival_invest.report.published.current_rows`;
+the link is the commit point of
 a run, docs/publishing.md). ``results.superseded`` and ``runs.state`` say the
 same once the run that published has finished, and every later run brings them
 back in line first (:meth:`HistoryWriter.reconcile`), so a notebook may use
@@ -30,7 +31,6 @@ refused. The readers read ``results`` only and work on every version.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
@@ -44,24 +44,18 @@ from survival_invest.errors import SurvivalInvestError
 
 __all__ = [
     "HISTORY_FILE",
-    "RUNS_DIR",
     "SCHEMA_VERSION",
     "HistoryError",
     "HistoryWriter",
     "RunRecord",
     "all_history",
     "current_history",
-    "current_rows",
     "open_history",
-    "parse_run_folder",
-    "published_runs",
     "rows_of_runs",
     "store_run",
 ]
 
 HISTORY_FILE = "history.duckdb"
-#: The folder of ``OUT`` holding every run's report folder ``<as-of>-<run id>``.
-RUNS_DIR = ".runs"
 #: The schema version this code writes (see the module docstring for the migrations).
 SCHEMA_VERSION = 2
 
@@ -69,7 +63,6 @@ _COLUMNS = ["as_of", "run_time", "run_id", "superseded", "case_id", "year", "mea
 _COLUMNS += ["upper", "unit"]
 _VALUES = "case_id, year, measure, kind, value, lower, upper, unit"
 _SHOWN = f"as_of, run_time, {_VALUES}"
-_RUN_FOLDER = re.compile(r"^(?P<label>.+?)-(?P<legacy>legacy-)?(?P<run_id>\d{8}T\d{6}-[0-9a-f]{6})$")
 
 _V1 = """
 CREATE TABLE IF NOT EXISTS results (
@@ -253,7 +246,8 @@ class HistoryWriter:
     def reconcile(self, published: Mapping[str, str]) -> list[str]:
         """Make the flags and states agree with the published links, in one transaction.
 
-        For every month in ``published`` (as-of -> run id, :func:`published_runs`)
+        For every month in ``published`` (as-of -> run id,
+        :func:`~survival_invest.report.published.published_runs`)
         whose run is stored, that run becomes current (:meth:`make_current`); every
         ``staged`` run not published is ``abandoned`` (its run died before its link).
         Only a run holding the output folder's lock may call it.
@@ -366,41 +360,3 @@ def rows_of_runs(path: Path, runs: Mapping[str, str]) -> pd.DataFrame:
         f"WHERE (as_of, run_id) IN (VALUES {wanted}) ORDER BY as_of, case_id, year, measure, kind",
         params,
     )
-
-
-def parse_run_folder(name: str) -> tuple[str, str, bool] | None:
-    """A run folder's name ``<as-of>-<run id>`` (or ``<as-of>-legacy-<run id>``) as (as-of, run id, legacy)."""
-    m = _RUN_FOLDER.match(name)
-    return None if m is None else (m["label"], m["run_id"], m["legacy"] is not None)
-
-
-def published_runs(out: Path) -> dict[str, str]:
-    """The published run of every month: as-of -> the run id of the folder the link ``out/<as-of>`` points to.
-
-    Only links of the form ``out/<as-of> -> .runs/<as-of>-<run id>`` count.
-    """
-    found: dict[str, str] = {}
-    out = Path(out)
-    if not out.is_dir():
-        return found
-    for entry in out.iterdir():
-        if entry.name.startswith(".") or not entry.is_symlink():
-            continue
-        target = Path(os.readlink(entry))
-        parsed = parse_run_folder(target.name)
-        if target.parent == Path(RUNS_DIR) and parsed and parsed[0] == entry.name and not parsed[2]:
-            found[entry.name] = parsed[1]
-    return found
-
-
-def current_rows(out: Path, as_of: str | None = None) -> pd.DataFrame:
-    """The current rows of every month (or of ``as_of``): the rows of the run its link ``out/<as-of>`` shows.
-
-    This is the definition of "current" (docs/publishing.md): the published
-    ``out/<as-of>/results.csv`` and these rows come from the same run.
-    Columns: ``as_of, run_id, run_time, case_id, year, measure, kind, value, lower, upper, unit``.
-    """
-    runs = published_runs(out)
-    if as_of is not None:
-        runs = {as_of: runs[as_of]} if as_of in runs else {}
-    return rows_of_runs(Path(out) / HISTORY_FILE, runs)

@@ -242,7 +242,7 @@ def development_history(history: pd.DataFrame, results: pd.DataFrame, as_of_labe
     Parameters
     ----------
     history : DataFrame
-        The history's current rows (with ``as_of``), e.g. :func:`~survival_invest.report.history.current_rows`.
+        The history's current rows (with ``as_of``), e.g. :func:`~survival_invest.report.published.current_rows`.
     results : DataFrame
         This run's long results.
     as_of_label : str

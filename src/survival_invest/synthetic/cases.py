@@ -14,7 +14,21 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
-__all__ = ["NORDDJURS_CASES", "CaseSpec", "PortfolioTruth"]
+__all__ = [
+    "CENSOR_CODES",
+    "CODE_TABLE",
+    "NORDDJURS_CASES",
+    "SELF_SUPPORT_CODES",
+    "SUPPORT_CODES",
+    "CaseSpec",
+    "PortfolioTruth",
+]
+
+#: The DREAM codes the simulation draws (a subset of the shipped code list).
+SUPPORT_CODES = ("130", "131", "133", "135", "137")  # kontanthjaelp (jobparat) variants
+SELF_SUPPORT_CODES = ("651", "771")  # SU, fleksjob
+CENSOR_CODES = ("999", "997")  # dead, not resident
+CODE_TABLE = ("", *SUPPORT_CODES, *SELF_SUPPORT_CODES, *CENSOR_CODES)
 
 
 @dataclass(frozen=True)

@@ -16,13 +16,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
-from scipy.stats import norm
 
 from survival_invest.errors import InputError
+from survival_invest.estimate import robust as R
 from survival_invest.estimate import summaries as S
 from survival_invest.estimate.checks import check_taus
 from survival_invest.estimate.estimates import Estimate
 from survival_invest.estimate.kernel import Counts, KMArrays, km_arrays
+from survival_invest.estimate.pairs import CurvesPairs
 from survival_invest.estimate.plot import plot_curves  # matplotlib is imported inside plot_curves, on first use
 from survival_invest.estimate.timelost import CurvesTimeLost, CurveTimeLost
 
@@ -32,11 +33,12 @@ __all__ = ["TABLE_COLUMNS", "SurvivalCurve", "SurvivalCurves"]
 TABLE_COLUMNS = ["time", "at_risk", "events", "censored", "survival", "variance", "lower", "upper"]
 
 
-class SurvivalCurves(CurvesTimeLost):
+class SurvivalCurves(CurvesTimeLost, CurvesPairs):
     """Kaplan-Meier curves of several groups fitted in one pass.
 
     Build with :func:`kaplan_meier_by`. Every method is vectorised over groups.
-    ``curves[label]`` is one group's :class:`SurvivalCurve`; RMTL and tests: ``estimate.timelost``.
+    ``curves[label]`` is one group's :class:`SurvivalCurve`; RMTL and tests: ``estimate.timelost``;
+    ``area_between`` and ``rmst_influence``: ``estimate.pairs``.
 
     Attributes
     ----------
@@ -48,11 +50,18 @@ class SurvivalCurves(CurvesTimeLost):
         Type of the pointwise confidence band.
     weighted : bool
         Whether at-risk and event counts are sums of case weights.
+    influence : robust.Influence or None
+        Per-row data of a robust (IJ) fit; None = Greenwood (see ``variance``).
     """
 
-    def __init__(self, counts: Counts, labels: np.ndarray, alpha: float, ci: S.CIType) -> None:
+    def __init__(
+        self, counts: Counts, labels: np.ndarray, alpha: float, ci: S.CIType, influence: R.Influence | None = None
+    ) -> None:
         self._counts = counts
         self._km: KMArrays = km_arrays(counts)
+        self.influence = influence
+        self.variance = "greenwood" if influence is None else "robust"
+        self._log_var: np.ndarray | None = None
         self.labels = labels
         self.alpha = float(alpha)
         self.ci = ci
@@ -68,9 +77,16 @@ class SurvivalCurves(CurvesTimeLost):
     def _z(self) -> float:
         return S.z_value(self.alpha)
 
+    def _var_log(self) -> np.ndarray:
+        """``Var log S`` on the grid: Greenwood's sum, or the IJ variance of a robust fit (computed once)."""
+        if self._log_var is None:
+            inf = self.influence
+            self._log_var = self._km.greenwood if inf is None else R.log_variance(self._counts, inf)
+        return self._log_var
+
     def _limits(self) -> tuple[np.ndarray, np.ndarray]:
         if self._bands is None:
-            self._bands = S.bands(self._km.survival, self._km.greenwood, self._z(), self.ci)
+            self._bands = S.bands(self._km.survival, self._var_log(), self._z(), self.ci)
         return self._bands
 
     def _row(self, label: Hashable) -> int:
@@ -80,16 +96,14 @@ class SurvivalCurves(CurvesTimeLost):
         return int(idx[0])
 
     def __getitem__(self, label: Hashable) -> SurvivalCurve:
-        i = self._row(label)
-        sub = self._counts.take(np.array([i]))
-        return SurvivalCurve(sub, self.alpha, self.ci, label=str(label))
+        return self.curve(label)
 
     def curve(self, label: Hashable, *, name: str | None = None) -> SurvivalCurve:
         """The curve of group ``label``, optionally shown under another ``name`` (plots, tables)."""
-        i = self._row(label)
-        return SurvivalCurve(
-            self._counts.take(np.array([i])), self.alpha, self.ci, label=str(label if name is None else name)
-        )
+        i, inf = self._row(label), self.influence
+        sub = self._counts.take(np.array([i]))
+        shown = str(label if name is None else name)
+        return SurvivalCurve(sub, self.alpha, self.ci, label=shown, influence=None if inf is None else inf.take(i))
 
     def __iter__(self) -> Iterator[Hashable]:
         return iter(self.labels)
@@ -103,7 +117,7 @@ class SurvivalCurves(CurvesTimeLost):
         """Event-time table of every group (rows with an event or a censoring).
 
         Columns ``group, time, at_risk, events, censored, survival, variance,
-        lower, upper``. ``variance`` is Greenwood's ``Var S(t)``; ``lower`` and
+        lower, upper``. ``variance`` is ``Var S(t)`` (Greenwood's, or the IJ one of a robust fit); ``lower`` and
         ``upper`` the pointwise band of type ``ci``. Counts are weighted sums
         when the curves were fitted with weights.
         """
@@ -120,7 +134,7 @@ class SurvivalCurves(CurvesTimeLost):
                 "events": c.events[keep],
                 "censored": c.censored[keep],
                 "survival": surv,
-                "variance": surv * surv * km.greenwood[keep],
+                "variance": surv * surv * self._var_log()[keep],
                 "lower": lower[keep],
                 "upper": upper[keep],
             }
@@ -200,7 +214,8 @@ class SurvivalCurves(CurvesTimeLost):
         ``RMST(tau) = int_0^tau S(u) du`` with the standard error of the
         estimate ``Var = sum_{t_j <= tau} A_j^2 d_j / (n_j (n_j - d_j))``,
         ``A_j = int_{t_j}^tau S(u) du`` (R ``se(rmean)``, survRM2); Wald interval.
-        See :func:`survival_invest.estimate.summaries.rmst_grid`.
+        See :func:`survival_invest.estimate.summaries.rmst_grid`. A robust fit
+        uses the IJ variance instead (:func:`survival_invest.estimate.robust.rmst_variance`).
 
         Returns
         -------
@@ -211,6 +226,8 @@ class SurvivalCurves(CurvesTimeLost):
         value, var = S.rmst_grid(
             self._counts.time, self._km.survival, self._km.greenwood, taus, shared=self._counts.shared_grid
         )
+        if self.influence is not None:
+            var = R.rmst_variance(self._counts, self._km.survival, self.influence, taus)
         se = np.sqrt(np.maximum(var, 0.0))
         z = self._z()
         g = np.repeat(np.arange(self.n_groups), taus.shape[0])
@@ -223,36 +240,6 @@ class SurvivalCurves(CurvesTimeLost):
                 "lower": (value - z * se).reshape(-1),
                 "upper": (value + z * se).reshape(-1),
             }
-        )
-
-    def area_between(self, comparison: Hashable, intervention: Hashable, tau: object) -> pd.DataFrame:
-        """Area between two groups' curves (``RMST_comparison - RMST_intervention``) at each horizon.
-
-        ``SE = sqrt(SE_c^2 + SE_i^2)`` (independent groups), Wald interval,
-        two-sided ``p = 2 Phi(-|value| / SE)`` (0 or 1 when ``SE = 0``).
-
-        Parameters
-        ----------
-        comparison, intervention : label
-            The two groups' labels.
-        tau : number or list of numbers
-            Horizons, >= 0.
-
-        Returns
-        -------
-        DataFrame with columns ``tau, value, se, lower, upper, p_value``.
-        """
-        taus = check_taus(tau, "area_between")
-        r = self.rmst(taus)
-        a = r[r["group"] == self.labels[self._row(comparison)]]
-        b = r[r["group"] == self.labels[self._row(intervention)]]
-        value = a["value"].to_numpy() - b["value"].to_numpy()
-        se = np.hypot(a["se"].to_numpy(), b["se"].to_numpy())
-        z = self._z()
-        with np.errstate(divide="ignore", invalid="ignore"):
-            p = np.where(se > 0, 2.0 * norm.sf(np.abs(value) / se), np.where(value != 0, 0.0, 1.0))
-        return pd.DataFrame(
-            {"tau": taus, "value": value, "se": se, "lower": value - z * se, "upper": value + z * se, "p_value": p}
         )
 
     def plot(self, ax: Any = None, *, ci_band: bool = True, at_risk: bool = False, **kwargs: Any) -> Any:
@@ -294,8 +281,11 @@ class SurvivalCurves(CurvesTimeLost):
 class SurvivalCurve(CurveTimeLost):
     """One Kaplan-Meier curve (see :func:`kaplan_meier`)."""
 
-    def __init__(self, counts: Counts, alpha: float, ci: S.CIType, label: str = "") -> None:
-        self._set = SurvivalCurves(counts, np.array([label], dtype=object), alpha, ci)
+    def __init__(
+        self, counts: Counts, alpha: float, ci: S.CIType, label: str = "", influence: R.Influence | None = None
+    ) -> None:
+        self._set = SurvivalCurves(counts, np.array([label], dtype=object), alpha, ci, influence)
+        self.influence, self.variance = influence, self._set.variance
         self.label = label
         self.alpha = self._set.alpha
         self.ci = ci
@@ -334,12 +324,17 @@ class SurvivalCurve(CurveTimeLost):
         m = self._set.median().iloc[0]
         return Estimate(float(m["median"]), math.nan, float(m["lower"]), float(m["upper"]), self.alpha, "median")
 
+    def rmst_influence(self, tau: float) -> pd.Series:
+        """Each cluster's influence on RMST(tau) (robust fits; see :meth:`SurvivalCurves.rmst_influence`)."""
+        return self._set.rmst_influence(tau).iloc[:, 0].rename("influence")
+
     def rmst(self, tau: float) -> Estimate:
         """Restricted mean survival time to ``tau`` with the SE of the estimate.
 
         ``RMST(tau) = sum_j (t_{j+1} - t_j) S(t_j)`` from ``t_0 = 0``;
         ``Var = sum_{t_j <= tau} A_j^2 d_j / (n_j (n_j - d_j))``,
         ``A_j = int_{t_j}^tau S(u) du`` (R ``se(rmean)``, survRM2). Wald interval.
+        A robust fit (``variance == "robust"``) uses the IJ variance instead.
         """
         if np.ndim(tau) != 0:
             raise InputError(
@@ -353,6 +348,8 @@ class SurvivalCurve(CurveTimeLost):
             return cached
         s = self._set
         v, var = S.rmst_one(s._counts.time[0], s._km.survival[0], s._km.greenwood_term[0], key)
+        if self.influence is not None:
+            var = float(R.rmst_variance(s._counts, s._km.survival, self.influence, taus[:1])[0, 0])
         se = math.sqrt(max(var, 0.0))
         z = S.z_value(self.alpha)
         est = Estimate(v, se, v - z * se, v + z * se, self.alpha, f"RMST({float(tau):g})")

@@ -96,12 +96,15 @@ class AreaBetween(Estimate):
         return head + extra
 
 
-def difference(comparison: Estimate, intervention: Estimate, tau: float, alpha: float) -> AreaBetween:
-    """Combine two independent RMST estimates into :class:`AreaBetween`.
+def difference(
+    comparison: Estimate, intervention: Estimate, tau: float, alpha: float, *, covariance: float = 0.0
+) -> AreaBetween:
+    """Combine two RMST estimates into :class:`AreaBetween`.
 
-    ``value = RMST_c - RMST_i``, ``SE = sqrt(SE_c^2 + SE_i^2)``, Wald interval,
+    ``value = RMST_c - RMST_i``, ``SE = sqrt(SE_c^2 + SE_i^2 - 2 Cov)``, Wald interval,
     two-sided ``p = 2 Phi(-|value| / SE)``; the ratio ``RMST_i / RMST_c`` with a
-    log-scale delta-method interval when both are positive.
+    log-scale delta-method interval when both are positive,
+    ``Var log = (SE_i / RMST_i)^2 + (SE_c / RMST_c)^2 - 2 Cov / (RMST_i RMST_c)``.
 
     Parameters
     ----------
@@ -111,6 +114,9 @@ def difference(comparison: Estimate, intervention: Estimate, tau: float, alpha: 
         The horizon (for the label).
     alpha : float
         1 - confidence level.
+    covariance : float, default 0
+        ``Cov(RMST_c, RMST_i)``: 0 for independent groups; shared clusters
+        (matched sets) of robust fits give it.
 
     Returns
     -------
@@ -119,7 +125,7 @@ def difference(comparison: Estimate, intervention: Estimate, tau: float, alpha: 
     if not (0.0 < alpha < 1.0):
         raise InputError(f"The 'alpha' parameter of area_between must be in (0, 1). Got {alpha!r} instead.")
     value = comparison.value - intervention.value
-    var = comparison.se**2 + intervention.se**2
+    var = max(comparison.se**2 + intervention.se**2 - 2.0 * covariance, 0.0)
     est = wald(value, var, alpha)
     se = est.se
     # two-sided p = 2 Phi(-|D|/SE) = erfc(|D| / (SE sqrt 2))
@@ -128,6 +134,7 @@ def difference(comparison: Estimate, intervention: Estimate, tau: float, alpha: 
     if comparison.value > 0 and intervention.value > 0:
         log_ratio = math.log(intervention.value / comparison.value)
         log_var = (intervention.se / intervention.value) ** 2 + (comparison.se / comparison.value) ** 2
+        log_var = max(log_var - 2.0 * covariance / (intervention.value * comparison.value), 0.0)
         lr = wald(log_ratio, log_var, alpha)
         ratio = Estimate(
             math.exp(lr.value),

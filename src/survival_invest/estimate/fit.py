@@ -17,6 +17,7 @@ from survival_invest.estimate.checks import check_alpha_ci, check_survival_input
 from survival_invest.estimate.curves import SurvivalCurve, SurvivalCurves
 from survival_invest.estimate.estimates import AreaBetween, difference
 from survival_invest.estimate.kernel import Counts, count_on_grid
+from survival_invest.estimate.robust import influence_data, resolve_robust
 
 __all__ = ["area_between", "kaplan_meier", "kaplan_meier_by", "kaplan_meier_from_counts"]
 
@@ -27,6 +28,8 @@ def kaplan_meier(
     *,
     entry: object | None = None,
     weights: object | None = None,
+    robust: bool | None = None,
+    cluster: object | None = None,
     alpha: float = 0.05,
     ci: str = "log-log",
     label: str = "",
@@ -44,8 +47,21 @@ def kaplan_meier(
         Delayed entry (left truncation): subject *i* is at risk at ``t`` iff
         ``entry[i] < t <= durations[i]``.
     weights : array-like, shape (n,), optional
-        Non-negative case weights; counts become weighted sums and the variance is
-        Greenwood's formula on the weighted counts (right for frequency weights).
+        Non-negative case weights; counts become weighted sums. Greenwood's formula
+        on the weighted counts is right for frequency weights; other weights (IPW)
+        need ``robust``.
+    robust : bool or None, default None
+        ``True``: the infinitesimal-jackknife (IJ) variance of S(t) and of the
+        RMST (R ``survfit(..., robust = TRUE)``; see
+        :mod:`survival_invest.estimate.robust` for the formula); ``False``:
+        Greenwood; ``None``: robust when ``cluster`` is given or some weight is
+        not an integer (R's rule), else Greenwood (so integer and unweighted
+        fits are unchanged).
+    cluster : array-like, shape (n,), optional
+        Cluster ids (a person in several rows, a matched set): the rows of a
+        cluster have their weighted influences summed before squaring, R's
+        ``rowsum(w * U, cluster)``. With start-stop rows (``entry``) pass the
+        person id here (R's ``id``). Needs ``robust`` True or None.
     alpha : float, default 0.05
         1 - confidence level.
     ci : {"log-log", "log", "plain"}, default "log-log"
@@ -60,7 +76,9 @@ def kaplan_meier(
     Notes
     -----
     ``S(t) = prod_{t_j <= t} (1 - d_j / n_j)``; events before censorings at tied
-    times. ``Var S(t) = S(t)^2 sum_{t_j <= t} d_j / (n_j (n_j - d_j))``.
+    times. Greenwood: ``Var S(t) = S(t)^2 sum_{t_j <= t} d_j / (n_j (n_j - d_j))``.
+    Robust: ``Var S(t) = S(t)^2 sum_c (sum_{i in c} w_i U_i(t))^2`` with
+    ``U_i(t) = -sum_{t_j <= t} (dN_ij - Y_ij d_j / n_j) / (n_j - d_j)``.
 
     Examples
     --------
@@ -72,10 +90,12 @@ def kaplan_meier(
     """
     band = check_alpha_ci(alpha, ci, "kaplan_meier")
     x = check_survival_input(durations, events, entry, weights)
+    use_robust = resolve_robust(robust, x.weights, cluster)
     counts = count_on_grid(
         x.durations, x.events, None, 1, entry=x.entry, weights=x.weights, max_duration=x.max_duration
     )
-    return SurvivalCurve(counts, alpha, band, label)
+    inf = influence_data(counts, x.durations, x.events, None, x.entry, x.weights, cluster) if use_robust else None
+    return SurvivalCurve(counts, alpha, band, label, influence=inf)
 
 
 def kaplan_meier_by(
@@ -85,6 +105,8 @@ def kaplan_meier_by(
     *,
     entry: object | None = None,
     weights: object | None = None,
+    robust: bool | None = None,
+    cluster: object | None = None,
     alpha: float = 0.05,
     ci: str = "log-log",
 ) -> SurvivalCurves:
@@ -96,8 +118,11 @@ def kaplan_meier_by(
 
     Parameters
     ----------
-    durations, events, entry, weights, alpha, ci
+    durations, events, entry, weights, robust, alpha, ci
         As for :func:`kaplan_meier`.
+    cluster : array-like, shape (n,), optional
+        As for :func:`kaplan_meier`; ids are shared across groups, so a matched
+        set holding rows of both groups adds its covariance to ``area_between``.
     groups : array-like, shape (n,)
         Any labels, one per subject; curves are sorted by label (a group
         with no subject has no curve).
@@ -108,6 +133,7 @@ def kaplan_meier_by(
     """
     band = check_alpha_ci(alpha, ci, "kaplan_meier_by")
     x = check_survival_input(durations, events, entry, weights)
+    use_robust = resolve_robust(robust, x.weights, cluster)
     codes, labels, maybe_empty = group_codes(groups, x.durations.shape[0])
     counts = count_on_grid(
         x.durations, x.events, codes, len(labels), entry=x.entry, weights=x.weights, max_duration=x.max_duration
@@ -119,7 +145,9 @@ def kaplan_meier_by(
             present = np.bincount(codes, minlength=len(labels)) > 0
         if not present.all():
             counts, labels = counts.take(np.flatnonzero(present)), labels[present]
-    return SurvivalCurves(counts, labels, alpha, band)
+            codes = (np.cumsum(present) - 1)[codes] if use_robust else codes
+    inf = influence_data(counts, x.durations, x.events, codes, x.entry, x.weights, cluster) if use_robust else None
+    return SurvivalCurves(counts, labels, alpha, band, influence=inf)
 
 
 def area_between(
@@ -132,6 +160,9 @@ def area_between(
     [S_comparison(t) - S_intervention(t)]``, the months of support saved per
     participant. ``SE = sqrt(V_comparison + V_intervention)`` (independent
     groups, survRM2), Wald interval and two-sided p-value ``2 Phi(-|Delta| / SE)``.
+    When both curves are robust fits with ``cluster=`` ids, a cluster id found
+    in both (a matched set) adds the covariance:
+    ``SE^2 = V_c + V_i - 2 sum_c IF_c,comparison IF_c,intervention``.
 
     Parameters
     ----------
@@ -154,7 +185,12 @@ def area_between(
     a = comparison.alpha if alpha is None else alpha
     c_est = comparison.rmst(float(taus[0]))
     i_est = intervention.rmst(float(taus[0]))
-    return difference(c_est, i_est, float(taus[0]), a)
+    cov = 0.0
+    ci_, ii_ = comparison.influence, intervention.influence
+    if ci_ is not None and ii_ is not None and ci_.explicit and ii_.explicit:
+        uc, ui = comparison.rmst_influence(float(taus[0])).align(intervention.rmst_influence(float(taus[0])))
+        cov = float((uc.fillna(0.0) * ui.fillna(0.0)).sum())
+    return difference(c_est, i_est, float(taus[0]), a, covariance=cov)
 
 
 def kaplan_meier_from_counts(

@@ -113,6 +113,17 @@ def resolve_robust(robust: bool | None, weights: np.ndarray | None, cluster: obj
     ``None``: robust when a ``cluster`` is given or some weight is not an integer
     (R ``survfitKM``); ``True``/``False`` as asked. ``cluster`` with
     ``robust=False`` is refused (R warns and ignores the cluster).
+
+    Parameters
+    ----------
+    robust : bool or None
+    weights : ndarray or None
+        Validated weights.
+    cluster : array-like or None
+
+    Returns
+    -------
+    bool
     """
     if robust is not None and not isinstance(robust, (bool, np.bool_)):
         raise InputError(f"robust must be True, False or None; got {robust!r}.")
@@ -273,7 +284,17 @@ def rmst_influence(counts: Counts, survival: np.ndarray, inf: Influence, taus: n
 
 
 def rmst_variance(counts: Counts, survival: np.ndarray, inf: Influence, taus: np.ndarray) -> np.ndarray:
-    """IJ variance of every group's RMST at every horizon, shape (G, Q): ``sum_c (sum_{i in c} IF_i)^2``."""
+    """IJ variance of every group's RMST at every horizon: ``sum_c (sum_{i in c} IF_i)^2``.
+
+    Parameters
+    ----------
+    counts, survival, inf, taus
+        As for :func:`rmst_influence`.
+
+    Returns
+    -------
+    ndarray, shape (G, Q)
+    """
     u = rmst_influence(counts, survival, inf, taus)
     n_rows = counts.time.shape[0]
     state, code = np.unique(inf.group * (int(inf.cluster.max()) + 1) + inf.cluster, return_inverse=True)

@@ -16,6 +16,7 @@ __all__ = [
     "COMPARISONS",
     "CURVES",
     "ENGINES",
+    "ID_KINDS",
     "LANGUAGES",
     "METHODS",
     "MONTH_RULES",
@@ -24,6 +25,7 @@ __all__ = [
     "Comparison",
     "Curve",
     "EngineName",
+    "IdKind",
     "Language",
     "Method",
     "MonthRule",
@@ -44,6 +46,8 @@ MonthRule = Literal["any", "majority", "all"]
 Language = Literal["da", "en"]
 #: The layout of the spells extract.
 SpellsFormat = Literal["long", "dream_wide"]
+#: What the person ids of the extracts are: used as they are, or CPR numbers pseudonymised at read time.
+IdKind = Literal["plain", "cpr"]
 
 COMPARISONS: tuple[Comparison, ...] = get_args(Comparison)
 CURVES: tuple[Curve, ...] = get_args(Curve)
@@ -52,6 +56,7 @@ ENGINES: tuple[EngineName, ...] = get_args(EngineName)
 MONTH_RULES: tuple[MonthRule, ...] = get_args(MonthRule)
 LANGUAGES: tuple[Language, ...] = get_args(Language)
 SPELLS_FORMATS: tuple[SpellsFormat, ...] = get_args(SpellsFormat)
+ID_KINDS: tuple[IdKind, ...] = get_args(IdKind)
 
 #: The comparison rules the SQL engines (DuckDB, Spark) implement; ``matched``
 #: needs the in-memory engine (sequential matching draws controls per month).

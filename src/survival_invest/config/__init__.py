@@ -16,12 +16,14 @@ from survival_invest.config.model import (
     EngineConfig,
     InflowStep,
     Portfolio,
+    PrivacyConfig,
     Refusion,
     RefusionBand,
     RunConfig,
     Targets,
 )
 from survival_invest.config.parse import load_config, parse_config
+from survival_invest.config.privacy import pseudonym_key
 
 __all__ = [
     "DEFAULT_REFUSION_BANDS",
@@ -32,10 +34,12 @@ __all__ = [
     "EngineConfig",
     "InflowStep",
     "Portfolio",
+    "PrivacyConfig",
     "Refusion",
     "RefusionBand",
     "RunConfig",
     "Targets",
     "load_config",
     "parse_config",
+    "pseudonym_key",
 ]

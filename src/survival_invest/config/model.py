@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from survival_invest.choices import Comparison, Curve, EngineName, Language, Method, MonthRule, SpellsFormat
+from survival_invest.choices import Comparison, Curve, EngineName, IdKind, Language, Method, MonthRule, SpellsFormat
 from survival_invest.errors import SurvivalInvestError
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "EngineConfig",
     "InflowStep",
     "Portfolio",
+    "PrivacyConfig",
     "Refusion",
     "RefusionBand",
     "RunConfig",
@@ -137,6 +138,7 @@ class DataConfig:
     classification: Path | None = None
     finance: Path | None = None
     persons: Path | None = None  # person covariate table (read_persons): age and sex for balance and IPW
+    id_column: str | None = None  # the spells file's person id column (None: PNR or person_id, see io.dream)
 
 
 @dataclass(frozen=True)
@@ -175,6 +177,26 @@ class EngineConfig:
     spark_conf: Mapping[str, str] = field(default_factory=dict)
 
 
+#: The environment variable that holds the pseudonymisation key (when no key file is named).
+PSEUDONYM_KEY_ENV = "SURVIVAL_INVEST_PSEUDONYM_KEY"
+
+
+@dataclass(frozen=True)
+class PrivacyConfig:
+    """``[privacy]``: what the person ids are, and where the pseudonymisation key is.
+
+    ``ids = "cpr"`` declares every input's id column to be CPR numbers: they
+    are normalised and replaced by keyed pseudonyms when read
+    (:mod:`survival_invest.io.privacy`). The key is never in the
+    configuration: it is the content of ``key_file`` when named, else of the
+    environment variable ``key_env`` (default :data:`PSEUDONYM_KEY_ENV`).
+    """
+
+    ids: IdKind = "plain"
+    key_file: Path | None = None
+    key_env: str = PSEUDONYM_KEY_ENV
+
+
 @dataclass(frozen=True)
 class Portfolio:
     """A validated portfolio configuration."""
@@ -186,6 +208,7 @@ class Portfolio:
     cases: tuple[CaseConfig, ...]
     targets: Targets | None = None
     engine: EngineConfig = field(default_factory=EngineConfig)
+    privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
 
     def case(self, case_id: str) -> CaseConfig:
         """The case with this id (a :class:`ConfigError` listing the ids when there is none)."""

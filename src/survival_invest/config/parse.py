@@ -30,6 +30,7 @@ from typing import Any
 
 from survival_invest.choices import COMPARISONS, CURVES, METHODS, MONTH_RULES, Method
 from survival_invest.config.model import CaseConfig, ConfigError, InflowStep, Portfolio
+from survival_invest.config.privacy import privacy_section
 from survival_invest.config.reader import TableReader, is_number
 from survival_invest.config.sections import (
     data_section,
@@ -43,7 +44,7 @@ from survival_invest.config.sections import (
 
 __all__ = ["load_config", "parse_config"]
 
-_SECTIONS = {"run", "data", "refusion", "case", "targets", "engine"}
+_SECTIONS = {"run", "data", "refusion", "case", "targets", "engine", "privacy"}
 _CASE_KEYS = {
     "id",
     "name",
@@ -278,15 +279,16 @@ def parse_config(doc: Mapping[str, Any], source: Path) -> Portfolio:
     top.problems.extend(_check_cases(source, cases, run.price_index if run is not None else None))
     targets = top.attempt(lambda: targets_section(source, doc["targets"]), None) if "targets" in doc else None
     engine = top.attempt(lambda: engine_section(source, doc.get("engine", {}), source.parent), None)
+    privacy = top.attempt(lambda: privacy_section(source, doc.get("privacy", {})), None)
     conflicts = sql_engine_conflicts(cases)
     if engine is not None and engine.name in ("duckdb", "spark") and conflicts:
         top.problems.append(engine_conflict_message(engine.name, conflicts, f"{source}: [engine], key 'name'"))
     if len(top.problems) == 1:
         raise ConfigError(top.problems[0])
     top.done()
-    if run is None or data is None or refusion is None or engine is None:  # each failed one recorded a problem
+    if run is None or data is None or refusion is None or engine is None or privacy is None:  # each recorded a problem
         raise ConfigError(f"{source}: invalid configuration")
-    return Portfolio(source, run, data, refusion, cases, targets, engine)
+    return Portfolio(source, run, data, refusion, cases, targets, engine, privacy)
 
 
 def load_config(path: str | Path) -> Portfolio:

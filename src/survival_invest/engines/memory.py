@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 
 from survival_invest.choices import MonthRule
 from survival_invest.cohort import Cohort, build_cohort, spell_status
-from survival_invest.config import CaseConfig, Portfolio
+from survival_invest.config import CaseConfig, Portfolio, pseudonym_key
 from survival_invest.io import read_classification, read_memberships, read_spells
 from survival_invest.io.periods import RunClock
+from survival_invest.io.privacy import IdPolicy
 from survival_invest.stats import CaseStatistics, case_statistics
 
 __all__ = ["EngineRun", "memory_statistics"]
@@ -59,8 +60,9 @@ def memory_statistics(config: Portfolio, clock: RunClock) -> EngineRun:
     -------
     EngineRun
     """
-    spells = read_spells(config.data.spells, format=config.data.spells_format)
-    members = read_memberships(config.data.memberships)
+    ids = IdPolicy(pseudonym_key(config.privacy, config.source))  # declared CPR numbers: pseudonyms at read time
+    spells = read_spells(config.data.spells, format=config.data.spells_format, id_column=config.data.id_column, ids=ids)
+    members = read_memberships(config.data.memberships, ids=ids)
     classification = read_classification(config.data.classification)
     survival = [c for c in config.cases if c.method == "survival"]
     freq = members.attrs["frequency"]

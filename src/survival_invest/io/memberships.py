@@ -16,6 +16,7 @@ import pandas as pd
 
 from survival_invest.errors import ExtractError, plain_repr
 from survival_invest.io.ids import arrow_strings, categories, person_keys
+from survival_invest.io.privacy import PLAIN, IdPolicy
 from survival_invest.io.tables import (
     Problems,
     parse_period_column,
@@ -130,8 +131,24 @@ def repeated_keys(*keys: np.ndarray) -> np.ndarray:
     return np.isin(packed, repeats) if repeats.size else np.zeros(packed.size, dtype=bool)
 
 
-def read_memberships(path: str | Path, *, frequency: str = "auto") -> pd.DataFrame:
-    """Read and validate a memberships file (CSV or Parquet, Arrow-backed); see :func:`memberships_from_frame`."""
+def read_memberships(path: str | Path, *, frequency: str = "auto", ids: IdPolicy = PLAIN) -> pd.DataFrame:
+    """Read and validate a memberships file (CSV or Parquet, Arrow-backed); see :func:`memberships_from_frame`.
+
+    Parameters
+    ----------
+    path : str or Path
+        The memberships file.
+    frequency : {"auto", "month", "week"}
+        Frequency of ``entry_period``.
+    ids : IdPolicy
+        Declared CPR numbers are pseudonymised as the file is read (:mod:`survival_invest.io.privacy`).
+
+    Returns
+    -------
+    DataFrame
+        As :func:`memberships_from_frame`.
+    """
     frame = read_table(path, what="memberships", arrow=True)
     refuse_empty(frame, str(path), "memberships", "one row per person, case and group")
+    frame = ids.apply(frame, "person_id", str(path))
     return memberships_from_frame(frame, source=str(path), frequency=frequency)

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from survival_invest.errors import ExtractError, plain_repr
+from survival_invest.io.privacy import PLAIN, IdPolicy
 from survival_invest.io.tables import clean_codes, read_table, require_columns, rows_text
 
 __all__ = ["BIRTH_YEARS", "SEXES", "persons_from_frame", "read_persons"]
@@ -164,6 +165,9 @@ def persons_from_frame(frame: pd.DataFrame, *, source: str = "<DataFrame>") -> p
     return out.reset_index(drop=True)
 
 
-def read_persons(path: str | Path) -> pd.DataFrame:
-    """Read and validate a person covariate table (CSV or Parquet); see :func:`persons_from_frame`."""
-    return persons_from_frame(read_table(path, what="persons"), source=str(path))
+def read_persons(path: str | Path, *, ids: IdPolicy = PLAIN) -> pd.DataFrame:
+    """Read and validate a person covariate table (CSV or Parquet); see :func:`persons_from_frame`.
+
+    With declared CPR numbers (``ids``) the ``person_id`` column is pseudonymised as it is read.
+    """
+    return persons_from_frame(ids.apply(read_table(path, what="persons"), "person_id", str(path)), source=str(path))

@@ -8,7 +8,6 @@ rows, blank DREAM weeks) is counted in :attr:`Spells.excluded`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +15,9 @@ import pandas as pd
 
 from survival_invest.choices import SPELLS_FORMATS, SpellsFormat
 from survival_invest.errors import ExtractError, plain_repr
-from survival_invest.io.periods import Frequency, parse_periods, period_label
+from survival_invest.io.dream import read_dream_wide
+from survival_invest.io.extract import Spells, excluded_counts
+from survival_invest.io.privacy import PLAIN, IdPolicy
 from survival_invest.io.tables import (
     Problems,
     clean_codes,
@@ -27,57 +28,7 @@ from survival_invest.io.tables import (
     rows_text,
 )
 
-__all__ = ["Spells", "read_spells", "spells_from_frame"]
-
-
-def _excluded(**counts: int) -> pd.DataFrame:
-    return pd.DataFrame({"reason": list(counts), "rows": [int(v) for v in counts.values()]})
-
-
-@dataclass(frozen=True)
-class Spells:
-    """Person-period spells on a benefit, in long form.
-
-    Attributes
-    ----------
-    frame : DataFrame
-        ``person_id`` (string), ``period`` (int64 period number, see
-        :mod:`survival_invest.io.periods`), ``benefit`` (code, string), and
-        ``amount_kr`` / ``refusion_kr`` when the source had them. One row per
-        person and period.
-    frequency : {"month", "week"}
-    source : str
-        File name (or ``"<DataFrame>"``) used in messages.
-    excluded : DataFrame
-        ``reason, rows``: rows the reader removed (identical duplicates), with counts.
-    """
-
-    frame: pd.DataFrame
-    frequency: Frequency
-    source: str
-    excluded: pd.DataFrame = field(default_factory=lambda: _excluded())
-
-    @property
-    def first_period(self) -> int:
-        """The smallest period number in the extract."""
-        return int(self.frame["period"].min())
-
-    @property
-    def last_period(self) -> int:
-        """The largest period number in the extract."""
-        return int(self.frame["period"].max())
-
-    def describe(self) -> dict[str, object]:
-        """Persons, rows, codes and period range (for ``validate`` and logs; no person ids)."""
-        return {
-            "source": self.source,
-            "frequency": self.frequency,
-            "persons": int(self.frame["person_id"].nunique()),
-            "rows": len(self.frame),
-            "codes": int(self.frame["benefit"].nunique()),
-            "first_period": str(period_label(self.first_period, self.frequency)) if len(self.frame) else None,
-            "last_period": str(period_label(self.last_period, self.frequency)) if len(self.frame) else None,
-        }
+__all__ = ["Spells", "read_spells", "spells_from_frame"]  # Spells lives in io.extract; kept importable here
 
 
 def _has_duplicates(frame: pd.DataFrame, out: pd.DataFrame, source: str) -> bool:
@@ -158,96 +109,37 @@ def spells_from_frame(frame: pd.DataFrame, *, source: str = "<DataFrame>", frequ
         n_identical = int(identical.sum())
         out = out[~identical]
     out = out.sort_values(key, kind="stable").reset_index(drop=True)
-    return Spells(out, freq, source, _excluded(identical_duplicate_rows=n_identical))
+    return Spells(out, freq, source, excluded_counts(identical_duplicate_rows=n_identical))
 
 
-def _dream_weeks(frame: pd.DataFrame, week_cols: list[str], source: str) -> np.ndarray:
-    """Week numbers of the ``y_YYWW`` columns; an error names the columns that are not DREAM weeks."""
-    labels = pd.Series([str(c) for c in week_cols])
-    parts = labels.str.extract(r"^y_(\d{2})(\d{2})$")
-    iso = "20" + parts[0] + "-W" + parts[1]
-    weeks, _, bad = parse_periods(iso.fillna("x"), "week")
-    if bad.any():
-        raise ExtractError(
-            f"{source}: column{'s' if bad.sum() > 1 else ''} {[week_cols[i] for i in np.flatnonzero(bad)][:5]}: "
-            "not a DREAM week column; expected y_YYWW with an ISO week 01-53 of year 20YY."
-        )
-    other = [c for c in frame.columns if c != "person_id" and c not in week_cols]
-    if other:
-        raise ExtractError(
-            f"{source}: unexpected column{'s' if len(other) > 1 else ''} {other[:5]} in a wide DREAM extract; "
-            "expected person_id and y_YYWW week columns only."
-        )
-    return weeks
-
-
-def _filled_cells(block: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, pd.Series, int]:
-    """``(rows, cols, codes, size)`` of the non-blank cells of the week block (``np.nonzero``; no loop)."""
-    if all(block[c].dtype.kind == "f" for c in block.columns):
-        values = block.to_numpy(dtype=float)
-        rows, cols = np.nonzero(~np.isnan(values))
-        return rows, cols, pd.Series(values[rows, cols]).astype("int64").astype("string"), values.size
-    cells = block.astype("string").to_numpy(dtype=object)  # missing cells hold pd.NA
-    rows, cols = np.nonzero(pd.notna(cells))
-    codes = pd.Series(cells[rows, cols], dtype="string").str.strip()
-    nonblank = (codes != "").to_numpy()
-    return rows[nonblank], cols[nonblank], codes[nonblank], cells.size
-
-
-def dream_wide_to_long(frame: pd.DataFrame, source: str) -> Spells:
-    """Melt a wide DREAM extract (``person_id`` + ``y_YYWW`` columns) to long weeks.
-
-    Column ``y_YYWW`` is ISO week ``WW`` of year ``20YY``; a blank cell is a
-    week without benefit (no row; counted in ``excluded`` as
-    ``blank_weeks_no_benefit``). One row per person. Vectorised: the week block
-    becomes one 2-D array and ``np.nonzero`` of its non-blank cells gives
-    (person, week) pairs; no loop over persons.
-    """
-    id_col = "person_id"
-    require_columns(frame, (id_col,), source)
-    week_cols = [c for c in frame.columns if str(c).startswith("y_")]
-    if not week_cols:
-        raise ExtractError(f"{source}: no week columns; a wide DREAM extract has columns y_YYWW (e.g. y_2001).")
-    weeks = _dream_weeks(frame, week_cols, source)
-    ids = frame[id_col].astype("string").str.strip()
-    blank_id = ids.isna() | (ids == "")
-    if blank_id.any():
-        raise ExtractError(f"{source}: column 'person_id', {rows_text(blank_id.to_numpy())}: empty person id.")
-    dup = ids.duplicated(keep=False)
-    if dup.any():
-        raise ExtractError(
-            f"{source}: column 'person_id', {rows_text(dup.to_numpy())}: a person appears on several rows; "
-            "a wide DREAM extract has one row per person."
-        )
-    rows, cols, codes, size = _filled_cells(frame[week_cols])
-    order = np.lexsort((weeks[cols], rows))
-    out = pd.DataFrame(
-        {
-            "person_id": ids.to_numpy()[rows[order]],
-            "period": weeks[cols][order],
-            "benefit": codes.to_numpy()[order],
-        }
-    )
-    out["person_id"] = out["person_id"].astype("string")
-    out["benefit"] = out["benefit"].astype("string")
-    blank_weeks = int(size - len(out))
-    return Spells(out, "week", source, _excluded(identical_duplicate_rows=0, blank_weeks_no_benefit=blank_weeks))
-
-
-def read_spells(path: str | Path, format: SpellsFormat = "long", *, frequency: str = "auto") -> Spells:
+def read_spells(
+    path: str | Path,
+    format: SpellsFormat = "long",
+    *,
+    frequency: str = "auto",
+    id_column: str | None = None,
+    ids: IdPolicy = PLAIN,
+) -> Spells:
     """Read a spells extract.
 
     Parameters
     ----------
     path : str or Path
-        CSV or Parquet file.
+        Long: a CSV or Parquet file (or parts, :func:`~survival_invest.io.tables.read_table`).
+        DREAM wide: ``.sas7bdat``, ``.xpt``, ``.dta``, CSV or Parquet (:mod:`survival_invest.io.dream`).
     format : {"long", "dream_wide"}
         ``long``: columns ``person_id, period, benefit`` (+ optional
         ``amount_kr, refusion_kr``), periods ``YYYY-MM`` or ``YYYY-Www``.
-        ``dream_wide``: ``person_id`` and one ``y_YYWW`` column per ISO week,
-        blank = no benefit that week; melted to long weeks.
+        ``dream_wide``: an id column (``PNR`` or ``person_id``) and one
+        ``y_YYWW`` column per ISO week (``YY >= 90``: 19YY), blank = no
+        benefit that week; other columns ignored; read in chunks and melted to long weeks.
     frequency : {"auto", "month", "week"}
         Period frequency of a long file (``auto``: from the first label).
+    id_column : str, optional
+        ``[data] id_column``: the person id column (default: ``PNR``, else
+        ``person_id``, for DREAM wide; ``person_id`` for long files).
+    ids : IdPolicy
+        Declared CPR numbers are pseudonymised at read time (:mod:`survival_invest.io.privacy`).
 
     Returns
     -------
@@ -255,8 +147,11 @@ def read_spells(path: str | Path, format: SpellsFormat = "long", *, frequency: s
     """
     if format not in SPELLS_FORMATS:
         raise ExtractError(f"{path}: unknown spells format {format!r}; expected 'long' or 'dream_wide'.")
+    if format == "dream_wide":
+        return read_dream_wide(path, id_column=id_column, ids=ids)
     frame = read_table(path, what="spells")
     refuse_empty(frame, str(path), "spells", "one row per person and period (long) or per person (DREAM wide)")
-    if format == "dream_wide":
-        return dream_wide_to_long(frame, str(path))
+    if id_column and id_column != "person_id" and id_column in frame.columns:
+        frame = frame.rename(columns={id_column: "person_id"})
+    frame = ids.apply(frame, "person_id", str(path))
     return spells_from_frame(frame, source=str(path), frequency=frequency)

@@ -21,11 +21,12 @@ import pandas as pd
 
 from survival_invest.cohort import refuse_short_extract, spell_status
 from survival_invest.cohort.rules import case_members, refuse_late_entries, refuse_unfollowed
-from survival_invest.config import CaseConfig, Portfolio, load_config
+from survival_invest.config import CaseConfig, Portfolio, load_config, pseudonym_key
 from survival_invest.engines import engine_choice
 from survival_invest.errors import SurvivalInvestError
 from survival_invest.io import Spells, read_classification, read_memberships, read_persons, read_spells
 from survival_invest.io.periods import RunClock, month_label, period_label
+from survival_invest.io.privacy import IdPolicy
 from survival_invest.io.readers import read_finance
 from survival_invest.report.privacy import shown_count
 
@@ -102,20 +103,25 @@ def validate(
     choice = f.attempt(lambda: engine_choice(portfolio, engine))
     if choice is not None:
         f.found.append(f"engine {choice.name}: {choice.reason}")
-    spells = f.attempt(lambda: read_spells(portfolio.data.spells, format=portfolio.data.spells_format))
+    ids = f.attempt(lambda: IdPolicy(pseudonym_key(portfolio.privacy, portfolio.source)))
+    if ids is None:  # declared CPR numbers without a key: nothing may be read
+        return f.found, f.problems
+    f.found.append(f"person ids: {'CPR numbers, pseudonymised at read time' if ids.pseudonymised else 'as they are'}")
+    data = portfolio.data
+    spells = f.attempt(lambda: read_spells(data.spells, format=data.spells_format, id_column=data.id_column, ids=ids))
     if spells is not None:
         d = spells.describe()
         f.found.append(
             f"spells {d['source']}: {f.count(int(str(d['persons'])))} persons, {d['rows']} rows, {d['codes']} codes, "
             f"{d['frequency']}s {d['first_period']} to {d['last_period']}"
         )
-    members = f.attempt(lambda: read_memberships(portfolio.data.memberships))
+    members = f.attempt(lambda: read_memberships(portfolio.data.memberships, ids=ids))
     if members is not None:
         f.found.append(
             f"memberships {portfolio.data.memberships}: {len(members)} rows, "
             f"{f.count(members['person_id'].nunique())} persons, cases {sorted(members['case_id'].unique())[:20]}"
         )
-    persons = _optional_inputs(f, portfolio)
+    persons = _optional_inputs(f, portfolio, ids)
     if spells is not None:
         _check_clock(f, portfolio, spells, members, clock)
     if members is not None:
@@ -133,12 +139,12 @@ def _clock(as_of: str) -> RunClock:
         raise SurvivalInvestError(f"--as-of: {exc}") from exc
 
 
-def _optional_inputs(f: _Findings, portfolio: Portfolio) -> pd.DataFrame | None:
+def _optional_inputs(f: _Findings, portfolio: Portfolio, ids: IdPolicy) -> pd.DataFrame | None:
     """The person table and the finance extract when the configuration names them."""
     persons = None
     if portfolio.data.persons:
         path = portfolio.data.persons
-        persons = f.attempt(lambda: read_persons(path))
+        persons = f.attempt(lambda: read_persons(path, ids=ids))
         if persons is not None:
             imputed = int(persons["birth_date_imputed"].sum())
             f.found.append(

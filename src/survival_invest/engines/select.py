@@ -82,11 +82,18 @@ def engine_choice(config: Portfolio, engine: str | None = None) -> EngineChoice:
         )
     conflicts = sql_engine_conflicts(config.cases)
     if name in ("duckdb", "spark"):
+        if config.privacy.ids == "cpr":  # the SQL engines read the spells file itself: its ids are not pseudonymised
+            raise ConfigError(
+                f"{where}: engine {name!r} reads the extract files directly, so declared CPR numbers "
+                '([privacy] ids = "cpr") would not be pseudonymised; use engine = "memory" or "auto".'
+            )
         if conflicts:
             raise ConfigError(engine_conflict_message(name, conflicts, where))
         return EngineChoice(name, f"chosen by {where}")
     if name == "memory":
         return EngineChoice("memory", f"chosen by {where}")
+    if config.privacy.ids == "cpr":
+        return EngineChoice("memory", "auto: declared CPR numbers are pseudonymised as the in-memory engine reads them")
     long = config.data.spells_format == "long"
     size = spells_size_mb(config.data.spells) if long else 0.0
     threshold = config.engine.auto_threshold_mb

@@ -206,7 +206,8 @@ def ipw_area(
         stabilized=stabilized,
         trim=trim,
     )
-    fit = kaplan_meier_by(persons["duration"], persons["event"], persons["group"], weights=w)
+    # only the point estimate is used here: robust=False skips the per-row IJ variance of fractional weights
+    fit = kaplan_meier_by(persons["duration"], persons["event"], persons["group"], weights=w, robust=False)
     return float(fit.area_between("comparison", "intervention", tau)["value"].iloc[0]), w
 
 
@@ -273,7 +274,7 @@ def ipw_bootstrap(
     keep = weights.ravel() > 0
     d = np.tile(persons["duration"].to_numpy(), n_boot)[keep]
     e = np.tile(persons["event"].to_numpy(), n_boot)[keep]
-    fit = kaplan_meier_by(d, e, key[keep], weights=weights.ravel()[keep])
+    fit = kaplan_meier_by(d, e, key[keep], weights=weights.ravel()[keep], robust=False)  # values only
     r = fit.rmst(tau)["value"].to_numpy().reshape(n_boot, 2)
     reps = r[:, 0] - r[:, 1]
     lo, hi = np.quantile(reps, [alpha / 2, 1 - alpha / 2])

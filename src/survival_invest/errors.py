@@ -10,6 +10,7 @@ from __future__ import annotations
 
 __all__ = [
     "CohortError",
+    "EngineError",
     "ExtractError",
     "InputError",
     "SurvivalInvestError",
@@ -40,6 +41,10 @@ class ExtractError(SurvivalInvestError, ValueError):
 
 class CohortError(SurvivalInvestError, ValueError):
     """A cohort cannot be built as asked (e.g. an empty group for a case)."""
+
+
+class EngineError(SurvivalInvestError):
+    """An engine could not run as configured (Spark master unreachable, a failed job); names the setting."""
 
 
 class SurvivalInvestWarning(UserWarning):

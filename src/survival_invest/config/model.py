@@ -132,8 +132,8 @@ class RunConfig:
 class DataConfig:
     """``[data]``: where the extracts are (absolute paths) and the spells file's layout."""
 
-    spells: Path
-    memberships: Path
+    spells: Path | str  # str: a URI (hdfs://, s3a://, file:// ...), passed to the engine untouched
+    memberships: Path | str
     spells_format: SpellsFormat = "long"
     classification: Path | None = None
     finance: Path | None = None
@@ -165,7 +165,10 @@ class EngineConfig:
     environment variable ``SURVIVAL_INVEST_ENGINE`` overrides ``name``.
     DuckDB: ``memory_limit`` (e.g. ``"6GB"``), ``threads``, ``temp_directory``
     (spill files). Spark: ``spark_master`` (else ``$SPARK_MASTER``, else
-    ``local[*]``) and ``spark_conf`` (a table of Spark settings).
+    ``local[*]``), ``spark_conf`` (a table of Spark settings) and
+    ``connect_timeout_seconds`` (how long to wait for a ``spark://`` master to
+    answer before the run fails naming it; Spark's own standalone client waits
+    3 x 20 s).
     """
 
     name: EngineName = "auto"
@@ -175,6 +178,7 @@ class EngineConfig:
     temp_directory: Path | None = None
     spark_master: str | None = None
     spark_conf: Mapping[str, str] = field(default_factory=dict)
+    connect_timeout_seconds: float = 10.0
 
 
 #: The environment variable that holds the pseudonymisation key (when no key file is named).

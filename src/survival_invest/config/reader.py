@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from survival_invest.config.model import ConfigError
+from survival_invest.io.sources import is_uri
 
-__all__ = ["ConfigProblems", "TableReader", "is_number", "path_value", "problem_lines"]
+__all__ = ["ConfigProblems", "TableReader", "is_number", "location_value", "path_value", "problem_lines"]
 
 C = TypeVar("C", bound=str)
 T = TypeVar("T")
@@ -207,3 +208,30 @@ def path_value(ctx: TableReader, table: Mapping[str, Any], key: str, base: Path,
         raise ctx.error(key, f"expected a file path, got {v!r}")
     p = Path(v)
     return p if p.is_absolute() else (base / p)
+
+
+def location_value(ctx: TableReader, table: Mapping[str, Any], key: str, base: Path) -> Path | str:
+    """A required input location: a URI (``hdfs://``, ``file://`` ...) kept as text, else a path as :func:`path_value`.
+
+    URIs are never joined to ``base`` (see :mod:`survival_invest.io.sources`);
+    local paths may be files, folders of parts or globs.
+
+    Parameters
+    ----------
+    ctx : TableReader
+    table : mapping
+    key : str
+    base : Path
+        The configuration's folder.
+
+    Returns
+    -------
+    Path or str
+    """
+    v = table.get(key)
+    if isinstance(v, str) and is_uri(v):
+        return v
+    p = path_value(ctx, table, key, base, True)
+    if p is None:  # path_value raised already; this keeps the type exact
+        raise ctx.error(key, "missing")
+    return p

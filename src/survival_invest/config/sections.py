@@ -24,7 +24,7 @@ from survival_invest.config.model import (
     RunConfig,
     Targets,
 )
-from survival_invest.config.reader import TableReader, is_number, path_value
+from survival_invest.config.reader import TableReader, is_number, location_value, path_value
 
 __all__ = [
     "data_section",
@@ -36,10 +36,19 @@ __all__ = [
     "targets_section",
 ]
 
-ENGINE_KEYS = {"name", "auto_threshold_mb", "memory_limit", "threads", "temp_directory", "spark_master", "spark_conf"}
+ENGINE_KEYS = {
+    "name",
+    "auto_threshold_mb",
+    "memory_limit",
+    "threads",
+    "temp_directory",
+    "spark_master",
+    "spark_conf",
+    "connect_timeout_seconds",
+}
 TARGET_KEYS = {"years", "reduction", "other_initiatives"}
 RUN_KEYS = {"price_level", "price_index", "data_lag", "min_persons", "language", "keep_runs", "lock_timeout_seconds"}
-DATA_KEYS = {"spells", "spells_format", "memberships", "classification", "finance", "persons"}
+DATA_KEYS = {"spells", "spells_format", "memberships", "classification", "finance", "persons", "id_column"}
 REFUSION_KEYS = {"enabled", "bands", "pre_reform_share"}
 BAND_KEYS = {"from_week", "to_week", "share"}
 
@@ -107,26 +116,33 @@ def run_section(source: Path, run_t: Any) -> RunConfig:
     )
 
 
-def _required_path(ctx: TableReader, table: Mapping[str, Any], key: str, base: Path) -> Path:
-    p = path_value(ctx, table, key, base, True)
-    if p is None:  # _path raised already; this keeps the type exact
-        raise ctx.error(key, "missing")
-    return p
-
-
 def data_section(source: Path, data_t: Any) -> DataConfig:
-    """``[data]``: the extract paths (relative to the configuration's folder) and the spells format."""
+    """``[data]``: the extract paths (relative to the configuration's folder) and the spells format.
+
+    ``spells`` and ``memberships`` may be a file, a folder of Parquet parts, a
+    glob, or a URI (kept as text, never joined to the folder); see
+    :mod:`survival_invest.io.sources`.
+    """
     dctx = TableReader(source, "[data]")
     dctx.unknown(data_t, DATA_KEYS)
     base = source.parent
     return DataConfig(
-        spells=_required_path(dctx, data_t, "spells", base),
-        memberships=_required_path(dctx, data_t, "memberships", base),
+        spells=location_value(dctx, data_t, "spells", base),
+        memberships=location_value(dctx, data_t, "memberships", base),
         spells_format=dctx.choice(data_t, "spells_format", SPELLS_FORMATS, "long"),
         classification=path_value(dctx, data_t, "classification", base, False),
         finance=path_value(dctx, data_t, "finance", base, False),
         persons=path_value(dctx, data_t, "persons", base, False),
+        id_column=_id_column(dctx, data_t),
     )
+
+
+def _id_column(ctx: TableReader, table: Mapping[str, Any]) -> str | None:
+    """``[data] id_column``: the spells file's person id column (a non-empty name), or ``None`` (the default)."""
+    v = table.get("id_column")
+    if v is not None and (not isinstance(v, str) or not v.strip()):
+        raise ctx.error("id_column", f'expected a column name like "PNR", got {v!r}')
+    return None if v is None else v.strip()
 
 
 def targets_section(source: Path, t: Any) -> Targets:
@@ -186,6 +202,7 @@ def engine_section(source: Path, raw: Any, base: Path) -> EngineConfig:
         temp_directory=None if temp is None else (base / temp),
         spark_master=raw.get("spark_master"),
         spark_conf={str(k): str(v).lower() if isinstance(v, bool) else str(v) for k, v in conf.items()},
+        connect_timeout_seconds=float(ctx.number(raw, "connect_timeout_seconds", lo=0.1, hi=3600, default=10.0)),
     )
 
 

@@ -25,6 +25,7 @@ from survival_invest.engines import sql as Q
 from survival_invest.errors import CohortError, ExtractError
 from survival_invest.io.ids import integer_ids, integer_ids_where_canonical
 from survival_invest.io.periods import Frequency, RunClock, parse_periods, week_to_month, weeks_in_month
+from survival_invest.io.sources import Location, part_files
 from survival_invest.stats import counted_and_spell, week_factor_of
 
 __all__ = ["CaseSpec", "SqlBackend", "participant_lengths", "spells_files", "sql_aggregates"]
@@ -66,27 +67,27 @@ class CaseSpec:
     month_rule: MonthRule = "any"
 
 
-def spells_files(path: Path) -> tuple[str, list[Path]]:
-    """The extract's format (``parquet``/``csv``) and files: one file, or every such file under a folder."""
-    p = Path(path)
-    if p.is_dir():
-        files = sorted(q for q in p.rglob("*") if q.suffix.lower() in (".parquet", ".pq") and q.is_file())
-        if not files:
-            raise ExtractError(
-                f"{p}: the spells folder holds no .parquet files; the DuckDB and Spark engines read "
-                "long spells (person_id, period, benefit) as Parquet (a file or a folder of parts)."
-            )
+def spells_files(path: Location) -> tuple[str, list[Path]]:
+    """The extract's format (``parquet``/``csv``) and local files: a file, a folder's parts, or a glob's files.
+
+    Parameters
+    ----------
+    path : Path or str
+        A local path, glob or ``file://`` URI (:func:`survival_invest.io.sources.part_files`).
+
+    Returns
+    -------
+    (kind, files)
+    """
+    files = part_files(path, "spells")
+    kinds = {"parquet" if f.suffix.lower() in (".parquet", ".pq") else f.suffix.lower() for f in files}
+    if kinds <= {"parquet"}:
         return "parquet", files
-    if not p.exists():
-        raise ExtractError(f"{p}: the spells file does not exist.")
-    suffix = p.suffix.lower()
-    if suffix in (".parquet", ".pq"):
-        return "parquet", [p]
-    if suffix == ".csv":
-        return "csv", [p]
+    if kinds == {".csv"}:
+        return "csv", files
     raise ExtractError(
-        f"{p}: unknown file type {suffix!r} for the spells extract; expected .parquet, .csv or a "
-        "folder of .parquet files."
+        f"{path}: spells of type {sorted(kinds)}; the DuckDB and Spark engines read long spells "
+        "(person_id, period, benefit) as .parquet (a file, a folder of parts or a glob) or .csv."
     )
 
 

@@ -13,14 +13,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pandas as pd
 
+from survival_invest.config import ConfigError
 from survival_invest.engines.aggregates import spells_files
+from survival_invest.io.sources import DUCKDB_EXTENSIONS, Location, remote_readers, remote_scheme
 
 __all__ = ["DuckDBBackend"]
 
 
-def _quote(path: Path) -> str:
+def _quote(path: Location) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
@@ -38,9 +41,7 @@ class DuckDBBackend:
 
     name = "duckdb"
 
-    def __init__(self, spells: Path, settings: DuckDBSettings | None = None) -> None:
-        import duckdb
-
+    def __init__(self, spells: Location, settings: DuckDBSettings | None = None) -> None:
         s = settings or DuckDBSettings()
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         if s.temp_directory is None:
@@ -56,8 +57,15 @@ class DuckDBBackend:
             self._run(f"SET memory_limit = '{s.memory_limit}'")
         if s.threads:
             self._run(f"SET threads = {int(s.threads)}")
-        kind, files = spells_files(spells)
-        listing = "[" + ", ".join(_quote(f) for f in files) + "]"
+        try:
+            self._view(spells)
+        except BaseException:
+            self.close()  # the connection and the spill folder of a refused input
+            raise
+
+    def _view(self, spells: Location) -> None:
+        """The extract as the view ``spells`` (three columns)."""
+        listing, kind = self._listing(spells)
         if kind == "parquet":
             self._run(f"CREATE VIEW spells AS SELECT person_id, period, benefit FROM read_parquet({listing})")
         else:
@@ -65,6 +73,30 @@ class DuckDBBackend:
                 f"CREATE VIEW spells AS SELECT person_id, period, benefit FROM read_csv({listing}, header = true, "
                 "types = {'period': 'VARCHAR', 'benefit': 'VARCHAR'})"
             )
+
+    def _listing(self, spells: Location) -> tuple[str, str]:
+        """The SQL list of the extract's files (local) or its URI (remote, through an extension) and its format."""
+        scheme = remote_scheme(spells)
+        if scheme is None:
+            kind, files = spells_files(spells)
+            return "[" + ", ".join(_quote(f) for f in files) + "]", kind
+        extension = DUCKDB_EXTENSIONS.get(scheme)
+        if extension is None:
+            raise ConfigError(
+                f"{spells}: DuckDB cannot read {scheme}:// storage; use {remote_readers(scheme)} "
+                "([engine] name, or --engine)."
+            )
+        try:
+            self._run(f"LOAD {extension}")  # never INSTALL: a run does not download code
+        except duckdb.Error as exc:
+            raise ConfigError(
+                f"{spells}: DuckDB reads {scheme}:// through its {extension!r} extension, which cannot be loaded "
+                f"on this machine without downloading it ({str(exc).splitlines()[0][:160]}); run "
+                f"`INSTALL {extension}` once where the network allows (or copy it into ~/.duckdb/extensions), "
+                "or use engine 'spark'."
+            ) from exc
+        kind = "csv" if str(spells).lower().endswith(".csv") else "parquet"
+        return _quote(spells), kind
 
     def id_kind(self) -> str:
         """``"integer"`` or ``"string"``: the type of the extract's person_id column."""

@@ -16,18 +16,27 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
 from survival_invest.choices import ENGINES, EngineName
 from survival_invest.config import ConfigError, Portfolio
 from survival_invest.config.sections import engine_conflict_message, sql_engine_conflicts
 from survival_invest.engines.aggregates import CaseSpec, SqlBackend, sql_aggregates
 from survival_invest.engines.memory import EngineRun, memory_statistics
+from survival_invest.errors import ExtractError
 from survival_invest.io import read_classification, read_memberships
 from survival_invest.io.periods import RunClock
+from survival_invest.io.sources import Location, part_files, remote_readers, remote_scheme
 from survival_invest.stats import assemble
 
-__all__ = ["EngineChoice", "EngineRun", "choose_engine", "engine_choice", "portfolio_statistics", "spells_size_mb"]
+__all__ = [
+    "EngineChoice",
+    "EngineRun",
+    "choose_engine",
+    "engine_choice",
+    "portfolio_statistics",
+    "refuse_remote_in_memory",
+    "spells_size_mb",
+]
 
 log = logging.getLogger(__name__)
 
@@ -40,11 +49,35 @@ class EngineChoice:
     reason: str
 
 
-def spells_size_mb(path: Path) -> float:
-    """Size on disk of the spells extract (a file, or every file under a folder), in MB (10^6 bytes)."""
-    p = Path(path)
-    files = [q for q in p.rglob("*") if q.is_file()] if p.is_dir() else [p]
-    return sum(q.stat().st_size for q in files if q.exists()) / 1e6
+def spells_size_mb(path: Location) -> float:
+    """Size on disk of the spells extract (a file, a folder's parts or a glob's files), in MB (10^6 bytes).
+
+    0 for a remote URI (its size is not known without the engine) and for a
+    path that does not exist (the reader says so).
+    """
+    if remote_scheme(path) is not None:
+        return 0.0
+    try:
+        files = part_files(path)
+    except ExtractError:
+        return 0.0
+    return sum(q.stat().st_size for q in files) / 1e6
+
+
+def refuse_remote_in_memory(config: Portfolio) -> None:
+    """Refuse spells or memberships on remote storage for the in-memory engine, naming the engines that read them.
+
+    Raises
+    ------
+    ConfigError
+        ``[data] spells`` is a remote URI (``hdfs://``, ``s3a://``, ``s3://`` ...).
+    """
+    scheme = remote_scheme(config.data.spells)
+    if scheme is not None:
+        raise ConfigError(
+            f"{config.source}: [data] spells = {str(config.data.spells)!r} is on {scheme}:// storage, which the "
+            f"in-memory engine cannot read; use {remote_readers(scheme)}: [engine] name, or --engine."
+        )
 
 
 def _requested(config: Portfolio, engine: str | None) -> tuple[str, str]:
@@ -95,6 +128,9 @@ def engine_choice(config: Portfolio, engine: str | None = None) -> EngineChoice:
     if config.privacy.ids == "cpr":
         return EngineChoice("memory", "auto: declared CPR numbers are pseudonymised as the in-memory engine reads them")
     long = config.data.spells_format == "long"
+    scheme = remote_scheme(config.data.spells)
+    if scheme is not None and not conflicts:
+        return EngineChoice("spark", f"auto: the spells are on {scheme}:// storage, which Spark reads")
     size = spells_size_mb(config.data.spells) if long else 0.0
     threshold = config.engine.auto_threshold_mb
     if conflicts:
@@ -140,6 +176,7 @@ def portfolio_statistics(config: Portfolio, as_of: str | int | RunClock, engine:
     if not cases:
         return EngineRun(choice.name, {}, {})
     if choice.name == "memory":
+        refuse_remote_in_memory(config)
         return memory_statistics(config, clock)
     if config.data.spells_format != "long":
         raise ConfigError(
@@ -180,4 +217,6 @@ def _backend(name: str, config: Portfolio) -> SqlBackend:
         from survival_invest.engines.spark_engine import SparkBackend
     except ImportError as exc:  # pragma: no cover - depends on the installation
         raise ConfigError("engine 'spark' needs PySpark: pip install 'survival-invest[spark]'.") from exc
-    return SparkBackend(config.data.spells, master=e.spark_master, conf=e.spark_conf)
+    return SparkBackend(
+        config.data.spells, master=e.spark_master, conf=e.spark_conf, connect_timeout=e.connect_timeout_seconds
+    )

@@ -19,6 +19,7 @@ import pandas as pd
 
 from survival_invest.errors import ExtractError, plain_repr
 from survival_invest.io.periods import Frequency, parse_periods
+from survival_invest.io.sources import is_glob, local_path, part_files, remote_readers, remote_scheme
 from survival_invest.io.text import CsvDialect, decimal_commas, non_utf8_encoding, sniff_csv
 
 __all__ = [
@@ -139,10 +140,17 @@ def read_table(path: str | Path, *, what: str, arrow: bool = False) -> pd.DataFr
     ExtractError
         The file is missing, empty, unreadable or of an unknown type.
     """
-    p = Path(path)
+    remote = remote_scheme(path)
+    if remote is not None:
+        raise ExtractError(
+            f"{path}: the in-memory reader reads local files; {remote}:// {what} are read by "
+            f"{remote_readers(remote)} ([engine] name, or --engine)."
+        )
+    p = local_path(path) or Path(path)
+    if p.is_dir() or is_glob(p):  # a folder of Parquet parts or a glob: read the parts as one table
+        return _parts_table(part_files(p, what), what, arrow)
     if not p.is_file():
-        what_is = "is a folder, not a file" if p.is_dir() else "not found"
-        raise ExtractError(f"{p}: {what} file {what_is}.")
+        raise ExtractError(f"{p}: {what} file not found.")
     suffix = p.suffix.lower()
     try:
         if suffix in (".parquet", ".pq"):
@@ -155,6 +163,11 @@ def read_table(path: str | Path, *, what: str, arrow: bool = False) -> pd.DataFr
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ExtractError(f"{p}: cannot read the {what} file: {first[:200]}") from exc
     raise ExtractError(f"{p}: unknown file type {suffix!r} for the {what} file; expected .csv or .parquet.")
+
+
+def _parts_table(files: list[Path], what: str, arrow: bool) -> pd.DataFrame:
+    """The parts of a folder or glob as one table (every part read as :func:`read_table` reads a file)."""
+    return pd.concat([read_table(f, what=what, arrow=arrow) for f in files], ignore_index=True)
 
 
 def refuse_empty(frame: pd.DataFrame, source: str, what: str, expected: str) -> None:

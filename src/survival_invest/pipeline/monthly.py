@@ -29,7 +29,6 @@ figures suppressed (empty) and a warning says so.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import shutil
 from collections.abc import Callable
@@ -41,6 +40,7 @@ import pandas as pd
 from survival_invest._atomic import fresh_dir, write_bytes, write_text
 from survival_invest.config import Portfolio, load_config
 from survival_invest.io.periods import RunClock
+from survival_invest.io.sources import file_sha256, input_identity
 from survival_invest.pipeline.outfolder import (
     RunLock,
     delete_folders,
@@ -104,14 +104,6 @@ class _Steps:
             self.progress(message, self.step, self.total)
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def publish(tmp: Path, out: Path, label: str, run_id: str) -> Path:
     """Move a finished run folder into ``out/.runs`` and point the link ``out/<label>`` at it atomically.
 
@@ -164,7 +156,9 @@ def _write_cases(tmp: Path, run: _Run, steps: _Steps) -> list[CasePage]:
 def _write_run_json(tmp: Path, run: _Run) -> None:
     """The run's record (:mod:`survival_invest.report.manifest`), with the hashes of the config and the inputs."""
     data = run.portfolio.data
-    inputs = {str(p): _sha256(p) for p in (data.spells, data.memberships, data.classification, data.finance) if p}
+    located = [p for p in (data.spells, data.memberships, data.classification, data.finance) if p]
+    identities = {str(p): input_identity(p) for p in located}
+    inputs = {k: str(v["sha256"]) for k, v in identities.items() if "sha256" in v}
     info = run_manifest(
         run.portfolio,
         run.clock,
@@ -174,8 +168,9 @@ def _write_run_json(tmp: Path, run: _Run) -> None:
         engine=run.computed.engine,
         statistics=run.computed.statistics,
         warnings=run.warnings,
-        config_sha256=_sha256(run.portfolio.source),
+        config_sha256=file_sha256(run.portfolio.source),
         inputs_sha256=inputs,
+        inputs=identities,
         pruned={"leftovers": run.leftovers, "run_folders": [str(f.relative_to(f.parents[1])) for f in run.prune]},
     )
     write_text(tmp / "run.json", manifest_json(info))

@@ -28,6 +28,7 @@ from survival_invest.io import Spells, read_classification, read_memberships, re
 from survival_invest.io.periods import RunClock, month_label, period_label
 from survival_invest.io.privacy import IdPolicy
 from survival_invest.io.readers import read_finance
+from survival_invest.io.sources import remote_scheme
 from survival_invest.report.privacy import shown_count
 
 __all__ = ["validate"]
@@ -108,7 +109,13 @@ def validate(
         return f.found, f.problems
     f.found.append(f"person ids: {'CPR numbers, pseudonymised at read time' if ids.pseudonymised else 'as they are'}")
     data = portfolio.data
-    spells = f.attempt(lambda: read_spells(data.spells, format=data.spells_format, id_column=data.id_column, ids=ids))
+    spells = None
+    if remote_scheme(portfolio.data.spells) is not None:  # only the engine can read it: checked by the run
+        f.found.append(f"spells {portfolio.data.spells}: on remote storage, read and checked by the engine in a run")
+    else:
+        spells = f.attempt(
+            lambda: read_spells(data.spells, format=data.spells_format, id_column=data.id_column, ids=ids)
+        )
     if spells is not None:
         d = spells.describe()
         f.found.append(

@@ -1,8 +1,12 @@
 """The run's record, ``run.json``: what was run, on what, when, and what it warned about.
 
 Keys, in order: ``as_of, cutoff, data_lag, run_id, run_time_utc,
-package_version, config, config_sha256, inputs_sha256, results_rows,
-input_rows, engine, cohorts, warnings, uncertainty, pruned``. Person ids never
+package_version, config, config_sha256, inputs_sha256, inputs, results_rows,
+input_rows, engine, cohorts, warnings, uncertainty, pruned``. ``inputs_sha256`` maps each local input to a SHA-256 (a file's contents; for a
+folder of parts or a glob, the hash over the parts' Parquet footers or contents);
+``inputs`` says what identifies each input
+(:func:`survival_invest.io.sources.input_identity`: a file's hash, a folder's
+sorted parts with sizes and modification times, or a URI). Person ids never
 appear (``cohorts`` holds head counts only). ``pruned`` says what the run removed
 from the reports folder before publishing: ``leftovers`` (temporary folders and
 links of killed runs) and ``run_folders`` (superseded runs beyond ``[run]
@@ -60,6 +64,7 @@ def run_manifest(
     warnings: Sequence[str],
     config_sha256: str,
     inputs_sha256: Mapping[str, str],
+    inputs: Mapping[str, Mapping[str, object]] | None = None,
     pruned: Mapping[str, Sequence[str]] | None = None,
 ) -> dict[str, object]:
     """The contents of ``run.json`` (keys and their order: module docstring).
@@ -85,7 +90,10 @@ def run_manifest(
     config_sha256 : str
         SHA-256 of the config file.
     inputs_sha256 : mapping of str to str
-        SHA-256 of each input file, by path.
+        SHA-256 of each local input, by path.
+    inputs : mapping of str to mapping, optional
+        What identifies each input, by path or URI (:func:`survival_invest.io.sources.input_identity`);
+        ``{path: {"kind": "file", "sha256": ...}}`` from ``inputs_sha256`` when None.
     pruned : mapping of str to sequence of str, optional
         What the run removed from the reports folder (``leftovers``, ``run_folders``); empty lists when None.
 
@@ -104,6 +112,11 @@ def run_manifest(
         "config": str(portfolio.source),
         "config_sha256": config_sha256,
         "inputs_sha256": dict(inputs_sha256),
+        "inputs": (
+            {k: dict(v) for k, v in inputs.items()}
+            if inputs is not None
+            else {k: {"kind": "file", "sha256": v} for k, v in inputs_sha256.items()}
+        ),
         "results_rows": results_rows,
         "input_rows": dict(input_rows),
         "engine": engine,

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import sys
 import traceback
 from collections.abc import Sequence
@@ -95,13 +96,26 @@ def _check_as_of(as_of: str) -> None:
         raise InputError(f"--as-of: {exc}") from exc
 
 
+def _seconds(text: str) -> float:
+    """``--lock-wait``: a finite number of seconds, 0 or more (argparse turns the error into exit 2)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, 0 or more (e.g. 300), got {text!r}")
+    return value
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     """Run every case of the config for one as-of month and write the report folder."""
     _refuse_file_as_folder(args.out)
     _check_as_of(args.as_of)
     progress = Progress(args.quiet)
     try:
-        outcome = run_monthly(args.config, args.as_of, args.out, progress=progress, engine=args.engine)
+        outcome = run_monthly(
+            args.config, args.as_of, args.out, progress=progress, engine=args.engine, lock_timeout=args.lock_wait
+        )
     finally:
         progress.done()
     for w in outcome.warnings:
@@ -154,6 +168,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="where to aggregate the extract (default: the config's [engine], else auto: memory for a matched "
         "case, duckdb for large long spells)",
+    )
+    p.add_argument(
+        "--lock-wait",
+        type=_seconds,
+        default=None,
+        metavar="SECONDS",
+        help="wait this long for another run on the same OUT, then exit 2 (default: [run] lock_timeout_seconds, 120)",
     )
     p.set_defaults(func=_cmd_run)
 

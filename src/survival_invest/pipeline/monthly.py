@@ -248,7 +248,8 @@ def run_monthly(
     engine : str, optional
         Overrides the config's ``[engine]`` (``memory``, ``duckdb``, ``spark``, ``auto``).
     lock_timeout : float, optional
-        Seconds to wait for another run on ``out``; overrides ``[run] lock_timeout_seconds``.
+        Seconds to wait for another run on ``out``; overrides ``[run] lock_timeout_seconds``
+        (``run --lock-wait SECONDS`` passes it).
 
     Returns
     -------
@@ -259,7 +260,8 @@ def run_monthly(
     clock = RunClock.parse(as_of, portfolio.run.data_lag, "month")
     out = output_folder(Path(out))
     timeout = portfolio.run.lock_timeout_seconds if lock_timeout is None else lock_timeout
-    with RunLock(out, timeout, clock.as_of_label):
+    setting = "[run] lock_timeout_seconds" if lock_timeout is None else "--lock-wait, or lock_timeout="
+    with RunLock(out, timeout, clock.as_of_label, setting):
         return _locked_run(portfolio, clock, out, progress, engine)
 
 

@@ -13,8 +13,8 @@ One run at a time: a run holds an exclusive :func:`fcntl.flock` on
 ``OUT/.lock`` from start to end and writes its pid, host, start time and
 as-of month into the file (emptied again on release, so the folder's content
 is the same after a run as before). A second run waits up to
-``[run] lock_timeout_seconds`` and then stops with :class:`RunLockedError`
-naming the holder. The kernel drops the lock when the holder dies, however it
+``[run] lock_timeout_seconds`` (``run --lock-wait SECONDS`` overrides it)
+and then stops with :class:`RunLockedError` naming the holder. The kernel drops the lock when the holder dies, however it
 dies. flock does not reach across machines on every network file system: run
 the job from one machine.
 """
@@ -96,10 +96,14 @@ class RunLock:
         Seconds to wait for another holder (0: do not wait).
     as_of : str
         The run's as-of month, written into the lock file for the message of a waiting run.
+    setting : str
+        Where ``timeout`` came from, named in the message of a run that gave up
+        (``[run] lock_timeout_seconds``, or ``--lock-wait``).
     """
 
-    def __init__(self, out: Path, timeout: float, as_of: str) -> None:
+    def __init__(self, out: Path, timeout: float, as_of: str, setting: str = "[run] lock_timeout_seconds") -> None:
         self.path, self.timeout, self.as_of = Path(out) / LOCK_FILE, float(timeout), as_of
+        self.setting = setting
         self.fd: int | None = None
 
     def __enter__(self) -> RunLock:
@@ -115,7 +119,7 @@ class RunLock:
                     os.close(fd)
                     raise RunLockedError(
                         f"another run is writing to {self.path.parent}: {holder}; waited {self.timeout:g} s "
-                        "([run] lock_timeout_seconds); run again when it has finished"
+                        f"({self.setting}); run again when it has finished"
                     ) from None
                 if not warned:
                     log.warning("waiting up to %g s for the run holding %s: %s", self.timeout, self.path, holder)

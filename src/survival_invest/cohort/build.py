@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from survival_invest.choices import COMPARISONS, CURVES, MONTH_RULES, Comparison, Curve, MonthRule
+from survival_invest.cohort.destinations import exit_destinations
 from survival_invest.cohort.follow import Followed, assemble, follow, person_positions
 from survival_invest.cohort.matched import matched_members
 from survival_invest.cohort.matching import Matching, band_labels, prior_band
@@ -55,7 +56,9 @@ class Cohort:
         an exit, "cut_off", or "code <c>: <label>"), ``prior_weeks`` (weeks on
         support before entry since the last 52-week break within 3 years),
         ``followed`` (periods observed from entry, ``0 .. followed - 1``),
-        ``benefit`` and ``benefit_group`` at entry. Matched cohorts add
+        ``benefit`` and ``benefit_group`` at entry, ``destination`` at exit
+        (``job``/``education``/``flex_job``/``other``, missing when censored:
+        :mod:`survival_invest.cohort.destinations`). Matched cohorts add
         ``prior_band`` and ``matched_set``; :meth:`with_persons` adds ``age``,
         ``age_band`` and ``sex``.
     status : DataFrame
@@ -349,6 +352,7 @@ def build_cohort(
     persons, status_frame, keep_m = assemble(members, entry, fol, st, freq)
     if matching is not None:
         persons = _with_matched_columns(persons, members["matched_set"].to_numpy()[keep_m], matching)
+    persons["destination"] = exit_destinations(st, classification, persons)
 
     summary = summary_table(
         summary_members,

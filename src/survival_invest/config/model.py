@@ -139,6 +139,8 @@ class DataConfig:
     finance: Path | None = None
     persons: Path | None = None  # person covariate table (read_persons): age and sex for balance and IPW
     id_column: str | None = None  # the spells file's person id column (None: PNR or person_id, see io.dream)
+    payments: Path | None = None  # the payment file (io.payments): realised kroner from payments when given
+    payment_benefits: Mapping[str, str] = field(default_factory=dict)  # payment benefit name -> benefit group
 
 
 @dataclass(frozen=True)

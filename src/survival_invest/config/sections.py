@@ -48,7 +48,17 @@ ENGINE_KEYS = {
 }
 TARGET_KEYS = {"years", "reduction", "other_initiatives"}
 RUN_KEYS = {"price_level", "price_index", "data_lag", "min_persons", "language", "keep_runs", "lock_timeout_seconds"}
-DATA_KEYS = {"spells", "spells_format", "memberships", "classification", "finance", "persons", "id_column"}
+DATA_KEYS = {
+    "spells",
+    "spells_format",
+    "memberships",
+    "classification",
+    "finance",
+    "persons",
+    "id_column",
+    "payments",
+    "payment_benefits",
+}
 REFUSION_KEYS = {"enabled", "bands", "pre_reform_share"}
 BAND_KEYS = {"from_week", "to_week", "share"}
 
@@ -134,7 +144,22 @@ def data_section(source: Path, data_t: Any) -> DataConfig:
         finance=path_value(dctx, data_t, "finance", base, False),
         persons=path_value(dctx, data_t, "persons", base, False),
         id_column=_id_column(dctx, data_t),
+        payments=path_value(dctx, data_t, "payments", base, False),
+        payment_benefits=_payment_benefits(dctx, data_t),
     )
+
+
+def _payment_benefits(ctx: TableReader, table: Mapping[str, Any]) -> dict[str, str]:
+    """``[data] payment_benefits``: the payment file's benefit names -> benefit groups (non-empty strings)."""
+    raw = table.get("payment_benefits", {})
+    if not isinstance(raw, dict) or not all(
+        isinstance(k, str) and k.strip() and isinstance(v, str) and v.strip() for k, v in raw.items()
+    ):
+        raise ctx.error(
+            "payment_benefits",
+            f'expected a table of benefit names and groups like {{ "Kontanthjælp" = "kontanthjaelp" }}, got {raw!r}',
+        )
+    return {k.strip(): v.strip() for k, v in raw.items()}
 
 
 def _id_column(ctx: TableReader, table: Mapping[str, Any]) -> str | None:

@@ -53,6 +53,7 @@ from survival_invest.errors import plain_repr
 from survival_invest.io.periods import Frequency, parse_periods, week_to_month
 from survival_invest.io.privacy import PLAIN, IdPolicy
 from survival_invest.io.tables import Problems, clean_codes, read_table, refuse_empty, require_columns, rows_text
+from survival_invest.io.text import decimal_commas
 
 __all__ = [
     "DEFAULT_BENEFIT_GROUPS",
@@ -136,7 +137,24 @@ class Payments:
         return int(self.frame["person_id"].nunique())
 
 
+def _distinct(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """(codes, distinct values): a national file repeats its weeks, names and many amounts; parse each once.
+
+    Missing values get the code of a missing entry appended at the end, so ``uniq.iloc[codes]`` is the column.
+    """
+    codes, uniq = pd.factorize(values, use_na_sentinel=True)
+    uniq_s = pd.Series(np.append(np.asarray(uniq, dtype=object), None), dtype=object)
+    return np.where(codes < 0, len(uniq), codes), uniq_s
+
+
 def _week_periods(labels: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """ISO week numbers of ``Uge`` labels (each distinct label parsed once) and the mask of unreadable ones."""
+    codes, uniq = _distinct(labels)
+    periods, bad = _distinct_week_periods(uniq)
+    return periods[codes], bad[codes]
+
+
+def _distinct_week_periods(labels: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """ISO week numbers of ``Uge`` labels in any of the accepted spellings, and the mask of unreadable ones."""
     parts = clean_codes(labels).str.extract(_WEEK_RE)
     text = parts[0].str.cat(parts[1].str.zfill(2), sep="-W")
@@ -152,8 +170,13 @@ def _numbers(frame: pd.DataFrame, source: str, names: Mapping[str, str], problem
             out[col] = np.zeros(len(frame))
             continue
         raw = frame[col]
-        blank = raw.isna().to_numpy(dtype=bool) | clean_codes(raw).fillna("").eq("").to_numpy(dtype=bool)
-        num = pd.to_numeric(raw.where(~blank), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        codes, uniq = _distinct(raw)
+        text = decimal_commas(pd.DataFrame({col: uniq}))[col]  # a frame given directly may have decimal commas
+        u_blank = uniq.isna().to_numpy(dtype=bool) | clean_codes(uniq.astype("string")).fillna("").eq("").to_numpy(
+            dtype=bool
+        )
+        u_num = pd.to_numeric(text.where(~u_blank), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        blank, num = u_blank[codes], u_num[codes]
         bad = ~blank & ~np.isfinite(num)
         if bad.any():
             first = raw.iloc[int(np.argmax(bad))]
@@ -167,6 +190,12 @@ def _numbers(frame: pd.DataFrame, source: str, names: Mapping[str, str], problem
 
 def _benefit_groups(benefit: pd.Series, table: Mapping[str, str], source: str) -> pd.Series:
     """Benefit group of each ``Ydelse`` name (module docstring); unmapped names -> ``other``, warned once."""
+    codes, uniq = _distinct(benefit)
+    return pd.Series(_groups_of(uniq.astype("string"), table, source).to_numpy()[codes], dtype="string")
+
+
+def _groups_of(benefit: pd.Series, table: Mapping[str, str], source: str) -> pd.Series:
+    """:func:`_benefit_groups` of distinct names."""
     key = benefit.str.strip().str.lower()
     lookup = {**DEFAULT_BENEFIT_GROUPS, **{k.strip().lower(): v for k, v in table.items()}}
     groups = key.map(lookup)
@@ -184,11 +213,12 @@ def _benefit_groups(benefit: pd.Series, table: Mapping[str, str], source: str) -
 def _person_ids(frame: pd.DataFrame, source: str, column: str, ids: IdPolicy) -> pd.Series:
     """The id column after the policy: pseudonyms (declared CPR) or the ids with a lost leading zero restored."""
     frame = ids.apply(frame, column, source)
-    pid = clean_codes(frame[column])
+    codes, uniq = _distinct(frame[column])
+    pid = clean_codes(uniq.astype("string") if uniq.dtype.kind == "O" and not ids.pseudonymised else uniq)
     if not ids.pseudonymised:
         nine = pid.str.fullmatch(r"\d{9}").fillna(False)
         pid = pid.where(~nine, "0" + pid)
-    return pid.astype("string")
+    return pd.Series(pid.to_numpy()[codes], dtype="string")
 
 
 def payments_from_frame(
@@ -230,7 +260,8 @@ def payments_from_frame(
     blank = (pid.isna() | (pid == "")).to_numpy(dtype=bool)
     if blank.any():
         problems.add(f"{source}: column '{names.get('person_id', 'person_id')}', {rows_text(blank)}: empty person id.")
-    label = work["period"].astype("string").str.strip()
+    p_codes, p_uniq = _distinct(work["period"])
+    label = pd.Series(p_uniq.astype("string").str.strip().to_numpy()[p_codes], dtype="string")
     if national:
         periods, bad = _week_periods(work["period"])
         freq: Frequency = "week"
@@ -243,7 +274,8 @@ def payments_from_frame(
             f"{source}: column '{names.get('period', 'period')}', {rows_text(bad)}: cannot read the period "
             f"{plain_repr(first)}; expected {expected}."
         )
-    benefit = work["benefit"].astype("string").str.strip()
+    b_codes, b_uniq = _distinct(work["benefit"])
+    benefit = pd.Series(b_uniq.astype("string").str.strip().to_numpy()[b_codes], dtype="string")
     no_benefit = (benefit.isna() | (benefit == "")).to_numpy(dtype=bool)
     if no_benefit.any():
         problems.add(f"{source}: column '{names.get('benefit', 'benefit')}', {rows_text(no_benefit)}: empty benefit.")

@@ -143,7 +143,9 @@ def _distinct(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
     Missing values get the code of a missing entry appended at the end, so ``uniq.iloc[codes]`` is the column.
     """
     codes, uniq = pd.factorize(values, use_na_sentinel=True)
-    uniq_s = pd.Series(np.append(np.asarray(uniq, dtype=object), None), dtype=object)
+    values_u = np.empty(len(uniq) + 1, dtype=object)
+    values_u[:-1] = np.asarray(uniq, dtype=object)
+    uniq_s = pd.Series(values_u)  # the last entry stays None: the missing values' code
     return np.where(codes < 0, len(uniq), codes), uniq_s
 
 

@@ -21,22 +21,32 @@ beyond the case horizon. Each saved month is priced as in
 :mod:`survival_invest.economics.prices`; the forecast is in
 :mod:`survival_invest.economics.forecast`.
 
-**Uncertainty** (delta method from the curves, 95 % by default). A yearly figure
-is ``sum_t c_t S(t)`` plus observed constants, with ``c_t`` the (kroner or
-month) weight of the participant-months at duration ``t``. With Greenwood's
-covariance ``Cov(S(s), S(t)) = S(s) S(t) V(min(s, t))``::
+**Uncertainty** (delta method, 95 % by default). A yearly figure is
+``sum_t c_t S_comparison(t)`` minus the participants' own (observed) months,
+``c_t`` the (kroner or month) weight of the participant-months at duration
+``t``. The two parts are independent (different persons) and their variances add:
 
-    Var = sum_j g_j (sum_{t >= t_j} c_t S(t))^2,     g_j = d_j / (n_j (n_j - d_j))
+* the comparison curve's, with Greenwood's covariance
+  ``Cov(S(s), S(t)) = S(s) S(t) V(min(s, t))``::
 
-computed for every year at once from reverse cumulative sums. Realised figures
-carry the comparison curve's uncertainty (the participants' own months are
-observed, but as an estimate of the case's expected effect their own
-sampling variability counts too, so the participants' curve's Greenwood
-variance is added with the same weights); forecasts likewise carry both
-curves' (independent groups, variances add).
-For the occupancy clock the per-month binomial variances ``p (1 - p) / n`` are
-summed as if independent across months (an approximation; the bootstrap of
-:mod:`survival_invest.economics.uncertainty` is the check).
+      Var = sum_j g_j (sum_{t >= t_j} c_t S(t))^2,     g_j = d_j / (n_j (n_j - d_j))
+
+  computed for every year at once from reverse cumulative sums
+  (:func:`curve_variance`);
+* the participants' own months: as an estimate of the case's expected effect
+  their sampling variability counts too. On the first-exit clock this is the
+  exact variance of the months each participant contributes *inside that
+  year's window*, from their entry and counted length and their own curve
+  (:func:`survival_invest.economics.variance.window_variance`, which states
+  the formula), not Greenwood's variance of their whole curve.
+
+For the occupancy clock, from the statistics alone, the per-month binomial
+variances ``p (1 - p) / n`` of both groups are summed as if independent across
+months: an approximation that is too narrow (a person on support this month is
+likely on support next month). With the persons at hand (the in-memory
+engine) :func:`survival_invest.economics.influence.person_savings` gives the
+person-level (cluster-by-person) variance that accounts for that dependence,
+and the pipeline uses it.
 """
 
 from __future__ import annotations
@@ -50,6 +60,7 @@ import pandas as pd
 from survival_invest.cohort.build import Cohort
 from survival_invest.config import CaseConfig, Refusion
 from survival_invest.economics.prices import month_prices
+from survival_invest.economics.variance import window_variance
 from survival_invest.estimate.summaries import z_value
 from survival_invest.stats import CaseStatistics, as_statistics
 
@@ -124,26 +135,28 @@ def occupancy_on_grid(source: CaseStatistics | Cohort, horizon: int) -> dict[str
 _Variance = Callable[[np.ndarray], np.ndarray]
 
 
-def _comparison_terms(stats: CaseStatistics, case: CaseConfig, horizon: int) -> tuple[np.ndarray, _Variance]:
-    """The comparison curve on ``t = 0 .. horizon-1`` and the variance of a weighted sum over it.
+def _comparison_terms(
+    stats: CaseStatistics, case: CaseConfig, horizon: int
+) -> tuple[np.ndarray, _Variance, np.ndarray | None]:
+    """The comparison curve on ``t = 0 .. horizon-1``, the variance of a weighted sum over it, the participants' curve.
 
-    First exit: Kaplan-Meier with both groups' Greenwood variances added;
-    occupancy: the share with both groups' binomial variances (module docstring).
+    First exit: Kaplan-Meier with the comparison group's Greenwood variance, and
+    the participants' curve for their window variance; occupancy: the share with
+    both groups' binomial variances (module docstring) and no participants' curve.
     """
     grid = np.arange(horizon)
     if case.curve == "occupancy":
         occ = occupancy_on_grid(stats, horizon)
         p, var_c = occ["comparison"]
         var_unit = var_c + occ["intervention"][1]
-        return p, lambda wt: np.asarray((wt * wt) @ var_unit)
+        return p, lambda wt: np.asarray((wt * wt) @ var_unit), None
     curves = stats.curves()
     labels = list(curves.labels)
     s_all = curves.survival_at(grid)
     v_all = curves.greenwood_at(grid)
     ic, ii = labels.index("comparison"), labels.index("intervention")
     s_grid, v_grid = s_all[ic], v_all[ic]
-    si_grid, vi_grid = s_all[ii], v_all[ii]
-    return s_grid, lambda wt: curve_variance(wt, s_grid, v_grid) + curve_variance(wt, si_grid, vi_grid)
+    return s_grid, lambda wt: curve_variance(wt, s_grid, v_grid), s_all[ii]
 
 
 def _year_index(year: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -200,7 +213,7 @@ def realised_savings(
     keep = n > 0
     part, n = part[keep], n[keep]
     t = part["t"].to_numpy().astype(np.int64)
-    comparison, variance = _comparison_terms(stats, case, horizon)
+    comparison, variance, own_curve = _comparison_terms(stats, case, horizon)
     expected = n * comparison[t]
     observed = part["share_sum"].to_numpy() if occupancy else part["in_spell"].to_numpy().astype(np.float64)
     saved = expected - observed
@@ -219,20 +232,26 @@ def realised_savings(
         """Sum of ``values`` per year."""
         return np.bincount(yi, weights=values, minlength=n_y)
 
-    def se_of(w: np.ndarray) -> np.ndarray:
-        """Delta-method SE per year of the figure with cell price ``w`` (weights per year and duration)."""
+    own = (
+        window_variance(part, n, np.stack([np.ones_like(kr), kr, ref_w]), own_curve, yi, n_y)
+        if own_curve is not None
+        else np.zeros((3, n_y))
+    )
+
+    def se_of(w: np.ndarray, k: int) -> np.ndarray:
+        """Delta-method SE per year of measure ``k`` (cell price ``w``): comparison part plus participants' part."""
         wt = np.bincount(yi * horizon + t, weights=w * n, minlength=n_y * horizon).reshape(n_y, horizon)
-        return np.sqrt(variance(wt))
+        return np.sqrt(variance(wt) + own[k])
 
     frame = pd.DataFrame(
         {
             "year": years,
             "saved_fte": by_year(saved) / 12.0,
-            "saved_fte_se": se_of(np.ones_like(saved)) / 12.0,
+            "saved_fte_se": se_of(np.ones_like(saved), 0) / 12.0,
             "savings_kr": by_year(saved * kr),
-            "savings_kr_se": se_of(kr),
+            "savings_kr_se": se_of(kr, 1),
             "refusion_part_kr": by_year(saved * ref_w),
-            "refusion_part_kr_se": se_of(ref_w),
+            "refusion_part_kr_se": se_of(ref_w, 2),
             "participants": _participants_by_year(stats.entrants, years),
             "months": by_year(n),
         }

@@ -13,6 +13,14 @@ which every report table is made:
 * ``unit``: ``mio_kr`` (at the run's price level; savings and refusion part
   negative, as in the Norddjurs tables) or ``fte``.
 
+``basis`` says what a figure rests on: ``budget`` (the config), ``finance``
+(the finance extract), ``curves`` (saved full-time persons), ``cost_per_fte``
+(months priced with the configured cost per full-time person: the forecast,
+the refusion-reform part, and realised savings without a payment file),
+``payments`` (realised savings from the payment file,
+:mod:`survival_invest.economics.payments`; only with the in-memory engine,
+which has the persons), ``placements`` (count cases).
+
 Rules: ``net = investment + savings`` within a kind. Realised investment comes
 from the finance extract (no row without one); the forecast's investment is
 the budget's. Count cases (method ``count``) have realised savings =
@@ -32,11 +40,13 @@ from survival_invest.cohort.build import Cohort
 from survival_invest.cohort.rules import refuse_empty_groups
 from survival_invest.config import CaseConfig, Portfolio, load_config
 from survival_invest.economics.forecast import case_forecast
+from survival_invest.economics.payments import payment_savings
 from survival_invest.economics.savings import YearFigures, realised_savings
 from survival_invest.engines import portfolio_statistics
 from survival_invest.errors import CohortError, InputError
 from survival_invest.io.periods import RunClock
 from survival_invest.io.readers import read_finance
+from survival_invest.pipeline.payments import payment_costs, with_bases
 from survival_invest.stats import CaseStatistics, as_statistics
 from survival_invest.stats.tables import GROUPS
 
@@ -44,7 +54,7 @@ __all__ = ["RESULT_COLUMNS", "PortfolioRun", "budget_results", "case_results", "
 
 log = logging.getLogger(__name__)
 
-RESULT_COLUMNS = ["case_id", "year", "measure", "kind", "value", "lower", "upper", "unit"]
+RESULT_COLUMNS = ["case_id", "year", "measure", "kind", "value", "lower", "upper", "unit", "basis"]
 
 #: The order of measures and kinds in the results table (within case and year).
 _MEASURE_ORDER = {"investment": 0, "savings": 1, "net": 2, "saved_fte": 3, "refusion_part": 4}
@@ -141,7 +151,12 @@ def _count_rows(case: CaseConfig, cut_year: int) -> list[Row]:
 
 
 def _survival_rows(
-    case: CaseConfig, config: Portfolio, statistics: CaseStatistics | Cohort | None, cutoff: int, alpha: float
+    case: CaseConfig,
+    config: Portfolio,
+    statistics: CaseStatistics | Cohort | None,
+    cutoff: int,
+    alpha: float,
+    payments: pd.DataFrame | None = None,
 ) -> list[Row]:
     """Realised (years to the cut-off's) and forecast figures of a survival case."""
     if statistics is None:
@@ -158,8 +173,30 @@ def _survival_rows(
     real = realised_savings(stats, case, price_index=idx, price_level=lvl, refusion=config.refusion, alpha=alpha)
     cut_year = cutoff // 12
     rows = _rows(case.id, real, "realised", tuple(y for y in case.years if y <= cut_year))
+    if payments is not None and isinstance(statistics, Cohort):
+        rows = _payment_rows(case, config, statistics, payments, rows, alpha)
     fc = case_forecast(stats, case, config, cutoff=cutoff, alpha=alpha)
     return rows + _rows(case.id, fc, "forecast", case.years)
+
+
+def _payment_rows(
+    case: CaseConfig, config: Portfolio, cohort: Cohort, payments: pd.DataFrame, rows: list[Row], alpha: float
+) -> list[Row]:
+    """``rows`` with the realised savings replaced by those from the payment file (basis ``payments``)."""
+    idx, lvl = config.run.price_index, config.run.price_level
+    paid = payment_savings(cohort, payments, case, price_index=idx, price_level=lvl, alpha=alpha)
+    by_year = {int(r["year"]): r for r in paid.to_dict("records")}  # a few years
+    out = []
+    for r in rows:
+        p = by_year.get(int(r["year"]))  # type: ignore[call-overload]  # years are ints
+        if r["measure"] == "savings" and p is not None:
+            lo, hi = -p["savings_kr_upper"] / 1e6, -p["savings_kr_lower"] / 1e6
+            r = {
+                **_row(case.id, int(p["year"]), "savings", "realised", -p["savings_kr"] / 1e6, lo, hi),
+                "basis": "payments",
+            }
+        out.append(r)
+    return out
 
 
 def case_results(
@@ -171,6 +208,7 @@ def case_results(
     cutoff: int | None = None,
     clock: RunClock | None = None,
     alpha: float = 0.05,
+    payments: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The long results rows of one case (see the module docstring).
 
@@ -189,6 +227,9 @@ def case_results(
         The run clock; its ``cutoff`` is used. Give ``clock`` or ``cutoff``.
     alpha : float
         1 - confidence level of the intervals.
+    payments : DataFrame, optional
+        The net cost per person and month (:func:`survival_invest.io.payments.monthly_net`):
+        realised savings from payments when ``statistics`` is the case's cohort.
 
     Returns
     -------
@@ -212,8 +253,8 @@ def case_results(
     if case.method == "count":
         rows += _count_rows(case, cutoff // 12)
     else:
-        rows += _survival_rows(case, config, statistics, cutoff, alpha)
-    return _with_net(pd.DataFrame(rows, columns=RESULT_COLUMNS), case.id)
+        rows += _survival_rows(case, config, statistics, cutoff, alpha, payments)
+    return with_bases(_with_net(pd.DataFrame(rows, columns=RESULT_COLUMNS), case.id), case)
 
 
 def _budget_rows(case: CaseConfig) -> list[Row]:
@@ -227,7 +268,9 @@ def _budget_rows(case: CaseConfig) -> list[Row]:
 
 def budget_results(config: Portfolio) -> pd.DataFrame:
     """The budget rows (investment, savings, net) of every case, from the config alone."""
-    frames = [_with_net(pd.DataFrame(_budget_rows(c), columns=RESULT_COLUMNS), c.id) for c in config.cases]
+    frames = [
+        with_bases(_with_net(pd.DataFrame(_budget_rows(c), columns=RESULT_COLUMNS), c.id), c) for c in config.cases
+    ]
     return pd.concat(frames, ignore_index=True)
 
 
@@ -312,15 +355,21 @@ def run_portfolio_full(
     clock = RunClock.parse(as_of, config.run.data_lag, "month")
     finance = read_finance(config.data.finance) if config.data.finance else None
     ran = portfolio_statistics(config, clock, engine)
+    payments = payment_costs(config, ran.engine)
     frames = []
     for case in config.cases:  # a handful of cases; each is vectorised inside
-        stats = ran.statistics.get(case.id)
-        frames.append(case_results(case, config, statistics=stats, finance=finance, clock=clock, alpha=alpha))
+        stats: CaseStatistics | Cohort | None = ran.cohorts.get(case.id) if payments is not None else None
+        stats = stats if stats is not None else ran.statistics.get(case.id)
+        frames.append(
+            case_results(case, config, statistics=stats, finance=finance, clock=clock, alpha=alpha, payments=payments)
+        )
         log.info("case %s done (%s engine)", case.id, ran.engine)
     results = _in_order(pd.concat(frames, ignore_index=True))
     input_rows = dict(ran.input_rows)
     if finance is not None:
         input_rows["finance"] = len(finance)
+    if payments is not None:
+        input_rows["payments"] = len(payments)
     return PortfolioRun(results, ran.statistics, clock.as_of, clock.cutoff, input_rows, ran.engine, ran.cohorts)
 
 

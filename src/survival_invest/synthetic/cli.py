@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import tomllib
 from importlib import resources
 from pathlib import Path
 
@@ -12,9 +13,17 @@ import pandas as pd
 
 from survival_invest._atomic import write_text
 from survival_invest.synthetic.extracts import NORDDJURS_CASES, dream_wide, simulate_portfolio
+from survival_invest.synthetic.payments import finance_extract, payment_file
 from survival_invest.synthetic.simple import write_demo_data
 
-__all__ = ["PARTIAL_MONTHS", "main", "person_table", "write_portfolio", "write_synthetic_portfolio"]
+__all__ = [
+    "PARTIAL_MONTHS",
+    "main",
+    "person_table",
+    "template_budget",
+    "write_portfolio",
+    "write_synthetic_portfolio",
+]
 
 #: Share of spell starts and ends that fall mid-month in the weekly DREAM file (:func:`dream_wide`).
 PARTIAL_MONTHS = 0.5
@@ -91,13 +100,32 @@ def write_synthetic_portfolio(out: Path, *, seed: int = 20200101) -> Path:
 
     The extract ends 2022-05 so that as-of months 2022-06 and 2022-07 (data lag 2)
     both have complete data; the config is the Norddjurs example pointing at the files.
+    Besides :func:`write_portfolio`'s files: ``payments.csv`` (the national payment
+    file of the simulated support months) and ``finance.csv`` (realised investment),
+    see :mod:`survival_invest.synthetic.payments`.
     """
     out = Path(out)
     write_portfolio(out, seed=seed, as_of="2022-07", data_lag=2)
     template = (resources.files("survival_invest") / "data" / "portfolio_template.toml").read_text(encoding="utf-8")
+    spells = pd.read_csv(out / "spells_monthly.csv", dtype=str, keep_default_na=False)
+    payments = payment_file(spells, seed=seed)
+    write_text(out / "payments.csv", payments.to_csv(sep=";", index=False, lineterminator="\n"))
+    finance = finance_extract(template_budget(template), last_year=2022, last_month=5, seed=seed)
+    write_text(out / "finance.csv", finance.to_csv(index=False, lineterminator="\n"))
     config = out / "portfolio.toml"
     write_text(config, template)
     return config
+
+
+def template_budget(template: str) -> pd.DataFrame:
+    """The budgeted investment of every case of a portfolio TOML text: ``case_id, year, investment_mkr``."""
+    cases = tomllib.loads(template).get("case", [])
+    rows = [
+        (str(c["id"]), int(y), float(inv))
+        for c in cases  # a handful of cases
+        for y, inv in zip(c["years"], c["budget_investment"], strict=True)
+    ]
+    return pd.DataFrame(rows, columns=["case_id", "year", "investment_mkr"])
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -106,7 +106,7 @@ def _money(values: np.ndarray) -> np.ndarray:
 
 
 def payment_file(
-    spells: pd.DataFrame, *, seed: int, price_index: Mapping[int, float] = SYNTHETIC_PRICE_INDEX
+    spells: pd.DataFrame, *, seed: int, price_index: Mapping[int, float] = SYNTHETIC_PRICE_INDEX, start: int = 2019
 ) -> pd.DataFrame:
     """The national-layout payment lines of the support months of ``spells`` (rules: module docstring).
 
@@ -118,6 +118,8 @@ def payment_file(
         Seed of the benefit rates and corrections (stream ``[seed, 3]``).
     price_index : mapping of int to float
         The index the amounts follow (2020 prices inflated to each year's).
+    start : int
+        The file's first year (the lines of earlier months are left out; the refusion week still counts them).
 
     Returns
     -------
@@ -130,8 +132,9 @@ def payment_file(
     order = np.lexsort((period, spells["person_id"].to_numpy(dtype=str)))
     person = spells["person_id"].to_numpy(dtype=str)[order]
     month, on = period[order], on[order]
-    k = _run_position(person, month, on)[on]
-    person, month = person[on], month[on]
+    k = _run_position(person, month, on)
+    keep = on & (month >= start * 12)
+    k, person, month = k[keep], person[keep], month[keep]
     ids, who = np.unique(person, return_inverse=True)
     rate = np.where(rng.random(len(ids)) < P_CHILDREN, BENEFIT_RATES[1], BENEFIT_RATES[0])[who]
     monthly = rate * _index_of(month // 12, price_index) / price_index[2020]
@@ -161,7 +164,7 @@ def payment_file(
     return frame.iloc[np.lexsort((np.arange(len(frame)), frame["CPR nummer"], frame["Uge"]))].reset_index(drop=True)
 
 
-def finance_extract(budget: pd.DataFrame, *, last_year: int, seed: int) -> pd.DataFrame:
+def finance_extract(budget: pd.DataFrame, *, last_year: int, last_month: int = 12, seed: int) -> pd.DataFrame:
     """Realised investment ``case_id, year, investment_mkr`` for the budget's years up to ``last_year``.
 
     Parameters
@@ -169,7 +172,9 @@ def finance_extract(budget: pd.DataFrame, *, last_year: int, seed: int) -> pd.Da
     budget : DataFrame
         ``case_id, year, investment_mkr``: the budgeted investment (mio. kr.).
     last_year : int
-        The extract's last year (a year in progress is year-to-date: its share of months so far is not applied).
+        The extract's last year; it is year-to-date: ``last_month / 12`` of the budget's figure.
+    last_month : int
+        The extract's last month (1-12) in ``last_year``.
     seed : int
         Seed of the factors (stream ``[seed, 4]``).
 
@@ -179,7 +184,7 @@ def finance_extract(budget: pd.DataFrame, *, last_year: int, seed: int) -> pd.Da
     """
     rng = np.random.default_rng([seed, 4])
     b = budget[budget["year"] <= last_year].reset_index(drop=True)
-    factor = rng.uniform(0.85, 1.10, len(b))
+    factor = rng.uniform(0.85, 1.10, len(b)) * np.where(b["year"] == last_year, last_month / 12, 1.0)
     return pd.DataFrame(
         {
             "case_id": b["case_id"].astype(str),

@@ -9,8 +9,12 @@ are fixed by design). Replicate ``b`` is a vector of multinomial counts
 :func:`survival_invest.estimate.bootstrap.replicate_counts` (the same draws as
 :func:`survival_invest.bootstrap` with the same seed). A row is a person of a
 group; with ``comparison = "target_all"`` a participant is a row in both groups
-and is drawn independently in each, and with ``"matched"`` a comparison row is
-one control row (the matched sets are not resampled as units).
+and is drawn independently in each. A **matched** cohort (``matched_set`` in
+``cohort.persons``) resamples *matched sets* instead: a participant and their
+controls are drawn together, every row of a set getting the set's count
+(:func:`resample_counts`), so the dependence the matching creates between a
+participant and their controls is kept. A person who is a control in several
+sets is a row in each and goes with each set.
 
 How a replicate is computed
 ---------------------------
@@ -40,13 +44,14 @@ import pandas as pd
 from survival_invest.cohort.build import Cohort
 from survival_invest.config import CaseConfig, Portfolio
 from survival_invest.economics.forecast import case_forecast
+from survival_invest.economics.influence import realised_figures
 from survival_invest.economics.replicates import MEASURES, ReplicateDesign, replicate_design
-from survival_invest.economics.savings import YearFigures, realised_savings
+from survival_invest.economics.savings import YearFigures
 from survival_invest.errors import InputError, plain_repr
 from survival_invest.estimate.bootstrap import replicate_counts
 from survival_invest.stats import CaseStatistics, case_statistics
 
-__all__ = ["KINDS", "MEASURES", "SavingsBootstrap", "bootstrap_savings", "savings_replicates"]
+__all__ = ["KINDS", "MEASURES", "SavingsBootstrap", "bootstrap_savings", "resample_counts", "savings_replicates"]
 
 #: The kinds of figure the bootstrap gives intervals for.
 KINDS = ("realised", "forecast")
@@ -84,18 +89,45 @@ def _check_inputs(cohort: object, case: CaseConfig | str, config: object, func: 
 
 
 def _point_estimates(
-    stats: CaseStatistics, case: CaseConfig, config: Portfolio, cutoff: int, alpha: float, forecast: bool
+    stats: CaseStatistics,
+    case: CaseConfig,
+    config: Portfolio,
+    cohort: Cohort,
+    alpha: float,
+    forecast: bool,
 ) -> dict[str, YearFigures]:
-    """The published figures with their delta-method SEs (realised_savings, case_forecast)."""
-    idx, lvl = config.run.price_index, config.run.price_level
-    out = {
-        "realised": realised_savings(
-            stats, case, price_index=idx, price_level=lvl, refusion=config.refusion, alpha=alpha
-        )
-    }
+    """The published figures with their delta-method (or person-level) SEs, as the pipeline publishes them."""
+    out = {"realised": realised_figures(stats, case, config, cohort=cohort, alpha=alpha)}
     if forecast:
-        out["forecast"] = case_forecast(stats, case, config, cutoff=cutoff, alpha=alpha)
+        out["forecast"] = case_forecast(stats, case, config, cutoff=cohort.cutoff, alpha=alpha)
     return out
+
+
+def resample_counts(persons: pd.DataFrame, codes: np.ndarray, n_boot: int, rng: np.random.Generator) -> np.ndarray:
+    """Bootstrap counts ``(B, n)`` of the rows: matched sets as units when ``persons`` has them, else within group.
+
+    Parameters
+    ----------
+    persons : DataFrame
+        ``cohort.persons``; a ``matched_set`` column makes the sets the units.
+    codes : ndarray of int, shape (n,)
+        0 comparison, 1 intervention, per row.
+    n_boot : int
+        Replicates.
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    ndarray of int64, shape (B, n)
+        Within groups, each row sums to ``n``; by matched sets, every row of a
+        set has the set's count and the number of sets drawn is the number of sets.
+    """
+    if "matched_set" not in persons.columns:
+        return replicate_counts(codes, 2, n_boot, rng)
+    sets = pd.factorize(persons["matched_set"])[0]
+    n_sets = int(sets.max()) + 1 if sets.size else 0
+    per_set = replicate_counts(np.zeros(n_sets, dtype=np.int64), 1, n_boot, rng)
+    return per_set[:, sets]
 
 
 def _check_weights(counts: object, n: int, func: str) -> np.ndarray:
@@ -192,7 +224,9 @@ class SavingsBootstrap:
         point estimate (:func:`~survival_invest.economics.realised_savings`,
         :func:`~survival_invest.economics.forecast_savings`), ``se`` the
         bootstrap standard error, ``lower, upper`` the percentile interval,
-        ``delta_se`` the delta-method standard error of the same figure.
+        ``delta_se`` the published standard error of the same figure (the delta
+        method; person-level for occupancy and matched cases,
+        :func:`~survival_invest.economics.influence.realised_figures`).
         Kroner are positive savings at the run's price level.
     replicates : dict of str to ndarray
         Kind -> ``(n_boot, 3, years)``, measures in the order of :data:`MEASURES`.
@@ -258,7 +292,8 @@ def bootstrap_savings(
 ) -> SavingsBootstrap:
     """Bootstrap over persons of a case's realised (and forecast) saved full-time persons and kroner per year.
 
-    Persons are resampled with replacement within their group; all replicates
+    Persons are resampled with replacement within their group (matched sets
+    as units in a matched cohort); all replicates
     are computed in one pass with replicate weights (see the module docstring
     for the formula). Percentile intervals, seeded and reproducible.
 
@@ -297,9 +332,9 @@ def bootstrap_savings(
     case = _check_inputs(cohort, case, config, func)
     stats = case_statistics(cohort, source_frequency=source_frequency)
     design = replicate_design(cohort, case, config, stats, forecast=forecast)
-    counts = replicate_counts(design.codes, 2, int(n_boot), rng)
+    counts = resample_counts(cohort.persons, design.codes, int(n_boot), rng)
     figures = design.figures(counts.astype(np.float64))
-    points = _point_estimates(stats, case, config, cohort.cutoff, float(alpha), forecast)
+    points = _point_estimates(stats, case, config, cohort, float(alpha), forecast)
     frame = _interval_frame(case.id, figures, points, design, float(alpha))
     return SavingsBootstrap(
         case.id,

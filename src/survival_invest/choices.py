@@ -22,6 +22,7 @@ __all__ = [
     "MONTH_RULES",
     "SPELLS_FORMATS",
     "SQL_COMPARISONS",
+    "TAILS",
     "Comparison",
     "Curve",
     "EngineName",
@@ -30,6 +31,7 @@ __all__ = [
     "Method",
     "MonthRule",
     "SpellsFormat",
+    "Tail",
 ]
 
 #: Who forms a case's comparison group (rules: :mod:`survival_invest.cohort.rules`).
@@ -48,6 +50,9 @@ Language = Literal["da", "en"]
 SpellsFormat = Literal["long", "dream_wide"]
 #: What the person ids of the extracts are: used as they are, or CPR numbers pseudonymised at read time.
 IdKind = Literal["plain", "cpr"]
+#: What a case's curves do beyond the last observed duration (:mod:`survival_invest.estimate.tails`):
+#: ``none`` caps the horizon at the last observed duration; the others extrapolate.
+Tail = Literal["none", "flat", "exponential", "weibull", "loglogistic"]
 
 COMPARISONS: tuple[Comparison, ...] = get_args(Comparison)
 CURVES: tuple[Curve, ...] = get_args(Curve)
@@ -57,6 +62,7 @@ MONTH_RULES: tuple[MonthRule, ...] = get_args(MonthRule)
 LANGUAGES: tuple[Language, ...] = get_args(Language)
 SPELLS_FORMATS: tuple[SpellsFormat, ...] = get_args(SpellsFormat)
 ID_KINDS: tuple[IdKind, ...] = get_args(IdKind)
+TAILS: tuple[Tail, ...] = get_args(Tail)
 
 #: The comparison rules the SQL engines (DuckDB, Spark) implement; ``matched``
 #: needs the in-memory engine (sequential matching draws controls per month).

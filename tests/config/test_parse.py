@@ -205,3 +205,31 @@ def test_the_template_documents_month_rule() -> None:
 
     text = (resources.files("survival_invest") / "data" / "portfolio_template.toml").read_text(encoding="utf-8")
     assert text.count('month_rule = "any"') == 4 and '"majority"' in text and '"all"' in text
+
+
+def test_tail_per_case(tmp_path: Path) -> None:
+    case = load_config(_write(tmp_path, BASE)).case("1")
+    assert (case.tail, case.tail_months) == ("none", 12)  # the default: the horizon is capped at the last observed
+    for tail in ("flat", "exponential", "weibull", "loglogistic"):
+        text = BASE.replace("cost_per_fte = 165000", f'cost_per_fte = 165000\ntail = "{tail}"')
+        assert load_config(_write(tmp_path, text)).case("1").tail == tail
+    text = BASE.replace("cost_per_fte = 165000", 'cost_per_fte = 165000\ntail = "exponential"\ntail_months = 6')
+    assert load_config(_write(tmp_path, text)).case("1").tail_months == 6
+    bad = BASE.replace("cost_per_fte = 165000", 'cost_per_fte = 165000\ntail = "exponental"')
+    with pytest.raises(
+        ConfigError, match=r"case '1', key 'tail': 'exponental' is not one of .*did you mean 'exponential'"
+    ):
+        load_config(_write(tmp_path, bad))
+    months = BASE.replace("cost_per_fte = 165000", 'cost_per_fte = 165000\ntail = "weibull"\ntail_months = 6')
+    with pytest.raises(ConfigError, match=r"key 'tail_months': used only with tail = 'exponential'"):
+        load_config(_write(tmp_path, months))
+    occ = BASE.replace("cost_per_fte = 165000", 'cost_per_fte = 165000\ncurve = "occupancy"\ntail = "weibull"')
+    with pytest.raises(ConfigError, match=r"key 'tail': 'weibull' fits first-exit hazards"):
+        load_config(_write(tmp_path, occ))
+
+
+def test_the_template_declares_a_tail() -> None:
+    from importlib import resources
+
+    text = (resources.files("survival_invest") / "data" / "portfolio_template.toml").read_text(encoding="utf-8")
+    assert text.count('tail = "exponential"') == 4 and text.count("tail_months = 12") == 4

@@ -15,15 +15,12 @@ from survival_invest.config import load_config
 from survival_invest.economics import (
     MEASURES,
     bootstrap_savings,
+    case_forecast_weights,
     curves_on_grid,
-    entrant_prices,
     forecast_savings,
     forecast_weights,
     realised_savings,
     savings_replicates,
-)
-from survival_invest.economics import (
-    inflow as case_inflow,
 )
 from survival_invest.estimate.bootstrap import replicate_counts
 from survival_invest.io.periods import weeks_in_month
@@ -72,8 +69,7 @@ def test_a_replicate_equals_the_figures_of_the_resampled_cohort(cohorts, case_id
     counts = replicate_counts(codes, 2, 2, np.random.default_rng(11))
     reps = savings_replicates(cohort, case, CONFIG, counts)
     stats0 = case_statistics(cohort)
-    planned = case_inflow(stats0, case, cohort.cutoff)
-    cost, prior = entrant_prices(stats0, case, CONFIG.run.price_index, CONFIG.run.price_level)
+    fc_weights = case_forecast_weights(stats0, case, CONFIG, cutoff=cohort.cutoff)
     for b in range(2):
         resampled = _resampled(cohort, counts[b])
         # the resample really is a resample: same group sizes, other persons
@@ -84,24 +80,12 @@ def test_a_replicate_equals_the_figures_of_the_resampled_cohort(cohorts, case_id
         np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-9)
         point = realised_savings(cohort, case, **KW).frame
         assert not np.allclose(mine["saved_fte"].to_numpy(), point["saved_fte"].to_numpy(), rtol=1e-3)
-        # forecast: the resample's curves with the full sample's inflow and prices
-        sc, vc, s_i, vi, unit = curves_on_grid(case_statistics(resampled), case)
-        fc = forecast_savings(
-            sc,
-            vc,
-            s_i,
-            vi,
-            planned,
-            case.years,
-            monthly_cost=cost,
-            prior_weeks=prior,
-            refusion=CONFIG.refusion,
-            unit_variance=unit,
-        ).frame
+        # forecast: the resample's curves with the full sample's inflow and prices (the published weights)
+        sc, _, s_i, _, _ = curves_on_grid(case_statistics(resampled), case)
+        fc = fc_weights @ (sc - s_i)
+        fc[0] /= 12.0
         mine = reps[(reps["replicate"] == b) & (reps["kind"] == "forecast")]
-        np.testing.assert_allclose(
-            mine[list(MEASURES)].to_numpy(), fc[list(MEASURES)].to_numpy(), rtol=1e-10, atol=1e-9
-        )
+        np.testing.assert_allclose(mine[list(MEASURES)].to_numpy(), fc.T, rtol=1e-10, atol=1e-9)
 
 
 def test_all_ones_is_the_point_estimate_and_the_published_figures(cohorts) -> None:

@@ -11,7 +11,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from survival_invest.choices import Comparison, Curve, EngineName, IdKind, Language, Method, MonthRule, SpellsFormat
+from survival_invest.choices import (
+    Comparison,
+    Curve,
+    EngineName,
+    IdKind,
+    Language,
+    Method,
+    MonthRule,
+    SpellsFormat,
+    Tail,
+)
 from survival_invest.errors import SurvivalInvestError
 
 __all__ = [
@@ -83,6 +93,14 @@ class CaseConfig:
     from weekly data is on support for the case's exit clock; the occupancy
     share, prior weeks and benefit at entry are read from the weeks under every
     rule (:mod:`survival_invest.cohort.status`). It has no effect on monthly data.
+
+    ``horizon`` is the requested horizon (months) of the area between the curves
+    and of the forecast. ``tail`` says what the curves do beyond the last observed
+    duration: ``none`` (default) caps the horizon at the smaller of the two
+    groups' largest observed durations (as survRM2 does); ``flat``,
+    ``exponential`` (constant hazard of each group's last ``tail_months``
+    observed months), ``weibull`` or ``loglogistic`` extrapolate to the horizon
+    (:mod:`survival_invest.estimate.tails`, ``docs/extrapolation.md``).
     """
 
     id: str
@@ -96,6 +114,8 @@ class CaseConfig:
     durable_exit: int = 1
     horizon: int = 36
     month_rule: MonthRule = "any"
+    tail: Tail = "none"
+    tail_months: int = 12  # the exponential tail's fitting window: each group's last observed months
     cost_per_fte: Mapping[str, float] = field(default_factory=dict)  # benefit group (or "*") -> kr/year
     cost_price_year: int | None = None
     planned_inflow: tuple[InflowStep, ...] = ()

@@ -7,7 +7,7 @@ A municipality's portfolio is one file (see ``examples/norddjurs.toml``)::
     [refusion]   enabled, bands = [{from_week, to_week, share}, ...], pre_reform_share
     [targets]    years, reduction, other_initiatives (optional)
     [[case]]     id, name, method, comparison, curve, durable_exit, horizon,
-                 month_rule, cost_per_fte, cost_price_year, years, budget_investment,
+                 tail, tail_months, month_rule, cost_per_fte, cost_price_year, years, budget_investment,
                  budget_savings, planned_inflow (survival cases) or
                  saving_per_placement, placements (count cases)
 
@@ -28,7 +28,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from survival_invest.choices import COMPARISONS, CURVES, METHODS, MONTH_RULES, Method
+from survival_invest.choices import COMPARISONS, CURVES, METHODS, MONTH_RULES, TAILS, Method
 from survival_invest.config.model import CaseConfig, ConfigError, InflowStep, Portfolio
 from survival_invest.config.privacy import privacy_section
 from survival_invest.config.reader import TableReader, is_number
@@ -53,6 +53,8 @@ _CASE_KEYS = {
     "curve",
     "durable_exit",
     "horizon",
+    "tail",
+    "tail_months",
     "month_rule",
     "cost_per_fte",
     "cost_price_year",
@@ -171,7 +173,8 @@ def _case(source: Path, raw: Mapping[str, Any], index: int, price_level: int) ->
         budget_savings=ctx.attempt(lambda: ctx.numbers(raw, "budget_savings", n), ()),
     )
     if method == "count":
-        for key in ("comparison", "curve", "durable_exit", "horizon", "month_rule", "cost_per_fte", "planned_inflow"):
+        survival_keys = ("comparison", "curve", "durable_exit", "horizon", "tail", "tail_months", "month_rule")
+        for key in (*survival_keys, "cost_per_fte", "planned_inflow"):
             if key in raw:
                 ctx.problems.append(str(ctx.error(key, 'not used by a count case (method = "count"); remove it')))
         spp = ctx.attempt(lambda: ctx.number(raw, "saving_per_placement", lo=0), 0.0)
@@ -195,7 +198,7 @@ def _survival_case(
         if key in raw:
             ctx.problems.append(str(ctx.error(key, 'only for count cases (method = "count")')))
     no_costs: dict[str, float] = {}
-    return replace(
+    case = replace(
         base,
         comparison=ctx.attempt(
             lambda: ctx.choice(raw, "comparison", COMPARISONS, "non_participants"), "non_participants"
@@ -209,7 +212,27 @@ def _survival_case(
             ctx.attempt(lambda: ctx.number(raw, "cost_price_year", integer=True, default=price_level), price_level)
         ),
         planned_inflow=ctx.attempt(lambda: _inflow(source, base.id, raw), ()),
+        tail=ctx.attempt(lambda: ctx.choice(raw, "tail", TAILS, "none"), "none"),
+        tail_months=int(ctx.attempt(lambda: ctx.number(raw, "tail_months", lo=1, integer=True, default=12), 12)),
     )
+    _check_tail(ctx, raw, case)
+    return case
+
+
+def _check_tail(ctx: TableReader, raw: Mapping[str, Any], case: CaseConfig) -> None:
+    """A tail model fits first-exit hazards; ``tail_months`` belongs to the exponential tail only."""
+    if case.curve == "occupancy" and case.tail not in ("none", "flat"):
+        ctx.problems.append(
+            str(
+                ctx.error(
+                    "tail",
+                    f"{case.tail!r} fits first-exit hazards; an occupancy curve (curve = 'occupancy') takes "
+                    "tail = 'none' or 'flat'",
+                )
+            )
+        )
+    if "tail_months" in raw and case.tail != "exponential":
+        ctx.problems.append(str(ctx.error("tail_months", "used only with tail = 'exponential'; remove it")))
 
 
 def _check_cases(source: Path, cases: tuple[CaseConfig, ...], index: Mapping[int, float] | None) -> list[str]:

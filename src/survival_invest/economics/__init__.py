@@ -2,14 +2,20 @@
 
 * :mod:`~survival_invest.economics.prices`: price level, cost per benefit group, refusion staircase;
 * :mod:`~survival_invest.economics.savings`: realised savings, the tail assumption and the variance formula;
-* :mod:`~survival_invest.economics.forecast`: the inflow and the curve-based forecast;
+* :mod:`~survival_invest.economics.forecast`: the curve-based forecast (its horizon and tails in
+  :mod:`~survival_invest.economics.horizon`, its entrants and their prices in
+  :mod:`~survival_invest.economics.entrants`), and the count cases' forecast;
 * :mod:`~survival_invest.economics.uncertainty`: the person bootstrap (its replicate design in
   :mod:`~survival_invest.economics.replicates`).
 """
 
 from survival_invest.economics.forecast import (
+    CaseHorizon,
     GridCurves,
     case_forecast,
+    case_forecast_weights,
+    case_horizon,
+    count_forecast,
     curves_on_grid,
     entrant_prices,
     forecast_savings,
@@ -32,12 +38,16 @@ from survival_invest.economics.uncertainty import MEASURES, SavingsBootstrap, bo
 __all__ = [
     "MEASURES",
     "WEEKS_PER_MONTH",
+    "CaseHorizon",
     "GridCurves",
     "SavingsBootstrap",
     "YearFigures",
     "bootstrap_savings",
     "case_forecast",
+    "case_forecast_weights",
+    "case_horizon",
     "convert_price",
+    "count_forecast",
     "curve_variance",
     "curves_on_grid",
     "entrant_prices",

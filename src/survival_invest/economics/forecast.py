@@ -5,148 +5,161 @@ Definition (DOMAIN.md, "From curves to kroner")
 With the inflow ``n_e`` of participants by calendar month (realised entries up
 to the cut-off, the configured planned inflow after it: :func:`inflow`)::
 
-    saved(m) = sum_e n_e [S_comparison(m - e) - S_intervention(m - e)],  0 <= m - e < horizon
+    saved(m) = sum_e n_e [S_comparison(m - e) - S_intervention(m - e)],  0 <= m - e < tau
 
-a convolution (``np.convolve``). *Tail assumption*: beyond the last observed
-duration of a curve it stays at its last value (Kaplan-Meier's own
-convention); nothing is counted at or beyond the case horizon. The forecast of
-a year is the curve-based figure for all its months, so for a year already
-observed it estimates the same quantity as the realised figure.
+a convolution over durations ``t = m - e``. The forecast of a year is the
+curve-based figure for all its months, so for a year already observed it
+estimates the same quantity as the realised figure.
 
-Entrants are priced at the participants' mean monthly cost and mean prior
-weeks (:func:`entrant_prices`); the kroner of a month at duration ``t`` are
-``cost * net_share(prior_weeks + 52/12 t + 1)``
-(:mod:`survival_invest.economics.prices`). The variance is the delta method of
-:mod:`survival_invest.economics.savings`, both curves' variances added.
+Horizon and tail (:func:`case_horizon`, ``docs/extrapolation.md``)
+------------------------------------------------------------------
+``last observed`` is the smaller of the two groups' largest observed durations
+(an exit or a censoring, as survRM2 counts it). Without a declared tail
+(``tail = "none"``, the default) ``tau = min(horizon, last observed)``: nothing
+is counted at or beyond the cap, and a warning says so (:func:`horizon_warnings`).
+With a declared tail ``tau = horizon`` and each group's curve beyond its own
+last observed duration comes from the tail model
+(:mod:`survival_invest.estimate.tails`: ``flat``, ``exponential`` on the last
+``tail_months`` months, ``weibull``, ``loglogistic``), its parameters'
+uncertainty carried into the delta-method variance. Occupancy curves take
+``none`` or ``flat`` only.
+
+Prices (:func:`entrant_price_mass`)
+-----------------------------------
+A realised entrant is priced at its own cell: its benefit group's monthly cost
+times the municipal net share at its own week of support ``prior_weeks +
+52/12 t + 1`` (:func:`~survival_invest.economics.prices.month_prices`, the
+realised figures' rule). A planned entrant is priced at the realised entrants'
+*average price per duration* (the mean of the price over their cells, not the
+price at their mean prior weeks, which is what the refusion staircase makes
+different); without realised entrants, at the unknown benefit group's cost
+and 0 prior weeks. :func:`entrant_prices` (the mean cost and mean prior weeks)
+is kept for callers of :func:`forecast_savings`.
+
+Variance: the delta method, both groups' variances added (independent
+groups); first exit: Greenwood plus the tail model's part
+(:func:`~survival_invest.estimate.tails.extended_variance`); occupancy: the
+per-duration binomial variances summed. The inflow and prices are held fixed.
 """
 
 from __future__ import annotations
-
-from collections.abc import Mapping
-from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from survival_invest.config import CaseConfig, Portfolio, Refusion
-from survival_invest.economics.prices import WEEKS_PER_MONTH, monthly_costs, net_factors
-from survival_invest.economics.savings import YearFigures, curve_variance, occupancy_on_grid
+from survival_invest.economics.entrants import convolve_inflow, entrant_price_mass, entrant_prices, inflow
+from survival_invest.economics.horizon import (
+    CaseHorizon,
+    ForecastCurves,
+    GridCurves,
+    case_horizon,
+    curves_on_grid,
+    forecast_curves,
+    horizon_warnings,
+)
+from survival_invest.economics.prices import WEEKS_PER_MONTH, net_factors
+from survival_invest.economics.savings import YearFigures, curve_variance
 from survival_invest.errors import InputError
-from survival_invest.io.periods import parse_as_of
+from survival_invest.estimate.tails import extended_variance
 from survival_invest.stats import CaseStatistics
 
 __all__ = [
+    "CaseHorizon",
+    "ForecastCurves",
     "GridCurves",
     "case_forecast",
+    "case_forecast_weights",
+    "case_horizon",
+    "count_forecast",
     "curves_on_grid",
+    "entrant_price_mass",
     "entrant_prices",
+    "forecast_curves",
     "forecast_savings",
     "forecast_weights",
+    "horizon_warnings",
     "inflow",
 ]
 
 
-class GridCurves(NamedTuple):
-    """Both groups' curves on ``t = 0 .. horizon-1`` (unpacks as a 5-tuple).
+def case_forecast_weights(
+    stats: CaseStatistics, case: CaseConfig, config: Portfolio, *, cutoff: int, tau: int | None = None
+) -> np.ndarray:
+    """The linear weights of a case's forecast, ``figures = weights @ (S_c - S_i)``, on ``t < case.horizon``.
 
-    First exit: ``S`` and Greenwood ``V`` per group, ``unit_variance`` None.
-    Occupancy: the shares, the Greenwood fields None, and ``unit_variance`` the
-    per-duration variance of ``S_c(t) - S_i(t)`` (sum of both groups' binomial
-    variances).
-    """
-
-    comparison: np.ndarray
-    comparison_greenwood: np.ndarray | None
-    intervention: np.ndarray
-    intervention_greenwood: np.ndarray | None
-    unit_variance: np.ndarray | None
-
-
-def inflow(stats: CaseStatistics, case: CaseConfig, cutoff: int) -> pd.Series:
-    """Participants entering per month: realised up to the cut-off, planned (config) after it.
+    Realised and planned inflow, each entrant priced by :func:`entrant_price_mass`;
+    durations ``t >= tau`` get weight 0 (the cap, :func:`case_horizon`).
 
     Parameters
     ----------
     stats : CaseStatistics
-        The realised entrants (``stats.entrants``).
     case : CaseConfig
-        The planned inflow steps ``(start, end, per_month)``.
+    config : Portfolio
+        Price index, price level and refusion.
     cutoff : int
-        The data cut-off (month number); plans count from ``cutoff + 1``.
+        The data cut-off (month number).
+    tau : int, optional
+        Durations counted (default: :func:`case_horizon`'s ``tau``).
 
     Returns
     -------
-    Series
-        Entrants per month number, sorted by month; realised and planned
-        entrants of the same month are added.
+    ndarray, shape (3, len(case.years), case.horizon)
+        Saved months, kroner and the refusion-reform part, as :func:`forecast_weights`.
     """
-    realised = stats.entrants.groupby("entry")["n"].sum().astype(float)
-    planned: dict[int, float] = {}
-    for step in case.planned_inflow:
-        start, end = parse_as_of(step.start, "month"), parse_as_of(step.end, "month")
-        for m in range(max(start, cutoff + 1), end + 1):  # months of a plan, not persons
-            planned[m] = planned.get(m, 0.0) + step.per_month
-    return pd.concat([realised, pd.Series(planned, dtype=float)]).groupby(level=0).sum().sort_index()
+    h = int(case.horizon)
+    tau = case_horizon(stats, case).tau if tau is None else int(tau)
+    flow = inflow(stats, case, cutoff)
+    first = min(int(flow.index.min()) if len(flow) else case.years[0] * 12, case.years[0] * 12)
+    months = np.arange(first, case.years[-1] * 12 + 12)
+    w = convolve_inflow(
+        entrant_price_mass(stats, case, config, cutoff=cutoff, months=months, horizon=h), months, case.years, h
+    )
+    w[:, :, tau:] = 0.0
+    return w
 
 
-def curves_on_grid(stats: CaseStatistics, case: CaseConfig) -> GridCurves:
-    """S and Greenwood V (or occupancy shares and their unit variance) at ``t = 0 .. horizon-1``."""
-    grid = np.arange(case.horizon)
-    if case.curve == "occupancy":
-        occ = occupancy_on_grid(stats, case.horizon)
-        unit = occ["comparison"][1] + occ["intervention"][1]
-        return GridCurves(occ["comparison"][0], None, occ["intervention"][0], None, unit)
-    curves = stats.curves()
-    s = curves.survival_at(grid)
-    v = curves.greenwood_at(grid)
-    ic = list(curves.labels).index("comparison")
-    ii = list(curves.labels).index("intervention")
-    return GridCurves(s[ic], v[ic], s[ii], v[ii], None)
-
-
-def entrant_prices(
-    stats: CaseStatistics, case: CaseConfig, price_index: Mapping[int, float], price_level: int
-) -> tuple[float, float]:
-    """The forecast's price of an entrant: the participants' mean monthly cost and mean prior weeks.
-
-    ``monthly_cost = sum_e n_e cost(bg_e) / sum_e n_e`` and ``prior_weeks =
-    sum_e n_e prior_periods_e week_factor / sum_e n_e`` over the entrant cells
-    ``e`` of ``stats.entrants``; without entrants, the cost of an unknown
-    benefit group ÷ 12 and 0 weeks.
-
-    Parameters
-    ----------
-    stats : CaseStatistics
-    case : CaseConfig
-        Costs per full-time person.
-    price_index : mapping of int to float
-        The run's price index.
-    price_level : int
-        The run's price level year.
-
-    Returns
-    -------
-    (monthly_cost, prior_weeks) : tuple of float
-    """
-    ent = stats.entrants
-    n_ent = ent["n"].to_numpy().astype(np.float64)
-    total = float(n_ent.sum())
-    costs = monthly_costs(ent, case, price_index, price_level)
-    monthly_cost = float(costs @ n_ent) / total if total else case.cost_for(None) / 12.0
-    prior = float((ent["prior_periods"].to_numpy() * stats.week_factor) @ n_ent) / total if total else 0.0
-    return monthly_cost, prior
+def _case_figures(
+    weights: np.ndarray, curves: ForecastCurves, flow: pd.Series, years: tuple[int, ...], alpha: float
+) -> YearFigures:
+    """The forecast's rows from its weights and curves (variance: module docstring)."""
+    c, i = curves.comparison, curves.intervention
+    delta = c.survival - i.survival
+    beyond = (c.extrapolated | i.extrapolated).astype(np.float64)
+    entry_year = flow.index.to_numpy().astype(np.int64) // 12
+    out: dict[str, object] = {"year": list(years)}
+    for k, col in enumerate(("saved_fte", "savings_kr", "refusion_part_kr")):
+        w = weights[k]
+        scale = 12.0 if k == 0 else 1.0
+        if curves.unit_variance is not None:
+            var, tail = (w * w) @ curves.unit_variance, np.zeros(len(years))
+        else:
+            vc, tc = extended_variance(w, c)
+            vi, ti = extended_variance(w, i)
+            var, tail = vc + vi, tc + ti
+        out[col] = (w @ delta) / scale
+        out[f"{col}_se"] = np.sqrt(np.maximum(var, 0.0)) / scale
+        out[f"{col}_tail_var"] = tail / scale**2
+        out[f"{col}_extrapolated"] = (w @ (delta * beyond)) / scale
+    out["participants"] = [float(flow.to_numpy()[entry_year <= y].sum()) for y in years]
+    out["months"] = weights[0].sum(axis=1)
+    return YearFigures(pd.DataFrame(out), alpha)
 
 
 def case_forecast(
     stats: CaseStatistics, case: CaseConfig, config: Portfolio, *, cutoff: int, alpha: float = 0.05
 ) -> YearFigures:
-    """The published forecast of a survival case: :func:`forecast_savings` of its curves, inflow and prices.
+    """The published forecast of a survival case: its curves (capped or with their tail), inflow and prices.
+
+    Columns as :func:`forecast_savings`, plus per measure ``<m>_extrapolated``
+    (the part of the figure from durations beyond a group's last observed one)
+    and ``<m>_tail_var`` (the tail model's part of the variance).
 
     Parameters
     ----------
     stats : CaseStatistics
     case : CaseConfig
-        Horizon, curve, years, planned inflow and costs.
+        Horizon, tail, curve, years, planned inflow and costs.
     config : Portfolio
         Price index, price level and refusion of the run.
     cutoff : int
@@ -159,21 +172,39 @@ def case_forecast(
     YearFigures
         One row per year of ``case.years``.
     """
-    sc, vc, si_, vi, unit = curves_on_grid(stats, case)
-    monthly_cost, prior = entrant_prices(stats, case, config.run.price_index, config.run.price_level)
-    return forecast_savings(
-        sc,
-        vc,
-        si_,
-        vi,
-        inflow(stats, case, cutoff),
-        case.years,
-        monthly_cost=monthly_cost,
-        prior_weeks=prior,
-        refusion=config.refusion,
-        alpha=alpha,
-        unit_variance=unit,
-    )
+    curves = forecast_curves(stats, case)
+    weights = case_forecast_weights(stats, case, config, cutoff=cutoff, tau=curves.horizon.tau)
+    return _case_figures(weights, curves, inflow(stats, case, cutoff), case.years, alpha)
+
+
+def count_forecast(case: CaseConfig, cutoff: int) -> tuple[float, ...]:
+    """Placements per year of a count case's forecast: realised where observed, planned for the rest.
+
+    A year wholly before the cut-off takes its realised placements; the year
+    of the cut-off takes its realised placements so far plus the planned
+    placements of its remaining months (``planned x months left / 12``); later
+    years, and years without a realised figure, take the plan.
+
+    Parameters
+    ----------
+    case : CaseConfig
+        ``years``, ``placements`` (planned) and ``realised_placements`` (so far).
+    cutoff : int
+        The data cut-off (month number).
+
+    Returns
+    -------
+    tuple of float
+        One figure per year of ``case.years``.
+    """
+    out = []
+    for k, (year, planned) in enumerate(zip(case.years, case.placements, strict=True)):
+        left = min(max(year * 12 + 11 - cutoff, 0), 12)
+        if k < len(case.realised_placements) and left < 12:
+            out.append(float(case.realised_placements[k]) + float(planned) * left / 12.0)
+        else:
+            out.append(float(planned))
+    return tuple(out)
 
 
 def _variance(

@@ -35,10 +35,12 @@ support (returns to support count).
 
 The **forecast** (:func:`~survival_invest.economics.forecast_savings`) is, for
 fixed inflow and prices, ``weights @ (S_c - S_i)``
-(:func:`~survival_invest.economics.forecast_weights`); its replicates use both
-groups' replicate curves with the inflow, the participants' mean monthly cost
-and mean prior weeks held at the full sample's values
-(:func:`~survival_invest.economics.entrant_prices`).
+(:func:`~survival_invest.economics.case_forecast_weights`); its replicates use both
+groups' replicate curves with the inflow and the entrants' prices by cell
+held at the full sample's values, durations beyond a binding cap weighted 0.
+A declared tail model is not re-fitted per replicate: beyond a replicate
+curve's last time it is carried flat (the delta method carries the tail's
+uncertainty, :mod:`survival_invest.estimate.tails`).
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ from scipy import sparse
 from survival_invest._arrays import ragged_arange
 from survival_invest.cohort.build import Cohort
 from survival_invest.config import CaseConfig, Portfolio
-from survival_invest.economics.forecast import entrant_prices, forecast_weights, inflow
+from survival_invest.economics.forecast import case_forecast_weights
 from survival_invest.economics.prices import month_prices
 from survival_invest.estimate import kaplan_meier_from_counts
 from survival_invest.io.periods import weeks_in_month
@@ -309,16 +311,8 @@ def replicate_design(
     curve_a, curve_b, length = _curve_counts(p, h, occupancy, status)
     years, expected, observed = _priced_incidences(p, case, config, stats, status)
     weights = None
-    if forecast:
-        monthly_cost, prior_weeks = entrant_prices(stats, case, config.run.price_index, config.run.price_level)
-        weights = forecast_weights(
-            inflow(stats, case, cohort.cutoff),
-            case.years,
-            h,
-            monthly_cost=monthly_cost,
-            prior_weeks=prior_weeks,
-            refusion=config.refusion,
-        )
+    if forecast:  # the published forecast's weights: entrants priced by cell, zero beyond a binding cap
+        weights = case_forecast_weights(stats, case, config, cutoff=cohort.cutoff)
     forecast_years = np.asarray(case.years, dtype=np.int64)
     n = p.codes.shape[0]
     return ReplicateDesign(

@@ -9,9 +9,11 @@ import pandas as pd
 import pyreadstat
 import pytest
 
+from survival_invest.cohort.build import build_cohort
 from survival_invest.errors import ExtractError
 from survival_invest.io.dream import column_families, dream_year, read_dream_wide
-from survival_invest.io.periods import parse_periods
+from survival_invest.io.memberships import memberships_from_frame
+from survival_invest.io.periods import parse_periods, week_label
 
 
 def _wide(n: int = 30, seed: int = 3) -> pd.DataFrame:
@@ -94,3 +96,42 @@ def test_id_column_configurable_and_errors_name_the_problem(tmp_path: Path) -> N
 def test_column_families() -> None:
     cols = ["branche_2020_01", "branche_2020_02", "grad_1999_12", "ak91", "ak92", "alder"]
     assert column_families(cols) == {"branche_YYYY_MM": 2, "grad_YYYY_MM": 1, "akYY": 2, "alder": 1}
+
+
+def _weeks(first: str, last: str) -> list[str]:
+    """The ``y_YYWW`` columns of the ISO weeks from ``first`` to ``last`` (``YYYY-Www``), in order."""
+    (a,), _, _ = parse_periods(pd.Series([first]), "week")
+    (b,), _, _ = parse_periods(pd.Series([last]), "week")
+    return ["y_" + w[2:4] + w[6:8] for w in week_label(np.arange(a, b + 1))]
+
+
+def test_1990s_weeks_feed_the_refusion_look_back_through_the_cohort(tmp_path: Path) -> None:
+    """A DREAM file of every week 1991-2023, entry January 2000: prior weeks are counted from 1999's weeks."""
+    columns = _weeks("1991-W01", "2023-W52")
+    assert columns[0] == "y_9101" and "y_9853" in columns and columns[-1] == "y_2352"
+    frame = pd.DataFrame("", index=["a", "b", "i"], columns=columns)
+    on = {  # support (kontanthjaelp 130) by person: (first week, last week) spans
+        "a": [("1999-W01", "2000-W10")],  # 52 weeks of 1999 before entry (1998-W53 off)
+        "b": [("1998-W01", "1998-W20"), ("1999-W45", "2000-W10")],  # 76 weeks off in between: the count restarts
+        "i": [("1991-W01", "1991-W10"), ("1999-W40", "2000-W20")],  # 1991 is outside the 3-year look-back
+    }
+    for pid, spans in on.items():
+        for first, last in spans:
+            frame.loc[pid, _weeks(first, last)] = "130"
+    frame.index.name = "PNR"
+    frame.reset_index().to_csv(tmp_path / "dream.csv", sep=";", index=False)
+    spells = read_dream_wide(tmp_path / "dream.csv")
+    assert spells.describe()["first_period"].startswith("1991")
+    members = memberships_from_frame(
+        pd.DataFrame(
+            {
+                "person_id": ["a", "b", "i", "i"],
+                "case_id": "1",
+                "group": ["target", "target", "target", "intervention"],
+                "entry_period": "2000-01",
+            }
+        )
+    )
+    cohort = build_cohort(spells, members, case_id="1", as_of="2000-06", data_lag=2)
+    prior = cohort.persons.drop_duplicates("person_id").set_index("person_id")["prior_weeks"]
+    assert prior.to_dict() == {"a": 52.0, "b": 8.0, "i": 13.0}

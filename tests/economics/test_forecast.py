@@ -189,3 +189,24 @@ def test_count_case_forecast_uses_the_realised_placements() -> None:
     assert got == pytest.approx((10.0, 5.0 + 7.7 * 8 / 12, 3.8, 3.8))
     assert count_forecast(replace(case, realised_placements=()), cutoff) == pytest.approx(case.placements)
     assert count_forecast(case, parse_as_of("2019-12", "month")) == pytest.approx(case.placements)
+
+
+@pytest.mark.parametrize("tail", ["none", "exponential", "weibull"])
+def test_the_bootstrap_refits_the_tail_and_a_unit_replicate_is_the_published_forecast(tail: str) -> None:
+    from survival_invest.economics import savings_replicates
+    from survival_invest.estimate.bootstrap import replicate_counts
+
+    ran = portfolio_statistics(CONFIG, CLOCK, "memory")
+    cohort, case = ran.cohorts["1"], replace(CONFIG.case("1"), tail=tail)
+    ones = np.ones((1, len(cohort.persons)))
+    reps = savings_replicates(cohort, case, CONFIG, ones)
+    got = reps[reps["kind"] == "forecast"].set_index("year")
+    want = case_forecast(ran.statistics["1"], case, CONFIG, cutoff=CLOCK.cutoff).frame.set_index("year")
+    for col in ("saved_fte", "savings_kr", "refusion_part_kr"):
+        np.testing.assert_allclose(got[col], want.loc[got.index, col], rtol=1e-9)
+    # resampled replicates spread beyond the cap only when a tail extrapolates
+    codes = (cohort.persons["group"] == "intervention").to_numpy().astype(np.int64)
+    counts = replicate_counts(codes, 2, 40, np.random.default_rng(4))
+    spread = savings_replicates(cohort, case, CONFIG, counts)
+    last = spread[(spread["kind"] == "forecast") & (spread["year"] == 2023)]["saved_fte"]
+    assert last.std() > 0

@@ -13,6 +13,7 @@ from survival_invest.estimate.tails import (
     extended_variance,
     fit_tail,
     last_observed,
+    monthly_counts,
 )
 
 H = 36
@@ -28,8 +29,8 @@ def _sample(rng: np.random.Generator, n: int, hazard: float, cut: int) -> tuple[
 def _extended(durations: np.ndarray, observed: np.ndarray, model: str, months: int = 12):  # type: ignore[no-untyped-def]
     km = kaplan_meier(durations, observed)
     tab = km.table
-    t, d, n = (tab[c].to_numpy() for c in ("time", "events", "at_risk"))
-    last = last_observed(t, d, tab["censored"].to_numpy())
+    last = last_observed(tab["time"].to_numpy(), tab["events"].to_numpy(), tab["censored"].to_numpy())
+    t, d, n = monthly_counts(tab["time"].to_numpy(), tab["events"].to_numpy(), tab["censored"].to_numpy())
     fit = fit_tail(t, d, n, model, last=last, months=months)
     grid = np.arange(H)
     return extend_curve(km.survival_at(grid), km.greenwood_at(grid), fit)
@@ -148,4 +149,21 @@ def test_bad_inputs_are_refused() -> None:
     with pytest.raises(InputError, match="must be one of"):
         fit_tail(t, np.ones(12), np.full(12, 50.0), "gompertz", last=12)
     with pytest.raises(InputError, match="no finite fit"):
-        fit_tail(t, np.zeros(12), np.full(12, 50.0), "exponential", last=12, months=6)
+        fit_tail(t, np.full(12, 50.0), np.full(12, 50.0), "exponential", last=12, months=6)
+    with pytest.raises(InputError, match="no finite fit"):
+        fit_tail(t, np.zeros(12), np.zeros(12), "weibull", last=12)
+
+
+def test_a_window_without_exits_gives_the_flat_tail() -> None:
+    t = np.arange(1, 13)
+    d = np.r_[np.ones(6), np.zeros(6)]
+    fit = fit_tail(t, d, np.full(12, 50.0), "exponential", last=12, months=6)
+    assert fit.model == "flat" and fit.params.size == 0
+    np.testing.assert_array_equal(fit.hazard(np.array([13.0, 20.0])), [0.0, 0.0])
+
+
+def test_monthly_counts_fill_the_months_without_exits() -> None:
+    t, d, n = monthly_counts(np.array([3, 1, 3, 6]), np.array([1, 2, 0, 0]), np.array([0, 0, 1, 4]))
+    np.testing.assert_array_equal(t, np.arange(7))
+    np.testing.assert_array_equal(d, [0, 2, 0, 1, 0, 0, 0])
+    np.testing.assert_array_equal(n, [8, 8, 6, 6, 4, 4, 4])

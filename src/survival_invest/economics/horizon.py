@@ -12,6 +12,7 @@ the comparison of the tails on a known truth: ``docs/extrapolation.md``.
 
 from __future__ import annotations
 
+import logging
 from typing import NamedTuple
 
 import numpy as np
@@ -21,7 +22,14 @@ from survival_invest.economics.savings import occupancy_on_grid
 from survival_invest.errors import InputError
 from survival_invest.estimate import AreaBetween
 from survival_invest.estimate.estimates import difference, wald
-from survival_invest.estimate.tails import ExtendedCurve, extend_curve, extended_variance, fit_tail, last_observed
+from survival_invest.estimate.tails import (
+    ExtendedCurve,
+    extend_curve,
+    extended_variance,
+    fit_tail,
+    last_observed,
+    monthly_counts,
+)
 from survival_invest.stats import CaseStatistics
 
 __all__ = [
@@ -34,7 +42,10 @@ __all__ = [
     "forecast_curves",
     "group_last_observed",
     "horizon_warnings",
+    "refit_tails",
 ]
+
+log = logging.getLogger(__name__)
 
 
 class GridCurves(NamedTuple):
@@ -179,9 +190,13 @@ def forecast_curves(stats: CaseStatistics, case: CaseConfig) -> ForecastCurves:
     ):
         fit = None
         if case.tail != "none":
-            tab = stats.curves().curve(g).table
-            t, d, n = (tab[c].to_numpy() for c in ("time", "events", "at_risk"))
+            sv = stats.survival[stats.survival["group"] == g]
+            t, d, n = monthly_counts(sv["t"].to_numpy(), sv["events"].to_numpy(), sv["censored"].to_numpy())
             fit = fit_tail(t, d, n, case.tail, last=lasts[g], months=case.tail_months)
+            if fit.model != case.tail:
+                log.warning(
+                    "case %s, %s group: no exits in the tail's window; the %s tail is flat", case.id, g, case.tail
+                )
         out.append(extend_curve(s, np.asarray(v), fit))
     return ForecastCurves(hz, out[0], out[1], None)
 
@@ -220,3 +235,40 @@ def case_area(stats: CaseStatistics, case: CaseConfig, *, alpha: float = 0.05) -
             var = float(extended_variance(w, curve)[0][0])
         estimates.append(wald(float(w[0] @ curve.survival), var, alpha, f"RMST {name} to {tau}"))
     return difference(estimates[0], estimates[1], float(tau), alpha), curves
+
+
+def refit_tails(events: np.ndarray, censored: np.ndarray, survival: np.ndarray, tail: str, months: int) -> np.ndarray:
+    """Replicate curves with their tail model re-fitted: each row's own exits, its own last observed duration.
+
+    The bootstrap's counterpart of :func:`forecast_curves`: a replicate's
+    curve beyond its last observed duration comes from the tail fitted to that
+    replicate (so the interval carries the tail's uncertainty as the delta
+    method does). One fit per row (replicates x groups, not persons).
+
+    Parameters
+    ----------
+    events, censored : ndarray, shape (R, L)
+        Replicate-weighted exits and censorings at durations ``t = 0 .. L-1``.
+    survival : ndarray, shape (R, H)
+        The rows' Kaplan-Meier curves on ``t = 0 .. H-1`` (carried flat beyond the last time).
+    tail : {"flat", "exponential", "weibull", "loglogistic"}
+        The case's tail model (``flat`` leaves the curves as they are).
+    months : int
+        The exponential tail's window.
+
+    Returns
+    -------
+    ndarray, shape (R, H)
+    """
+    out = np.array(survival, dtype=np.float64, copy=True)
+    if tail in ("none", "flat"):
+        return out
+    t = np.arange(events.shape[1])
+    at_risk = np.cumsum((events + censored)[:, ::-1], axis=1)[:, ::-1]
+    zero = np.zeros(out.shape[1])
+    for r in range(out.shape[0]):  # replicates x 2 groups
+        last = last_observed(t, events[r], censored[r])
+        seen = at_risk[r] > 0
+        fit = fit_tail(t[seen], events[r][seen], at_risk[r][seen], tail, last=last, months=months)
+        out[r] = extend_curve(out[r], zero, fit).survival
+    return out

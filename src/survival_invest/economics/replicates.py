@@ -38,9 +38,9 @@ fixed inflow and prices, ``weights @ (S_c - S_i)``
 (:func:`~survival_invest.economics.case_forecast_weights`); its replicates use both
 groups' replicate curves with the inflow and the entrants' prices by cell
 held at the full sample's values, durations beyond a binding cap weighted 0.
-A declared tail model is not re-fitted per replicate: beyond a replicate
-curve's last time it is carried flat (the delta method carries the tail's
-uncertainty, :mod:`survival_invest.estimate.tails`).
+A declared tail model (first exit) is re-fitted to each replicate
+(:func:`~survival_invest.economics.horizon.refit_tails`), so the forecast's
+bootstrap carries the tail's uncertainty as the delta method does.
 """
 
 from __future__ import annotations
@@ -55,6 +55,7 @@ from survival_invest._arrays import ragged_arange
 from survival_invest.cohort.build import Cohort
 from survival_invest.config import CaseConfig, Portfolio
 from survival_invest.economics.forecast import case_forecast_weights
+from survival_invest.economics.horizon import refit_tails
 from survival_invest.economics.prices import month_prices
 from survival_invest.estimate import kaplan_meier_from_counts
 from survival_invest.io.periods import weeks_in_month
@@ -102,6 +103,9 @@ class ReplicateDesign:
     forecast_years : ndarray of int
     forecast_w : ndarray, shape (3, Yf, horizon), or None
         :func:`~survival_invest.economics.forecast_weights` when the forecast is bootstrapped.
+    tail : (str, int) or None
+        The case's tail model and window when the forecast extrapolates with a fitted tail
+        (:func:`~survival_invest.economics.horizon.refit_tails`).
     """
 
     n: int
@@ -116,6 +120,16 @@ class ReplicateDesign:
     observed: sparse.csr_matrix
     forecast_years: np.ndarray
     forecast_w: np.ndarray | None
+    tail: tuple[str, int] | None = None  # (model, months) re-fitted per replicate for the forecast
+
+    def forecast_curves(self, weights: np.ndarray, curves: np.ndarray) -> np.ndarray:
+        """The replicate curves the forecast uses: with the declared tail re-fitted per replicate (first exit)."""
+        if self.tail is None or self.occupancy:
+            return curves
+        b, h, length = weights.shape[0], self.horizon, self.curve_len
+        a = _times(weights, self.curve_a).reshape(b * 2, length)
+        c = _times(weights, self.curve_b).reshape(b * 2, length)
+        return refit_tails(a, c, curves.reshape(b * 2, h), *self.tail).reshape(b, 2, h)
 
     def curves(self, weights: np.ndarray) -> np.ndarray:
         """Replicate curves on ``t = 0 .. H-1`` of both groups, shape ``(B, 2, H)``."""
@@ -152,7 +166,8 @@ class ReplicateDesign:
         saved[:, 0, :] /= 12.0
         out = {"realised": saved}
         if self.forecast_w is not None:
-            delta = s_c - curves[:, 1, :]
+            tailed = self.forecast_curves(weights, curves)
+            delta = tailed[:, 0, :] - tailed[:, 1, :]
             fc = np.einsum("myh,bh->bmy", self.forecast_w, delta)
             fc[:, 0, :] /= 12.0
             out["forecast"] = fc
@@ -315,6 +330,7 @@ def replicate_design(
         weights = case_forecast_weights(stats, case, config, cutoff=cohort.cutoff)
     forecast_years = np.asarray(case.years, dtype=np.int64)
     n = p.codes.shape[0]
+    tail = (case.tail, case.tail_months) if forecast and case.tail not in ("none", "flat") else None
     return ReplicateDesign(
-        n, p.codes, h, occupancy, years, curve_a, curve_b, length, expected, observed, forecast_years, weights
+        n, p.codes, h, occupancy, years, curve_a, curve_b, length, expected, observed, forecast_years, weights, tail
     )

@@ -67,6 +67,7 @@ __all__ = [
     "extended_variance",
     "fit_tail",
     "last_observed",
+    "monthly_counts",
 ]
 
 #: The tail models that extrapolate (``none``, the cap, extrapolates nothing).
@@ -91,6 +92,34 @@ def last_observed(times: np.ndarray, events: np.ndarray, censored: np.ndarray) -
     """
     seen = (np.asarray(events) + np.asarray(censored)) > 0
     return int(np.asarray(times)[seen].max()) if seen.any() else -1
+
+
+def monthly_counts(times: np.ndarray, events: np.ndarray, censored: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Exits and persons at risk at *every* duration ``0 .. T`` (no delayed entry), the input of :func:`fit_tail`.
+
+    A Kaplan-Meier event table lists only the times with an exit or a
+    censoring; a month in which everyone at risk stays on support belongs to
+    the likelihood too (it is evidence of a low hazard), so the counts are
+    spread onto the full monthly grid and the at-risk numbers are the reverse
+    cumulative sums of exits plus censorings.
+
+    Parameters
+    ----------
+    times : ndarray of int
+        Durations of the rows (any order; repeated durations are added).
+    events, censored : ndarray
+        Exits and censorings at each row's duration.
+
+    Returns
+    -------
+    (t, events, at_risk) : tuple of ndarray
+        On ``t = 0 .. max(times)``.
+    """
+    t = np.asarray(times, dtype=np.int64)
+    size = int(t.max()) + 1 if t.size else 0
+    d = np.bincount(t, weights=np.asarray(events, dtype=np.float64), minlength=size)
+    c = np.bincount(t, weights=np.asarray(censored, dtype=np.float64), minlength=size)
+    return np.arange(size), d, np.cumsum((d + c)[::-1])[::-1]
 
 
 def _cumulative_hazard(model: str, theta: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -180,7 +209,8 @@ def fit_tail(
     Parameters
     ----------
     times : ndarray of int
-        Durations (the Kaplan-Meier event table's times on the integer clock).
+        Every duration at risk on the integer clock, months without exits included
+        (:func:`monthly_counts`; a Kaplan-Meier event table leaves those out).
     events : ndarray
         Exits at each duration.
     at_risk : ndarray
@@ -199,8 +229,14 @@ def fit_tail(
     Raises
     ------
     InputError
-        An unknown model, or a window without exits (or with only exits), where
-        the model has no finite fit.
+        An unknown model, or a window in which everyone at risk exits (or no one
+        is at risk), where the model has no finite fit.
+
+    Notes
+    -----
+    A window with persons at risk but no exits has the maximum-likelihood
+    hazard 0: the fit returned is then ``flat`` (its ``model`` says so), with no
+    parameter uncertainty to carry; callers can tell from ``fit.model``.
     """
     if model not in _N_PARAMS:
         raise InputError(f"The 'model' parameter of fit_tail must be one of {TAIL_MODELS}. Got {model!r} instead.")
@@ -212,7 +248,9 @@ def fit_tail(
         return TailFit(model, int(last), np.zeros(0), np.zeros((0, 0)), t[keep].astype(np.int64))
     tw, dw, nw = t[keep], d[keep], n[keep]
     total_d, total_n = float(dw.sum()), float(nw.sum())
-    if total_d <= 0 or total_d >= total_n:
+    if total_d <= 0 and total_n > 0:  # no exits in the window: the maximum-likelihood hazard is 0, a flat tail
+        return TailFit("flat", int(last), np.zeros(0), np.zeros((0, 0)), tw.astype(np.int64))
+    if total_d >= total_n:
         where = f"durations {int(tw.min())}-{int(tw.max())}" if tw.size else "no observed durations"
         raise InputError(
             f"tail {model!r}: the fitting window ({where}) has {total_d:g} exits among {total_n:g} person-months "

@@ -122,6 +122,11 @@ def _estimated(results: pd.DataFrame, case_id: str) -> pd.Series:
     return (results["case_id"] == case_id) & (results["kind"] != "budget") & (results["measure"] != "investment")
 
 
+def _blanked(results: pd.DataFrame) -> list[str]:
+    """The columns a suppressed row loses: its figures, and the part of its value from a tail (``extrapolated``)."""
+    return [c for c in ("value", "lower", "upper", "extrapolated") if c in results.columns]
+
+
 def suppress_small_numbers(
     results: pd.DataFrame, statistics: Mapping[str, CaseStatistics], min_persons: int
 ) -> tuple[pd.DataFrame, list[str]]:
@@ -147,7 +152,7 @@ def suppress_small_numbers(
     for case_id, stats in statistics.items():
         small = [g for g in ("comparison", "intervention") if stats.persons(g) < min_persons]
         if small:
-            results.loc[_estimated(results, case_id), ["value", "lower", "upper"]] = np.nan
+            results.loc[_estimated(results, case_id), _blanked(results)] = np.nan
             warnings.append(
                 f"case {case_id}: fewer than {min_persons} persons in the {' and '.join(small)} group; "
                 "estimates suppressed"
@@ -161,7 +166,7 @@ def suppress_small_numbers(
         few = [y for y, n in entered.items() if n < min_persons]
         if few:
             rows = _estimated(results, case_id) & results["year"].isin(few)
-            results.loc[rows, ["value", "lower", "upper"]] = np.nan
+            results.loc[rows, _blanked(results)] = np.nan
             warnings.append(
                 f"case {case_id}: fewer than {min_persons} participants by {', '.join(map(str, sorted(few)))}; "
                 "those years' estimates suppressed"

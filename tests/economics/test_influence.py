@@ -132,9 +132,16 @@ def test_matched_sets_are_the_units(data) -> None:
         assert (per_set["min"] == per_set["max"]).all()
         assert per_set["min"].sum() == n_sets
     stats = case_statistics(cohort)
-    by_set = person_savings(cohort, case, CONFIG, stats=stats).frame
+    two_way = person_savings(cohort, case, CONFIG, stats=stats).frame
     by_row = person_savings(cohort, case, CONFIG, cluster=np.arange(len(persons)), stats=stats).frame
-    np.testing.assert_allclose(by_set["saved_fte"], by_row["saved_fte"])
+    by_set = person_savings(cohort, case, CONFIG, cluster=sets, stats=stats).frame
+    by_person = person_savings(cohort, case, CONFIG, cluster=persons["person_id"], stats=stats).frame
+    np.testing.assert_allclose(two_way["saved_fte"], by_row["saved_fte"])
     assert not np.allclose(by_set["saved_fte_se"], by_row["saved_fte_se"])
+    v = {
+        k: f["saved_fte_se"].to_numpy() ** 2
+        for k, f in (("2", two_way), ("r", by_row), ("s", by_set), ("p", by_person))
+    }
+    np.testing.assert_allclose(v["2"], np.maximum(v["s"] + v["p"] - v["r"], v["r"]), rtol=1e-10)
     boot = si.bootstrap_savings(cohort, case, CONFIG, n_boot=40, seed=2, forecast=False)
-    np.testing.assert_allclose(boot.interval("realised")["delta_se"], by_set["saved_fte_se"], rtol=1e-12)
+    np.testing.assert_allclose(boot.interval("realised")["delta_se"], two_way["saved_fte_se"], rtol=1e-12)

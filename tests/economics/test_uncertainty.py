@@ -238,16 +238,3 @@ def test_bad_arguments(cohorts) -> None:
 def test_exported_from_the_package() -> None:
     assert si.bootstrap_savings is bootstrap_savings
     assert si.SavingsBootstrap.__name__ == "SavingsBootstrap"
-
-
-def test_coverage_benchmark_runs(capsys) -> None:
-    """benchmarks/coverage.py end to end on two tiny runs' worth of portfolios (the script must not rot)."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("coverage_bench", ROOT / "benchmarks" / "coverage.py")
-    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]  # the spec exists: the file is in the repo
-    spec.loader.exec_module(module)  # type: ignore[union-attr]  # a file spec has a loader
-    assert module.main(["--portfolios", "2", "--boot", "20", "--jobs", "1"]) == 0
-    out = capsys.readouterr().out
-    assert "| saved FTE | all | all | 24 |" in out
-    assert "| kroner (1,000 kr.) | all | all | 24 |" in out and "Run time:" in out

@@ -40,8 +40,11 @@ the year and ``O_i`` their priced months observed on support. Each row of
 
 The variance sums the influences of a cluster's rows before squaring (R's
 ``rowsum(w U, cluster)``): ``Var = sum_c (sum_{r in c} L_r)^2``. Clusters default
-to the matched set in a matched cohort and to the person otherwise (a person
-who is a row in both groups, ``comparison = "target_all"``, is one cluster).
+to the person (a person who is a row in both groups, ``comparison =
+"target_all"``, is one cluster); a matched cohort is clustered two ways, by
+matched set and by person (:func:`robust_variance`): clustering by set alone
+misses that a control reused in several sets ties them together, and
+under-covers when participants are many (the coverage study's case 3).
 Weights are treated as fixed (for IPW: not re-estimated; the coverage study in
 ``benchmarks/coverage.py`` measures whether that covers). With unit weights and
 no clusters the comparison part equals Greenwood's on the first-exit clock.
@@ -69,6 +72,7 @@ __all__ = [
     "person_influence",
     "person_savings",
     "realised_figures",
+    "robust_variance",
 ]
 
 _MEASURE_SCALE = np.array([1.0 / 12.0, 1.0, 1.0])
@@ -195,16 +199,46 @@ def person_influence(design: ReplicateDesign, persons: pd.DataFrame, weights: np
     return (comparison - participants).reshape(-1, 3, n_y) * _MEASURE_SCALE[None, :, None]
 
 
-def _clusters(persons: pd.DataFrame, cluster: object | None) -> np.ndarray:
-    """Cluster codes of the rows: given, else the matched set (matched cohorts), else the person."""
-    if cluster is None:
-        cluster = persons["matched_set"] if "matched_set" in persons.columns else persons["person_id"]
-    labels = np.asarray(cluster)
-    if labels.shape[0] != len(persons):
-        raise InputError(
-            f"cluster= must have one label per row of cohort.persons ({len(persons)}); got {labels.shape[0]}."
-        )
-    return pd.factorize(pd.Series(labels).astype(str))[0]
+def _codes(labels: object, n: int) -> np.ndarray:
+    """Integer codes ``0 .. C-1`` of one label per row (checked for length)."""
+    values = np.asarray(labels)
+    if values.shape[0] != n:
+        raise InputError(f"cluster= must have one label per row of cohort.persons ({n}); got {values.shape[0]}.")
+    return pd.factorize(pd.Series(values).astype(str))[0]
+
+
+def robust_variance(influence: np.ndarray, persons: pd.DataFrame, cluster: object | None = None) -> np.ndarray:
+    """Cluster-robust variance per column of a ``(n, K)`` influence matrix of the rows of ``persons``.
+
+    ``cluster`` given: one-way by it. Otherwise a **matched** cohort (a
+    ``matched_set`` column) is clustered two ways, by matched set and by
+    person (Cameron, Gelbach and Miller's ``V_set + V_person - V_row``): a set
+    ties a participant to their controls, and a person who is a control in
+    several sets (reused controls are common when participants are many) ties
+    those sets together. Any other cohort is clustered by person.
+
+    Parameters
+    ----------
+    influence : ndarray, shape (n, K)
+        Each row's influence on each of ``K`` figures.
+    persons : DataFrame
+        ``cohort.persons`` (``person_id``, optionally ``matched_set``).
+    cluster : array-like, shape (n,), optional
+        One cluster label per row.
+
+    Returns
+    -------
+    ndarray, shape (K,)
+    """
+    n = len(persons)
+    if cluster is not None:
+        return cluster_sum_of_squares(influence, _codes(cluster, n))
+    by_person = cluster_sum_of_squares(influence, _codes(persons["person_id"], n))
+    if "matched_set" not in persons.columns:
+        return by_person
+    by_set = cluster_sum_of_squares(influence, _codes(persons["matched_set"], n))
+    by_row = cluster_sum_of_squares(influence, np.arange(n))
+    return np.maximum(by_set + by_person - by_row, by_row)
 
 
 def cluster_sum_of_squares(influence: np.ndarray, codes: np.ndarray) -> np.ndarray:
@@ -238,7 +272,8 @@ def person_savings(
     weights : ndarray of float, shape (n,), optional
         Case weights of the rows of ``cohort.persons`` (e.g. IPW weights, participants 1); default all 1.
     cluster : array-like, shape (n,), optional
-        Cluster label per row (default: matched set, else person; module docstring).
+        Cluster label per row, one-way (default: matched set and person two-way in a
+        matched cohort, else person; :func:`robust_variance`).
     alpha : float
         1 - level of the intervals.
     stats : CaseStatistics, optional
@@ -268,8 +303,7 @@ def person_savings(
     design = replicate_design(cohort, case, config, stats, forecast=False)
     values = design.figures(w[None, :])["realised"][0]
     infl = person_influence(design, persons, w)
-    codes = _clusters(persons, cluster)
-    se = np.sqrt(cluster_sum_of_squares(infl.reshape(n, -1), codes)).reshape(3, -1)
+    se = np.sqrt(robust_variance(infl.reshape(n, -1), persons, cluster)).reshape(3, -1)
     frame = base.set_index("year").reindex(design.years)
     for k, measure in enumerate(("saved_fte", "savings_kr", "refusion_part_kr")):
         frame[measure] = values[k] if weights is not None else frame[measure]
@@ -294,8 +328,8 @@ def realised_figures(
 
     Point estimates are always :func:`~survival_invest.economics.realised_savings`'s;
     for an occupancy or matched case with its cohort (in-memory engine) the
-    standard errors are :func:`person_savings`'s (clustered by matched set or
-    person), otherwise the statistics-only delta method.
+    standard errors are :func:`person_savings`'s (clustered by person, and two
+    ways by matched set and person in a matched cohort), otherwise the statistics-only delta method.
 
     Parameters
     ----------

@@ -48,6 +48,7 @@ from survival_invest.cohort.prior import prior_only, prior_weeks
 from survival_invest.cohort.ragged import NEVER, first_per_member, last_per_member, previous_within, ragged_join
 from survival_invest.cohort.rules import lookback_reset
 from survival_invest.cohort.status import Status
+from survival_invest.io.ids import integer_ids, integer_ids_where_canonical
 from survival_invest.io.periods import Frequency, period_label
 
 __all__ = ["Followed", "assemble", "exit_times", "follow", "person_positions", "prior_only", "prior_weeks"]
@@ -328,9 +329,19 @@ def assemble(
 def person_positions(st: Status, ids: pd.Series) -> np.ndarray:
     """Position of each id in ``st.persons`` (-1 when the person has no spell rows).
 
-    Numeric person ids in the extract are compared as numbers (ids that are not
-    numbers then have no position).
+    Ids are compared as text. When the extract's ids are integers (the reader
+    keeps canonical integer ids as int64, :func:`survival_invest.io.spells.spells_from_frame`)
+    an id matches only through its canonical integer form, so ``"007"`` never
+    matches person 7 (their texts differ); the comparison stays on integers.
     """
-    if st.persons.dtype.kind in "iuf":
+    if st.persons.dtype.kind in "iu":
+        ints = integer_ids(ids)
+        if ints is None:  # some ids are not canonical integers: those have no position
+            canonical = integer_ids_where_canonical(ids)
+            pos = st.persons.get_indexer(pd.Index(canonical.fillna(0).to_numpy(dtype=np.int64)))
+            pos[canonical.isna()] = -1
+            return pos
+        return st.persons.get_indexer(pd.Index(ints))
+    if st.persons.dtype.kind == "f":
         ids = pd.to_numeric(ids, errors="coerce")
     return st.persons.get_indexer(pd.Index(ids))

@@ -75,6 +75,8 @@ def parse_periods(
         mask of labels that could not be parsed (wrong shape, month 13, week 54,
         week 53 in a 52-week year, missing). The caller reports ``bad`` rows.
     """
+    if isinstance(labels.dtype, pd.CategoricalDtype):
+        return _parse_categorical(labels, frequency)
     if len(labels) > 1000:
         # parse each distinct label once: a national file repeats a few hundred labels millions of times
         codes, uniq = pd.factorize(pd.Series(labels), use_na_sentinel=True)
@@ -104,6 +106,27 @@ def parse_periods(
     monday = _iso_week_monday(y, np.where(bad, 1, w))
     periods = ((monday - _EPOCH_MONDAY).astype(np.int64) // 7).astype(np.int64)
     return periods, "week", bad
+
+
+def _parse_categorical(
+    labels: pd.Series, frequency: Frequency | Literal["auto"]
+) -> tuple[np.ndarray, Frequency, np.ndarray]:
+    """:func:`parse_periods` of a categorical column: its categories parsed once, the rows by their codes."""
+    codes = labels.cat.codes.to_numpy()
+    cats = pd.Series(np.asarray(labels.cat.categories, dtype=object))
+    if frequency == "auto":  # the first non-missing label decides, as for any other column
+        valid = np.flatnonzero(codes >= 0)
+        first = str(cats.iloc[codes[valid[0]]]) if valid.size else ""
+        frequency = "week" if "W" in first.upper() else "month"
+    periods, freq, bad = (
+        parse_periods(cats, frequency) if len(cats) else (np.zeros(1, np.int64), frequency, np.ones(1, bool))
+    )
+    ok = codes >= 0
+    if ok.all():
+        rows_bad = bad.take(codes) if bad.any() else np.zeros(codes.shape[0], dtype=bool)
+        return periods.astype(np.int64, copy=False).take(codes), freq, rows_bad
+    safe = np.where(ok, codes, 0)
+    return np.where(ok, periods[safe], 0).astype(np.int64), freq, ~ok | bad[safe]
 
 
 def month_label(period: np.ndarray | int) -> np.ndarray | str:

@@ -16,6 +16,9 @@ from typing import TypeVar
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from pandas.api.types import union_categoricals
 
 from survival_invest.errors import ExtractError, plain_repr
 from survival_invest.io.periods import Frequency, parse_periods
@@ -26,6 +29,7 @@ __all__ = [
     "ID_ALIASES",
     "MAX_LISTED",
     "Problems",
+    "clean_code_categories",
     "clean_codes",
     "columns_text",
     "parse_period_column",
@@ -166,8 +170,38 @@ def read_table(path: str | Path, *, what: str, arrow: bool = False) -> pd.DataFr
 
 
 def _parts_table(files: list[Path], what: str, arrow: bool) -> pd.DataFrame:
-    """The parts of a folder or glob as one table (every part read as :func:`read_table` reads a file)."""
-    return pd.concat([read_table(f, what=what, arrow=arrow) for f in files], ignore_index=True)
+    """The parts of a folder or glob as one table (every part read as :func:`read_table` reads a file).
+
+    A column that is categorical in every part (a Parquet dictionary column:
+    codes, period labels) stays categorical, its categories the union of the
+    parts' (``pandas.concat`` would expand it to one Python string per row).
+    """
+    if not arrow and len(files) > 1 and all(f.suffix.lower() in (".parquet", ".pq") for f in files):
+        frame = _arrow_parts(files)
+        if frame is not None:
+            return frame
+    parts = [read_table(f, what=what, arrow=arrow) for f in files]
+    if len(parts) == 1:
+        return parts[0]
+    cats = [c for c in parts[0].columns if all(isinstance(p[c].dtype, pd.CategoricalDtype) for p in parts if c in p)]
+    cats = [c for c in cats if all(c in p for p in parts)]
+    frame = pd.concat([p.drop(columns=cats) for p in parts], ignore_index=True)
+    for c in cats:  # a few columns
+        frame[c] = pd.Series(union_categoricals([p[c] for p in parts]), index=frame.index)
+    return frame[[c for c in parts[0].columns if c in frame] + [c for c in frame if c not in parts[0].columns]]
+
+
+def _arrow_parts(files: list[Path]) -> pd.DataFrame | None:
+    """Parquet parts of one schema as one table, converted to pandas once (dictionaries unified: categoricals).
+
+    None when the parts do not read as one table (another schema, an unreadable
+    part): the caller then reads part by part and names the part at fault.
+    """
+    try:
+        table = pa.concat_tables([pq.read_table(f) for f in files]).unify_dictionaries()
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OSError, ValueError):
+        return None
+    return table.to_pandas()
 
 
 def refuse_empty(frame: pd.DataFrame, source: str, what: str, expected: str) -> None:
@@ -270,6 +304,31 @@ def clean_codes(values: pd.Series) -> pd.Series:
         out[whole] = values[whole].astype("int64").astype("string")
         return out.str.strip()
     return values.astype("string").str.strip()
+
+
+def clean_code_categories(values: pd.Series) -> pd.Categorical:
+    """Codes as a categorical of :func:`clean_codes` strings, cleaned once per distinct value.
+
+    A register column holds a few dozen codes over millions of rows: the
+    distinct values are cleaned (stripped, integral floats without ``.0``) and
+    values that become equal share one category; missing values get code -1;
+    the categories are the codes that occur. A categorical column (Parquet dictionaries) is factorised on its codes.
+    """
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes, uniq = values.cat.codes.to_numpy(), values.cat.categories
+    else:
+        codes, uniq = pd.factorize(values, use_na_sentinel=True)
+    clean = clean_codes(pd.Series(uniq if isinstance(uniq, pd.Index) else np.asarray(uniq)))
+    inverse, cats = pd.factorize(clean, use_na_sentinel=True)
+    inverse = np.append(np.asarray(inverse, dtype=np.int64), -1)  # code -1 (missing) stays -1
+    merged = inverse.take(codes)
+    used = np.bincount(merged[merged >= 0], minlength=len(cats)) > 0
+    names = np.asarray(cats, dtype=object)
+    if not used.all():  # categories no row uses (a categorical column's unused ones) are dropped
+        renumber = np.append(np.cumsum(used) - 1, -1)
+        merged = np.where(merged >= 0, renumber.take(merged), -1)
+        names = names[used]
+    return pd.Categorical.from_codes(merged, categories=pd.Index(names))
 
 
 def parse_period_column(frame: pd.DataFrame, column: str, source: str, frequency: str) -> tuple[np.ndarray, Frequency]:

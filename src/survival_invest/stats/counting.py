@@ -119,35 +119,54 @@ def _units_table(
     st = cohort.status
     member = st["member"].to_numpy()
     t = st["t"].to_numpy().astype(np.int64)
-    month = entry[member] + t
     share = st["share"].to_numpy(dtype=np.float64)
-    units = np.rint(share * weeks_in_month(month)).astype(np.int64) if weekly_units else np.rint(share).astype(np.int64)
-    # person-period sized: aggregate on integer keys first, attach the labels to the (small) result
+    units = np.rint(share * weeks_in_month(entry[member] + t)) if weekly_units else np.rint(share)  # integral floats
+    # person-period sized: one bincount on (member class, t), the labels attached to the (small) result
     bg_codes, bg_labels = pd.factorize(bg)
-    cells = pd.DataFrame(
-        {
-            "g": is_int[member].astype(np.int8),
-            "month": month.astype(np.int32),
-            "t": t.astype(np.int32),
-            "bg": bg_codes[member].astype(np.int32),
-            "prior_periods": prior[member].astype(np.int32),
-            "units": units,
-        },
-        copy=False,
-    )
-    del member, t, month, share, units
-    cells = cells.groupby(["g", "month", "t", "bg", "prior_periods"], sort=False, as_index=False)[["units"]].sum()
+    cls, inverse = _member_classes(is_int, bg_codes, prior, entry)
+    n_t = int(t.max(initial=-1)) + 1
+    key = inverse[member] * n_t + t
+    rows = np.bincount(key, minlength=cls.shape[0] * n_t)
+    sums = np.bincount(key, weights=units, minlength=cls.shape[0] * n_t)
+    del key, member, share, units
+    cell = np.flatnonzero(rows)
+    c, tt = cls[cell // n_t], cell % n_t
     return pd.DataFrame(
         {
             "case_id": case,
-            "group": np.where(cells["g"].to_numpy() == 1, "intervention", "comparison"),
-            "month": cells["month"].to_numpy(),
-            "t": cells["t"].to_numpy(),
-            "benefit_group": np.asarray(bg_labels, dtype=object)[cells["bg"].to_numpy()],
-            "prior_periods": cells["prior_periods"].to_numpy(),
-            "units": cells["units"].to_numpy(),
+            "group": np.where(c[:, 0] == 1, "intervention", "comparison"),
+            "month": c[:, 3] + tt,
+            "t": tt,
+            "benefit_group": np.asarray(bg_labels, dtype=object)[c[:, 1]],
+            "prior_periods": c[:, 2],
+            "units": np.rint(sums[cell]).astype(np.int64),
         }
     )
+
+
+def _member_classes(
+    is_int: np.ndarray, bg_codes: np.ndarray, prior: np.ndarray, entry: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct (group, benefit group code, prior periods, entry) of the members, and each member's class.
+
+    Returns ``(classes, inverse)``: an int64 array of shape (k, 4) and the
+    class of every member; a few thousand classes for a national cohort, so a
+    person-period key of (class, t) stays small enough for one ``bincount``.
+    """
+    cols = [is_int.astype(np.int64), bg_codes.astype(np.int64), prior.astype(np.int64), entry.astype(np.int64)]
+    lo = [int(c.min(initial=0)) for c in cols]
+    width = [int(c.max(initial=0)) - a + 1 for c, a in zip(cols, lo, strict=True)]
+    combined = np.zeros(is_int.shape[0], dtype=np.int64)
+    for c, a, w in zip(cols, lo, width, strict=True):  # four columns
+        combined *= w
+        combined += c - a
+    uniq, inverse = np.unique(combined, return_inverse=True)
+    classes = np.empty((uniq.shape[0], 4), dtype=np.int64)
+    rest = uniq.copy()
+    for j in range(3, -1, -1):  # four columns, decoded from the last
+        classes[:, j] = rest % width[j] + lo[j]
+        rest //= width[j]
+    return classes, inverse.astype(np.int64)
 
 
 def _summary_table(cohort: Cohort) -> pd.DataFrame:

@@ -75,3 +75,21 @@ def test_validate_command_checks_the_engine_asked_for(tmp_path: Path, capsys: py
     assert "engine 'duckdb' cannot run case '3'" in capsys.readouterr().err
     assert main(["validate", "--config", str(cfg)]) == 0
     assert "engine memory: auto: case '3' uses comparison 'matched'" in capsys.readouterr().out
+
+
+def test_auto_picks_memory_for_an_occupancy_case_and_a_sql_engine_says_its_interval_is_approximate(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The occupancy clock's person-level variance needs the persons: auto runs in memory, SQL engines say why not."""
+    cfg = load_config(EXAMPLE)
+    occ = replace(cfg, cases=tuple(replace(c, curve="occupancy") if c.id == "2" else c for c in cfg.cases))
+    auto = engine_choice(occ, "auto")
+    assert auto.name == "memory" and "case '2' uses the occupancy clock" in auto.reason
+    assert "occupancy" not in engine_choice(cfg, "auto").reason
+    big = replace(occ, engine=replace(occ.engine, auto_threshold_mb=0.0))
+    with caplog.at_level("WARNING", logger="survival_invest.engines.select"):
+        large = engine_choice(big, "auto")
+        chosen = engine_choice(occ, "duckdb")
+    assert large.name == "duckdb" and "interval of occupancy case '2' is then the statistics-only" in large.reason
+    assert chosen.name == "duckdb" and "engine memory gives the person-level one" in chosen.reason
+    assert sum("occupancy case '2'" in r.getMessage() for r in caplog.records) == 2

@@ -6,7 +6,10 @@ configuration. ``auto`` resolves to ``memory`` when a survival case uses the
 ``matched`` comparison (only the in-memory engine matches sequentially; the
 reason is returned and logged, with a warning when the extract is above the
 size threshold), else to ``duckdb`` when long spells on disk exceed
-``auto_threshold_mb``, else to ``memory``. An explicit ``duckdb`` or ``spark``
+``auto_threshold_mb`` (the reason then says that an occupancy case's interval
+is the statistics-only approximation: its person-level variance needs the
+persons, :mod:`survival_invest.economics.influence`), else to ``memory``
+(named as needed by an occupancy case when there is one). An explicit ``duckdb`` or ``spark``
 with a ``matched`` case is a :class:`~survival_invest.config.ConfigError`
 raised before any extract is scanned.
 """
@@ -114,6 +117,8 @@ def engine_choice(config: Portfolio, engine: str | None = None) -> EngineChoice:
             f"[engine] name in {config.source})."
         )
     conflicts = sql_engine_conflicts(config.cases)
+    # the occupancy clock's interval needs each person's months (economics.influence): in memory when they fit
+    occupancy = ", ".join(repr(c.id) for c in config.cases if c.method == "survival" and c.curve == "occupancy")
     if name in ("duckdb", "spark"):
         if config.privacy.ids == "cpr":  # the SQL engines read the spells file itself: its ids are not pseudonymised
             raise ConfigError(
@@ -122,7 +127,7 @@ def engine_choice(config: Portfolio, engine: str | None = None) -> EngineChoice:
             )
         if conflicts:
             raise ConfigError(engine_conflict_message(name, conflicts, where))
-        return EngineChoice(name, f"chosen by {where}")
+        return EngineChoice(name, f"chosen by {where}" + _occupancy_caveat(occupancy))
     if name == "memory":
         return EngineChoice("memory", f"chosen by {where}")
     if config.privacy.ids == "cpr":
@@ -130,7 +135,8 @@ def engine_choice(config: Portfolio, engine: str | None = None) -> EngineChoice:
     long = config.data.spells_format == "long"
     scheme = remote_scheme(config.data.spells)
     if scheme is not None and not conflicts:
-        return EngineChoice("spark", f"auto: the spells are on {scheme}:// storage, which Spark reads")
+        reason = f"auto: the spells are on {scheme}:// storage, which Spark reads"
+        return EngineChoice("spark", reason + _occupancy_caveat(occupancy))
     size = spells_size_mb(config.data.spells) if long else 0.0
     threshold = config.engine.auto_threshold_mb
     if conflicts:
@@ -141,11 +147,28 @@ def engine_choice(config: Portfolio, engine: str | None = None) -> EngineChoice:
             log.warning("engine %s", reason)
         return EngineChoice("memory", reason)
     if long and size > threshold:
-        return EngineChoice("duckdb", f"auto: the spells take {size:,.0f} MB on disk, above {threshold:,.0f} MB")
+        reason = f"auto: the spells take {size:,.0f} MB on disk, above {threshold:,.0f} MB"
+        return EngineChoice("duckdb", reason + _occupancy_caveat(occupancy))
+    if occupancy:
+        return EngineChoice(
+            "memory", f"auto: case {occupancy} uses the occupancy clock, whose interval needs each person's months"
+        )
     what = (
         "DREAM wide spells are read in memory" if not long else f"{size:,.0f} MB of spells, within {threshold:,.0f} MB"
     )
     return EngineChoice("memory", f"auto: {what}")
+
+
+def _occupancy_caveat(occupancy: str) -> str:
+    """What an SQL engine means for the occupancy cases' intervals (logged as a warning), or ``""``."""
+    if not occupancy:
+        return ""
+    caveat = (
+        f"; the interval of occupancy case {occupancy} is then the statistics-only approximation "
+        "(a person's months taken as independent, too narrow): engine memory gives the person-level one"
+    )
+    log.warning("engine: %s", caveat[2:])
+    return caveat
 
 
 def choose_engine(config: Portfolio, engine: str | None = None) -> EngineName:

@@ -1,4 +1,4 @@
-"""Pooled logistic fits on the person-month grid equal scikit-learn's fit on the expanded rows."""
+"""Pooled logistic fits, month by month on the persons at risk, equal scikit-learn's fit on the expanded rows."""
 
 from __future__ import annotations
 
@@ -6,61 +6,80 @@ import numpy as np
 import pytest
 
 from survival_invest import InputError
-from survival_invest.adjust.pooled import expit, fit_pooled_logit, person_scores, time_basis
+from survival_invest.adjust.pooled import expit, fit_pooled_logit, person_scores, risk_sets, time_basis
+
+TAU = 12
 
 
-def _grid(n: int = 600, tau: int = 12, seed: int = 0) -> tuple[np.ndarray, ...]:
+def _persons(n: int = 600, seed: int = 0, first_cut: int = 3) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((n, 2))
-    s = np.arange(tau)
+    s = np.arange(TAU + 5)
     h = expit(-1.5 + 0.05 * s[None, :] + (x @ np.array([0.5, -0.3]))[:, None])
     leave = rng.random(h.shape) < h
-    t = np.where(leave.any(axis=1), leave.argmax(axis=1), tau)
-    c = rng.integers(3, tau + 3, n)
-    d = np.minimum(t, c)
-    risk = s[None, :] <= d[:, None]
-    y = (s[None, :] == d[:, None]) & (t <= c)[:, None]
-    return x, risk, y
+    t = np.where(leave.any(axis=1), leave.argmax(axis=1), TAU + 5)
+    c = rng.integers(first_cut, TAU + 5, n)
+    return x, np.minimum(t, c), t <= c
 
 
-def test_fit_equals_sklearn_on_expanded_rows() -> None:
+def _expanded(x: np.ndarray, d: np.ndarray, y_last: np.ndarray, drop_last: np.ndarray | None = None):  # type: ignore[no-untyped-def]
+    """The person-month rows (months 0 .. min(d, TAU - 1)) and their outcomes, the long way."""
+    s = np.arange(TAU)[None, :]
+    risk = s <= d[:, None]
+    y = (s == d[:, None]) & y_last[:, None]
+    if drop_last is not None:
+        risk &= ~((s == d[:, None]) & drop_last[:, None])
+    i, t = np.nonzero(risk)
+    return i, t, y[i, t]
+
+
+@pytest.mark.parametrize("model", ["exit", "censoring"])
+def test_fit_equals_sklearn_on_expanded_rows(model: str) -> None:
     from sklearn.linear_model import LogisticRegression
 
-    x, risk, y = _grid()
-    basis = time_basis(12)
-    fit = fit_pooled_logit(basis, x, risk, y)
-    i, s = np.nonzero(risk)
-    design = np.hstack([basis[s], x[i]])
+    x, d, ev = _persons(first_cut=0)  # censorings in every month: a finite maximum for both models
+    basis = time_basis(TAU)
+    if model == "exit":
+        rs, (i, t, y) = risk_sets(x, d, ev, TAU), _expanded(x, d, ev)
+    else:
+        rs, (i, t, y) = risk_sets(x, d, ~ev, TAU, drop_last=ev), _expanded(x, d, ~ev, ev)
+    fit = fit_pooled_logit(basis, rs)
+    design = np.hstack([basis[t], x[i]])
     ref = LogisticRegression(C=1e12, fit_intercept=False, solver="newton-cholesky", tol=1e-12, max_iter=1000)
-    ref.fit(design, y[i, s])
-    np.testing.assert_allclose(fit.theta, ref.coef_[0], atol=1e-6)
+    ref.fit(design, y)
+    np.testing.assert_allclose(fit.theta, ref.coef_[0], atol=1e-5)
     np.testing.assert_allclose(expit(design @ fit.theta), ref.predict_proba(design)[:, 1], atol=1e-8)
-    assert fit.iterations < 15
-    # the score is zero at the maximum, and the per-person scores add up to it
-    scores = person_scores(basis, x, risk, y, fit.theta, None)
-    assert np.abs(scores.sum(axis=0)).max() < 1e-5
+    assert fit.iterations < 20
+    scores = person_scores(basis, rs, fit.theta)  # in the original order; they add up to the (zero) total
+    assert scores.shape == (x.shape[0], fit.theta.shape[0]) and np.abs(scores.sum(axis=0)).max() < 1e-5
+    r = y - expit(design @ fit.theta)
+    np.testing.assert_allclose(
+        scores[:, -2:], np.stack([np.bincount(i, r * x[i, j], x.shape[0]) for j in (0, 1)], 1), atol=1e-9
+    )
 
 
 def test_frequency_weights_equal_duplicated_rows() -> None:
-    x, risk, y = _grid(200)
+    x, d, ev = _persons(200)
     w = np.random.default_rng(1).integers(0, 4, 200)
     rep = np.repeat(np.arange(200), w)
-    basis = time_basis(12)
-    a = fit_pooled_logit(basis, x, risk, y, w.astype(float))
-    b = fit_pooled_logit(basis, x[rep], risk[rep], y[rep])
+    basis = time_basis(TAU)
+    a = fit_pooled_logit(basis, risk_sets(x, d, ev, TAU, w.astype(float)))
+    b = fit_pooled_logit(basis, risk_sets(x[rep], d[rep], ev[rep], TAU))
     np.testing.assert_allclose(a.theta, b.theta, atol=1e-8)
 
 
 def test_dummy_time_terms_without_covariates_give_the_crude_hazards() -> None:
-    _, risk, y = _grid()
-    fit = fit_pooled_logit(time_basis(12, "dummies"), np.zeros((risk.shape[0], 0)), risk, y)
-    np.testing.assert_allclose(expit(fit.alpha), y.sum(0) / risk.sum(0), rtol=1e-8)
+    x, d, ev = _persons()
+    fit = fit_pooled_logit(time_basis(TAU, "dummies"), risk_sets(x[:, :0], d, ev, TAU))
+    _, t, y = _expanded(x, d, ev)
+    crude = np.bincount(t, y, TAU) / np.bincount(t, minlength=TAU)
+    np.testing.assert_allclose(expit(fit.alpha), crude, rtol=1e-7)
 
 
 def test_a_month_without_events_stays_finite() -> None:
-    x, risk, y = _grid()
-    y[:, 2] = False
-    fit = fit_pooled_logit(time_basis(12, "dummies"), x, risk, y)
+    x, d, ev = _persons()
+    ev = ev & (d != 2)
+    fit = fit_pooled_logit(time_basis(TAU, "dummies"), risk_sets(x, d, ev, TAU))
     assert np.all(np.isfinite(fit.theta)) and expit(fit.alpha[2]) < 1e-5
 
 

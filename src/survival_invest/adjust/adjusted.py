@@ -13,8 +13,8 @@ How (the estimators: :mod:`survival_invest.adjust.estimators`):
   the propensity ``e(X)`` (a logistic regression), and per arm a pooled
   logistic model of the exit hazard and one of the censoring hazard with a
   smooth time basis plus the covariates (:mod:`survival_invest.adjust.pooled`:
-  fitted on the grid's sums without building person-month rows, so 10^6
-  persons x 36 months with 5 covariates fit in seconds);
+  fitted month by month on the persons at risk, without building
+  person-month rows);
 * ``method="ipw"`` weights the Kaplan-Meier curves, ``"gformula"`` averages
   the outcome model's predicted curves over the target population, ``"aipw"``
   does both and corrects one with the other (doubly robust);
@@ -57,7 +57,15 @@ from threadpoolctl import threadpool_limits
 
 from survival_invest.adjust.estimators import Grid, arm_curve, arm_jacobians, make_grid, models_used
 from survival_invest.adjust.ipw import ESTIMANDS, Estimand, design_matrix
-from survival_invest.adjust.pooled import PooledLogit, fit_pooled_logit, person_scores, solve_symmetric, time_basis
+from survival_invest.adjust.pooled import (
+    PooledLogit,
+    RiskSets,
+    fit_pooled_logit,
+    person_scores,
+    risk_sets,
+    solve_symmetric,
+    time_basis,
+)
 from survival_invest.errors import InputError
 from survival_invest.estimate.bootstrap import replicate_counts
 from survival_invest.estimate.estimates import Estimate, wald
@@ -159,31 +167,29 @@ def _covariates(persons: pd.DataFrame, covariates: Sequence[str] | None) -> np.n
     return (x[:, keep] - x[:, keep].mean(axis=0)) / scale[keep]
 
 
-def _fit(grid: Grid, model: str, arm: int) -> tuple[PooledLogit, tuple[np.ndarray, ...]]:
-    """Fit one nuisance model; returns the fit and its (basis, x, risk, y, weights, rows) data."""
+Fitted = tuple[PooledLogit, np.ndarray, RiskSets, np.ndarray]
+
+
+def _fit(grid: Grid, model: str, arm: int) -> Fitted:
+    """Fit one nuisance model: (fit, its basis, its risk sets, the grid rows it was fitted on)."""
     if model == "ps":
         n = grid.x.shape[0]
-        data: tuple[np.ndarray, ...] = (
-            np.ones((1, 1)),
-            grid.x,
-            np.ones((n, 1), dtype=bool),
-            grid.treated[:, None],
-            grid.weights,
-            np.arange(n),
-        )
+        basis, rows = np.ones((1, 1)), np.arange(n)
+        rs = risk_sets(grid.x, np.zeros(n, dtype=np.int64), grid.treated, 1, grid.weights)
     else:
-        rows = np.flatnonzero(grid.treated == bool(arm))
-        risk = grid.risk[rows] if model == "out" else grid.risk[rows] & ~grid.event[rows]
-        y = grid.event[rows] if model == "out" else grid.censor[rows]
-        data = (grid.basis, grid.x[rows], risk, y, grid.weights[rows], rows)
-    return fit_pooled_logit(*data[:5]), data
+        basis, rows = grid.basis, np.flatnonzero(grid.treated == bool(arm))
+        d, ev, w = grid.duration[rows], grid.exited[rows], grid.weights[rows]
+        tau = basis.shape[0]
+        if model == "out":
+            rs = risk_sets(grid.x[rows], d, ev, tau, w)
+        else:  # censoring after month s; an exit in s is not at risk of it
+            rs = risk_sets(grid.x[rows], d, ~ev, tau, w, drop_last=ev)
+    return fit_pooled_logit(basis, rs), basis, rs, rows
 
 
-def _nuisance(
-    grid: Grid, method: str, estimand: str
-) -> dict[tuple[str, int], tuple[PooledLogit, tuple[np.ndarray, ...]]]:
+def _nuisance(grid: Grid, method: str, estimand: str) -> dict[tuple[str, int], Fitted]:
     """Every nuisance model the method needs, keyed by (model, arm); the propensity under arm -1."""
-    fits: dict[tuple[str, int], tuple[PooledLogit, tuple[np.ndarray, ...]]] = {}
+    fits: dict[tuple[str, int], Fitted] = {}
     for arm in (0, 1):
         for model in models_used(method, arm, estimand):
             key = (model, -1 if model == "ps" else arm)
@@ -192,7 +198,7 @@ def _nuisance(
     return fits
 
 
-def _thetas(fits: dict[tuple[str, int], tuple[PooledLogit, tuple[np.ndarray, ...]]], arm: int) -> dict[str, np.ndarray]:
+def _thetas(fits: dict[tuple[str, int], Fitted], arm: int) -> dict[str, np.ndarray]:
     """The coefficients one arm's estimate uses."""
     out = {"ps": fits[("ps", -1)][0].theta} if ("ps", -1) in fits else {}
     for model in ("out", "cens"):
@@ -206,7 +212,7 @@ def _arm_influence(
     arm: int,
     estimand: str,
     grid: Grid,
-    fits: dict[tuple[str, int], tuple[PooledLogit, tuple[np.ndarray, ...]]],
+    fits: dict[tuple[str, int], Fitted],
 ) -> tuple[np.ndarray, np.ndarray]:
     """(psi, influence) of one arm, the nuisance fits' share included (module docstring)."""
     theta = _thetas(fits, arm)
@@ -215,10 +221,10 @@ def _arm_influence(
         raise RuntimeError("no influence")
     n = grid.x.shape[0]
     for model, jac in arm_jacobians(method, arm, estimand, grid, theta).items():
-        fit, data = fits[(model, -1 if model == "ps" else arm)]
-        scores = person_scores(data[0], data[1], data[2], data[3], theta[model], data[4])
+        fit, basis, rs, rows = fits[(model, -1 if model == "ps" else arm)]
+        scores = person_scores(basis, rs, theta[model])
         theta_infl = np.zeros((n, jac.shape[1]))
-        theta_infl[data[5]] = n * solve_symmetric(fit.hessian, scores.T).T
+        theta_infl[rows] = n * solve_symmetric(fit.hessian, scores.T).T
         infl += theta_infl @ jac.T
     return psi, infl
 

@@ -72,6 +72,9 @@ class Grid:
         Participants.
     weights : ndarray, shape (n,)
         Frequency weights (1, or bootstrap counts).
+    duration : ndarray of int, shape (n,)
+    exited : ndarray of bool, shape (n,)
+        The persons' durations and exit indicators (for the hazard fits).
     """
 
     basis: np.ndarray
@@ -81,6 +84,8 @@ class Grid:
     censor: np.ndarray
     treated: np.ndarray
     weights: np.ndarray
+    duration: np.ndarray
+    exited: np.ndarray
 
     @property
     def n(self) -> float:
@@ -119,7 +124,8 @@ def make_grid(
     ev = np.asarray(events).astype(bool)[:, None]
     at = s == d
     w = np.ones(d.shape[0]) if weights is None else np.asarray(weights, dtype=np.float64)
-    return Grid(basis, x, s <= d, at & ev, at & ~ev, np.asarray(treated).astype(bool), w)
+    risk, event, censor = (np.asfortranarray(g) for g in (s <= d, at & ev, at & ~ev))  # as linear_predictor's
+    return Grid(basis, x, risk, event, censor, np.asarray(treated).astype(bool), w, d[:, 0], ev[:, 0])
 
 
 def propensity_of(grid: Grid, theta: np.ndarray) -> np.ndarray:

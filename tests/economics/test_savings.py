@@ -138,7 +138,19 @@ def test_forecast_of_an_observed_year_matches_the_realised_figure() -> None:
 
 def test_results_table_shape_and_units() -> None:
     results = run_portfolio(CONFIG, "2022-06")
-    assert list(results.columns) == ["case_id", "year", "measure", "kind", "value", "lower", "upper", "unit"]
+    assert list(results.columns) == [
+        "case_id",
+        "year",
+        "measure",
+        "kind",
+        "value",
+        "lower",
+        "upper",
+        "unit",
+        "basis",
+        "horizon",
+        "extrapolated",
+    ]
     assert set(results["measure"]) == {"investment", "savings", "net", "saved_fte", "refusion_part"}
     assert set(results["kind"]) == {"budget", "realised", "forecast"}
     assert set(results.loc[results["measure"] == "saved_fte", "unit"]) == {"fte"}

@@ -1,0 +1,69 @@
+"""The report's destination parts: shares at 6/12/24 months, suppression, months by destination, the plot."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import survival_invest as si
+from survival_invest.report.destinations import destination_shares, plot_destinations, saved_months_by_destination
+
+
+def _persons(n: int = 400, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    group = np.where(rng.random(n) < 0.5, "intervention", "comparison")
+    duration = rng.integers(0, 30, n)
+    event = rng.random(n) < 0.8
+    dest = pd.Series(rng.choice(["job", "education", "flex_job", "other"], n), dtype="string").where(event)
+    return pd.DataFrame({"group": group, "duration": duration, "event": event.astype(int), "destination": dest})
+
+
+def test_shares_add_up_and_match_the_all_cause_curve() -> None:
+    p = _persons()
+    shares = destination_shares(p, min_persons=5)
+    assert list(shares.columns) == [
+        "group", "month", "persons", "shown", "job", "education", "flex_job", "other", "on_support",
+    ]  # fmt: skip
+    assert shares["month"].tolist() == [6, 12, 24, 6, 12, 24]
+    np.testing.assert_allclose(shares[["job", "education", "flex_job", "other", "on_support"]].sum(axis=1), 1.0)
+    comp = p[p["group"] == "comparison"]
+    km = si.kaplan_meier(comp["duration"], comp["event"]).survival_at([6, 12, 24])
+    np.testing.assert_allclose(shares[shares["group"] == "comparison"]["on_support"], km, atol=1e-12)
+    # no censoring: the job share at 24 months is the share of the group that left for a job by then
+    q = p.assign(event=1, destination=p["destination"].fillna("job"))
+    s = destination_shares(q, 5).set_index(["group", "month"])
+    c = q[q["group"] == "comparison"]
+    assert s.loc[("comparison", 24), "job"] == pytest.approx(
+        ((c["destination"] == "job") & (c["duration"] <= 24)).mean()
+    )
+
+
+def test_small_groups_are_suppressed() -> None:
+    p = _persons()
+    n_int = int((p["group"] == "intervention").sum())
+    shares = destination_shares(p, min_persons=n_int + 1)
+    hidden = shares[shares["group"] == "intervention"]
+    assert not hidden["shown"].any() and hidden[["job", "on_support"]].isna().all().all()
+    rows = saved_months_by_destination(p, "1", 24, min_persons=n_int + 1)
+    assert rows["value"].isna().all()
+
+
+def test_months_by_destination_sum_to_the_months_saved() -> None:
+    p = _persons()
+    rows = saved_months_by_destination(p, "7", 24, min_persons=5)
+    assert rows["measure"].tolist() == ["months_in_job", "months_in_education", "months_in_flex_job", "months_in_other"]
+    area = si.kaplan_meier_by(p["duration"], p["event"], p["group"]).area_between("comparison", "intervention", 24)
+    assert rows["value"].sum() == pytest.approx(float(area["value"].iloc[0]), abs=1e-10)
+    assert (rows["lower"] <= rows["value"]).all() and (rows["value"] <= rows["upper"]).all()
+
+
+def test_plot_has_a_panel_per_group() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    fig = plot_destinations(_persons(), min_persons=5, tau=24)
+    assert len(fig.axes) == 2 and [a.get_title() for a in fig.axes] == ["comparison", "intervention"]
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)

@@ -25,10 +25,14 @@ from pathlib import Path
 from typing import TextIO
 
 from survival_invest.choices import ENGINES
+from survival_invest.config import load_config, pseudonym_key
 from survival_invest.errors import InputError, SurvivalInvestError
 from survival_invest.io.periods import parse_as_of
+from survival_invest.io.privacy import PLAIN, IdPolicy
+from survival_invest.pipeline.convert import PART_PERSONS, convert_dream
 from survival_invest.pipeline.curves import DataFileError, write_curves
 from survival_invest.pipeline.monthly import run_monthly
+from survival_invest.pipeline.template import write_config
 from survival_invest.pipeline.validate import validate
 from survival_invest.synthetic.cli import write_synthetic_portfolio
 
@@ -142,8 +146,55 @@ def _cmd_synth(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_convert(args: argparse.Namespace) -> int:
+    """Stream a wide DREAM file to long Parquet parts (ids by the config's [privacy] when --config is given)."""
+    ids, id_column = PLAIN, args.id_column
+    if args.config is not None:
+        config = load_config(args.config)
+        ids = IdPolicy(pseudonym_key(config.privacy, config.source))
+        id_column = id_column or config.data.id_column
+    done = convert_dream(args.data, args.out, id_column=id_column, ids=ids, persons_per_part=args.persons_per_part)
+    print(done.describe())
+    print(f'Use it with [data] spells = "{done.folder}" and spells_format = "long".')
+    return 0
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    """Write a portfolio configuration for one's own files from the shipped template."""
+    given = {k: getattr(args, k) for k in ("finance", "payments", "persons")}
+    path = write_config(
+        args.out, spells=args.spells, memberships=args.memberships, cpr=args.cpr, force=args.force, **given
+    )
+    print(f"Wrote {path}: edit its cases, budgets and costs, then check it with")
+    print(f"  survival-invest validate --config {path}")
+    return 0
+
+
+def _add_file_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]  # argparse's own type
+    """The ``convert`` and ``init`` commands."""
+    p = sub.add_parser("convert", help="stream a wide DREAM file (SAS/CSV/...) to long Parquet parts for duckdb/spark")
+    p.add_argument(
+        "--data", type=Path, required=True, help="the wide DREAM file (.sas7bdat, .xpt, .dta, .csv, .parquet)"
+    )
+    p.add_argument("--out", type=Path, required=True, help="new folder for the Parquet parts")
+    p.add_argument("--config", type=Path, default=None, help="portfolio TOML: its [privacy] and [data] id_column apply")
+    p.add_argument("--id-column", default=None, help="the person id column (default PNR, else person_id)")
+    p.add_argument("--persons-per-part", type=int, default=PART_PERSONS, help="persons read and written at a time")
+    p.set_defaults(func=_cmd_convert)
+    p = sub.add_parser("init", help="write a portfolio config for your own files (from the shipped template)")
+    p.add_argument("--out", type=Path, required=True, help="the configuration file to write")
+    p.add_argument("--spells", type=Path, required=True, help="the extract: long spells or a wide DREAM file")
+    p.add_argument("--memberships", type=Path, required=True, help="who is in which case's groups, from when")
+    p.add_argument("--finance", type=Path, default=None, help="realised investment per case and year (optional)")
+    p.add_argument("--payments", type=Path, default=None, help="the payment file (optional)")
+    p.add_argument("--persons", type=Path, default=None, help="the person table: birth date, sex (optional)")
+    p.add_argument("--cpr", action="store_true", help='the ids are CPR numbers: [privacy] ids = "cpr"')
+    p.add_argument("--force", action="store_true", help="overwrite an existing file")
+    p.set_defaults(func=_cmd_init)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of ``survival-invest`` and its commands (curves, run, validate, synth)."""
+    """The argument parser of ``survival-invest`` and its commands (curves, run, validate, synth, convert, init)."""
     parser = argparse.ArgumentParser(
         prog="survival-invest", description="Follow employment investments with survival curves."
     )
@@ -193,6 +244,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, required=True, help="folder to write")
     p.add_argument("--seed", type=int, default=20200101, help="random seed (equal seeds give identical files)")
     p.set_defaults(func=_cmd_synth)
+    _add_file_commands(sub)
     return parser
 
 

@@ -54,6 +54,7 @@ __all__ = [
     "DREAM_ID",
     "WideLayout",
     "column_families",
+    "dream_long_chunks",
     "dream_wide_to_long",
     "dream_year",
     "read_dream_wide",
@@ -304,6 +305,53 @@ def _chunks(p: Path, suffix: str, columns: list[str], dialect: CsvDialect | None
         )
 
 
+def _opened(path: str | Path) -> tuple[Path, str, CsvDialect | None]:
+    """The file, its suffix (``.txt``/``.gz`` read as CSV) and its CSV dialect; missing or unknown files refused."""
+    p = Path(path)
+    if not p.is_file():
+        raise ExtractError(f"{p}: spells file {'is a folder, not a file' if p.is_dir() else 'not found'}.")
+    suffix = ".csv" if p.suffix.lower() in (".txt", ".gz") else p.suffix.lower()
+    if suffix not in (*_READSTAT, ".parquet", ".pq", ".csv"):
+        raise ExtractError(
+            f"{p}: unknown file type {p.suffix!r} for a wide DREAM file; expected .sas7bdat, .xpt, .dta, .csv or .parquet."
+        )
+    return p, suffix, sniff_csv(p, "spells") if suffix == ".csv" else None
+
+
+def dream_long_chunks(
+    path: str | Path,
+    *,
+    id_column: str | None = None,
+    ids: IdPolicy = PLAIN,
+    chunk_rows: int = CHUNK_ROWS,
+    encoding: str | None = None,
+) -> tuple[WideLayout, Iterator[tuple[pd.DataFrame, int, pd.Series]]]:
+    """A wide DREAM file streamed as long weeks, a chunk of persons at a time (``convert``; rules: module docstring).
+
+    Parameters
+    ----------
+    path, id_column, ids, chunk_rows
+        As for :func:`read_dream_wide`; ``encoding``: a CSV file's, when known (else as sniffed).
+
+    Returns
+    -------
+    (WideLayout, iterator of (DataFrame, int, Series))
+        The layout; per chunk its rows ``person_id, period`` (week number), ``benefit``, blank cells and ids.
+    """
+    p, suffix, dialect = _opened(path)
+    dialect = CsvDialect(encoding, dialect.sep) if encoding is not None and dialect is not None else dialect
+    layout = wide_layout(_file_columns(p, suffix, dialect), str(path), id_column)
+
+    def chunks() -> Iterator[tuple[pd.DataFrame, int, pd.Series]]:  # each chunk melted as it is read
+        offset = 0
+        for chunk in _chunks(p, suffix, [layout.id_column, *layout.week_columns], dialect, chunk_rows):
+            chunk = _clean_ids(chunk, layout.id_column, offset, str(path), ids)
+            offset += len(chunk)
+            yield (*_melt(chunk, layout), chunk[layout.id_column].astype("string"))
+
+    return layout, chunks()
+
+
 def read_dream_wide(
     path: str | Path, *, id_column: str | None = None, ids: IdPolicy = PLAIN, chunk_rows: int = CHUNK_ROWS
 ) -> Spells:
@@ -330,26 +378,19 @@ def read_dream_wide(
     ExtractError
         Missing or unreadable file, unknown suffix, no id or week column, blank or repeated ids.
     """
-    p = Path(path)
+    p, suffix, dialect = _opened(path)
     source = str(path)
-    if not p.is_file():
-        raise ExtractError(f"{p}: spells file {'is a folder, not a file' if p.is_dir() else 'not found'}.")
-    suffix = ".csv" if p.suffix.lower() in (".txt", ".gz") else p.suffix.lower()
-    if suffix not in (*_READSTAT, ".parquet", ".pq", ".csv"):
-        raise ExtractError(
-            f"{p}: unknown file type {p.suffix!r} for a wide DREAM file; expected .sas7bdat, .xpt, .dta, .csv or .parquet."
-        )
-    dialect = sniff_csv(p, "spells") if suffix == ".csv" else None
     try:
-        try:
-            layout = wide_layout(_file_columns(p, suffix, dialect), source, id_column)
-            columns = [layout.id_column, *layout.week_columns]
-            spells = _melt_all(_chunks(p, suffix, columns, dialect, chunk_rows), layout, source, ids)
-        except UnicodeDecodeError:
-            dialect = CsvDialect(non_utf8_encoding(p, "spells"), dialect.sep if dialect else ",")
-            layout = wide_layout(_file_columns(p, suffix, dialect), source, id_column)
-            columns = [layout.id_column, *layout.week_columns]
-            spells = _melt_all(_chunks(p, suffix, columns, dialect, chunk_rows), layout, source, ids)
+        for retry in (False, True):  # a CSV that is not UTF-8 is read again as Windows-1252
+            try:
+                layout = wide_layout(_file_columns(p, suffix, dialect), source, id_column)
+                chunks = _chunks(p, suffix, [layout.id_column, *layout.week_columns], dialect, chunk_rows)
+                spells = _melt_all(chunks, layout, source, ids)
+                break
+            except UnicodeDecodeError:
+                if retry:
+                    raise
+                dialect = CsvDialect(non_utf8_encoding(p, "spells"), dialect.sep if dialect else ",")
     except (pyreadstat.ReadstatError, pyreadstat.PyreadstatError, ValueError, OSError) as exc:
         if isinstance(exc, ExtractError):
             raise

@@ -210,3 +210,17 @@ def test_the_bootstrap_refits_the_tail_and_a_unit_replicate_is_the_published_for
     spread = savings_replicates(cohort, case, CONFIG, counts)
     last = spread[(spread["kind"] == "forecast") & (spread["year"] == 2023)]["saved_fte"]
     assert last.std() > 0
+
+
+def test_a_tail_without_a_finite_fit_names_the_case_and_group(stats) -> None:
+    st = stats["1"]
+    sv = st.survival.copy()
+    last = int(sv.loc[sv["group"] == "intervention", "t"].max())
+    # every participant at risk in the last month exits: the exponential hazard would be 1
+    late = (sv["group"] == "intervention") & (sv["t"] > last - 3)
+    sv.loc[late, "events"] += sv.loc[late, "censored"]
+    sv.loc[late, "censored"] = 0
+    broken = replace(st, survival=sv)
+    case = replace(CONFIG.case("1"), tail="exponential", tail_months=1)
+    with pytest.raises(InputError, match=r"case '1', intervention group: tail 'exponential': the fitting window"):
+        forecast_curves(broken, case)

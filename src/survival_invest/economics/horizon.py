@@ -192,7 +192,10 @@ def forecast_curves(stats: CaseStatistics, case: CaseConfig) -> ForecastCurves:
         if case.tail != "none":
             sv = stats.survival[stats.survival["group"] == g]
             t, d, n = monthly_counts(sv["t"].to_numpy(), sv["events"].to_numpy(), sv["censored"].to_numpy())
-            fit = fit_tail(t, d, n, case.tail, last=lasts[g], months=case.tail_months)
+            try:
+                fit = fit_tail(t, d, n, case.tail, last=lasts[g], months=case.tail_months)
+            except InputError as exc:
+                raise InputError(f"case {case.id!r}, {g} group: {exc}") from None
             if fit.model != case.tail:
                 log.warning(
                     "case %s, %s group: no exits in the tail's window; the %s tail is flat", case.id, g, case.tail

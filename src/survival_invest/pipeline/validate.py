@@ -29,6 +29,7 @@ from survival_invest.io.periods import RunClock, month_label, period_label
 from survival_invest.io.privacy import IdPolicy
 from survival_invest.io.readers import read_finance
 from survival_invest.io.sources import remote_scheme
+from survival_invest.pipeline.inventory import file_inventory
 from survival_invest.report.privacy import shown_count
 
 __all__ = ["validate"]
@@ -129,6 +130,9 @@ def validate(
             f"{f.count(members['person_id'].nunique())} persons, cases {sorted(members['case_id'].unique())[:20]}"
         )
     persons = _optional_inputs(f, portfolio, ids)
+    inventory, unreadable = file_inventory(portfolio, ids, spells, members)  # per file: pipeline.inventory
+    f.found += inventory
+    f.problems += unreadable
     if spells is not None:
         _check_clock(f, portfolio, spells, members, clock)
     if members is not None:

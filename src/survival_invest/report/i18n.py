@@ -111,6 +111,15 @@ LABELS: Mapping[str, Mapping[Language, str]] = {
     "setting_uncertainty": {"da": "usikkerhed", "en": "uncertainty"},
     "uncertainty_delta": {"da": "delta-metode, 95 %", "en": "delta method, 95 %"},
     "setting_follow_up": {"da": "opfølgning", "en": "follow-up"},
+    "setting_realised_basis": {"da": "realiseret besparelse i kr.", "en": "realised savings in kroner"},
+    "basis_payments": {
+        "da": "betalingsfilen: deltagernes udbetaling − refusion mod sammenligningsgruppens pr. varighed",
+        "en": "the payment file: participants' payments − refusion against the comparison group's by duration",
+    },
+    "basis_cost_per_fte": {
+        "da": "sparede måneder × omkostning pr. fuldtidsperson (efter refusion)",
+        "en": "saved months × cost per full-time person (net of refusion)",
+    },
     "follow_up_count": {
         "da": "optælling af placeringer × besparelse pr. placering (ingen kurver)",
         "en": "placements counted × saving per placement (no curves)",

@@ -163,7 +163,18 @@ def case_page(
         return CasePage(case.id, case.name, table, settings)
     images = _case_images(case, statistics, clock, min_persons, language)
     png, svg = images if images is not None else (None, None)
-    return CasePage(case.id, case.name, table, _survival_settings(case, statistics, min_persons, language), png, svg)
+    shown = _survival_settings(case, statistics, min_persons, language)
+    shown[label("setting_realised_basis", language)] = _realised_basis(results, case.id, language)
+    return CasePage(case.id, case.name, table, shown, png, svg)
+
+
+def _realised_basis(results: pd.DataFrame, case_id: str, language: Language) -> str:
+    """What the case's realised savings rest on: the payment file or the cost per full-time person (``basis``)."""
+    rows = results[
+        (results["case_id"] == case_id) & (results["measure"] == "savings") & (results["kind"] == "realised")
+    ]
+    paid = "basis" in rows.columns and bool((rows["basis"] == "payments").any())
+    return label("basis_payments" if paid else "basis_cost_per_fte", language)
 
 
 def targets_table(results: pd.DataFrame, targets: Targets, language: Language) -> pd.DataFrame:

@@ -71,3 +71,38 @@ def test_an_empty_file_and_a_header_only_file_are_refused(tmp_path: Path) -> Non
     members.write_text("person_id,case_id,group,entry_period\n", encoding="utf-8")
     with pytest.raises(ExtractError, match="memberships file has a header but no data rows"):
         read_memberships(members)
+
+
+def test_the_streamed_rules_of_the_sql_engines_are_the_in_memory_readers(tmp_path: Path, caplog) -> None:
+    from survival_invest.io.text import csv_files_dialect, first_c1_byte, streamed_encoding, to_utf8
+
+    utf8 = tmp_path / "u.csv"
+    utf8.write_text("person_id;period;benefit\nÆ1;2020-01;137\n", encoding="utf-8")
+    cp = tmp_path / "c.csv"
+    cp.write_bytes("person_id;period;benefit\nA;2020-01;137\nØ2;2020-01;137\n".encode("cp1252"))
+    assert streamed_encoding(utf8, "spells") == "utf-8-sig"
+    with caplog.at_level(logging.WARNING):
+        assert streamed_encoding(cp, "spells") == "cp1252"
+    assert "c.csv: the spells file is not UTF-8 (first at data row 2, byte 0xd8)" in caplog.text
+    assert csv_files_dialect([utf8, cp], "spells") == type(csv_files_dialect([utf8], "spells"))("cp1252", ";")
+    assert to_utf8(cp, tmp_path / "copy.csv", "cp1252").read_text(encoding="utf-8").endswith("Ø2;2020-01;137\n")
+    assert first_c1_byte(cp) is None  # æøå are the same in Latin-1
+    euro = tmp_path / "e.csv"
+    euro.write_bytes("a;b\n1;2\n3;4 €\n".encode("cp1252"))
+    assert first_c1_byte(euro) == 2
+
+
+def test_a_character_cut_by_the_streaming_chunks_is_still_utf_8(tmp_path: Path) -> None:
+    from survival_invest.io.text import streamed_encoding
+
+    path = tmp_path / "big.csv"
+    line = "person_id,period,benefit\n" + ("Å" * 1000 + ",2020-01,137\n") * 5000  # > 4 MiB: several chunks
+    path.write_text(line, encoding="utf-8")
+    assert path.stat().st_size > (1 << 22)
+    assert streamed_encoding(path, "spells") == "utf-8-sig"
+    bad = path.read_bytes() + b"\x81\n"  # undefined in Windows-1252 too
+    path.write_bytes(bad)
+    with pytest.raises(
+        ExtractError, match=r"first at data row 5001, byte 0x81\) nor in Windows-1252 \(byte 0x81 at data row 5001\)"
+    ):
+        streamed_encoding(path, "spells")

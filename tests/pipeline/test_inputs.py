@@ -296,3 +296,60 @@ def test_run_on_a_standalone_cluster_gives_the_in_memory_results(cluster, tmp_pa
     assert len(apps) == 1, status["completedapps"]
     assert apps[0]["state"] == "FINISHED" and apps[0]["cores"] >= 1  # ran with the worker's executor
     assert not status["activeapps"]
+
+
+def cluster_conf(master: str, mount: Path) -> str:
+    """``[engine]`` lines for the test cluster, with ``viewfs://test/data`` mounted on ``mount``.
+
+    A viewfs URI is resolved by Spark's Hadoop file system on the driver and
+    the executors, never by this package: it stands for ``hdfs://`` storage.
+    """
+    return (
+        f'spark_master = "{master}"\n[engine.spark_conf]\n"spark.app.name" = "survival-invest-cluster-errors"\n'
+        '"spark.driver.host" = "127.0.0.1"\n"spark.driver.bindAddress" = "127.0.0.1"\n'
+        '"spark.executor.memory" = "768m"\n"spark.cores.max" = "1"\n"spark.task.maxFailures" = "1"\n'
+        f'"spark.hadoop.fs.viewfs.mounttable.test.link./data" = "{mount.as_uri()}"\n'
+    )
+
+
+def no_java_stack(stderr: str) -> bool:
+    """Whether stderr is free of Java stack frames and Py4J's wrapping."""
+    return not re.search(r"^\s+at [\w$.]+\(", stderr, re.M) and "Py4JJavaError" not in stderr
+
+
+def test_a_path_missing_on_the_cluster_exits_2_with_one_line(cluster, tmp_path: Path) -> None:
+    master, _ = cluster
+    (tmp_path / "mount").mkdir()
+    config = portfolio(tmp_path, "viewfs://test/data/nowhere", "spark", cluster_conf(master, tmp_path / "mount"))
+    result = cli_run(config, tmp_path / "out")
+    assert result.returncode == 2, result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert errors and errors[0].startswith(
+        "error: viewfs://test/data/nowhere: the spells path does not exist on the cluster's storage ("
+    )
+    assert "PATH_NOT_FOUND" in errors[0] and no_java_stack(result.stderr), result.stderr
+    assert not (tmp_path / "out" / "2022-06").exists()
+
+
+def test_a_failed_spark_job_exits_2_with_the_first_line_of_the_error(cluster, tmp_path: Path) -> None:
+    master, _ = cluster
+    parts = tmp_path / "mount" / "spells_parts"
+    write_parts(parts)
+    (parts / "year=2022" / "part-9.parquet").write_bytes(b"PAR1" + b"\0" * 64 + b"PAR1")  # not Parquet
+    config = portfolio(tmp_path, "viewfs://test/data/spells_parts", "spark", cluster_conf(master, tmp_path / "mount"))
+    result = cli_run(config, tmp_path / "out")
+    assert result.returncode == 2, result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and errors[0].startswith("error: a Spark job failed: "), result.stderr
+    assert "part-9.parquet" in errors[0] and errors[0].endswith("(run with -v for the trace)")
+    assert no_java_stack(result.stderr), result.stderr
+    assert not (tmp_path / "out" / "2022-06").exists()
+    verbose = subprocess.run(
+        [*CLI, "-v", "run", "--config", str(config), "--as-of", "2022-06", "--out", str(tmp_path / "out")],
+        env={**os.environ, "SPARK_LOCAL_IP": "127.0.0.1"},
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert verbose.returncode == 2 and "Traceback" in verbose.stderr  # -v shows the trace

@@ -158,3 +158,44 @@ def test_a_history_held_open_by_this_process_read_only_cannot_be_written(tmp_pat
             open_history(path)
     finally:
         reader.close()
+
+
+def test_a_case_below_min_persons_leaves_no_figure_and_no_count_in_the_history(tmp_path: Path) -> None:
+    """Issue 14: with 3 participants and min_persons = 5 nothing of the case's estimates reaches history.duckdb."""
+    import re
+
+    from survival_invest.cli import main
+
+    root = Path(__file__).parents[2]
+    members = pd.read_csv(root / "data" / "synthetic" / "memberships.csv", dtype=str)
+    small = (members["case_id"] == "1") & (members["group"] == "intervention")
+    members = members[~small | (small.cumsum() <= 3)]  # three participants left in case 1
+    members.to_csv(tmp_path / "memberships.csv", index=False)
+    text = (root / "examples" / "norddjurs.toml").read_text(encoding="utf-8").replace("../data/", f"{root}/data/")
+    text = re.sub(r"(?m)^memberships\s*=.*$", f'memberships = "{tmp_path / "memberships.csv"}"', text)
+    (tmp_path / "p.toml").write_text(text, encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["run", "--config", str(tmp_path / "p.toml"), "--as-of", "2022-06", "--out", str(out), "--quiet"]) == 0
+
+    con = duckdb.connect(str(out / HISTORY_FILE), read_only=True)
+    try:
+        tables = {t for (t,) in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        columns = {c for (c,) in con.execute("SELECT DISTINCT column_name FROM information_schema.columns").fetchall()}
+        rows = con.execute("SELECT * FROM results WHERE case_id = '1'").df()
+        meta = con.execute("SELECT * FROM history_meta").fetchall()
+    finally:
+        con.close()
+    assert tables == {"results", "runs", "history_meta"}
+    # no column that could hold a head count: the history stores figures, runs and the schema only
+    assert columns <= {*_RESULT_COLUMNS, "state", "published_at", "key", "value"}, columns
+    estimates = rows[(rows["kind"] != "budget") & (rows["measure"] != "investment")]
+    assert len(estimates) > 0 and estimates[["value", "lower", "upper"]].isna().all().all()
+    assert meta == [("schema_version", str(SCHEMA_VERSION))]
+    published = pd.read_csv(out / "2022-06" / "results.csv", dtype={"case_id": str})
+    assert published.loc[published["case_id"] == "1", "value"].notna().sum() == (
+        rows["value"].notna().sum()
+    )  # the history holds what was published, no more
+
+
+_RESULT_COLUMNS = ["as_of", "run_time", "run_id", "superseded", "case_id", "year", "measure", "kind", "value"]
+_RESULT_COLUMNS += ["lower", "upper", "unit"]

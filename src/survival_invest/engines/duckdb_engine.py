@@ -18,13 +18,27 @@ import pandas as pd
 
 from survival_invest.config import ConfigError
 from survival_invest.engines.aggregates import spells_files
-from survival_invest.io.sources import DUCKDB_EXTENSIONS, Location, remote_readers, remote_scheme
+from survival_invest.errors import ExtractError
+from survival_invest.io.idcolumn import spells_id_column
+from survival_invest.io.sources import (
+    DUCKDB_EXTENSIONS,
+    Location,
+    engine_files_report,
+    remote_readers,
+    remote_scheme,
+)
+from survival_invest.io.text import CsvDialect, csv_files_dialect, to_utf8
 
 __all__ = ["DuckDBBackend"]
 
 
 def _quote(path: Location) -> str:
     return "'" + str(path).replace("'", "''") + "'"
+
+
+def _ident(name: str) -> str:
+    """A column name as a quoted SQL identifier (``PNR`` -> ``"PNR"``)."""
+    return '"' + name.replace('"', '""') + '"'
 
 
 @dataclass
@@ -41,7 +55,7 @@ class DuckDBBackend:
 
     name = "duckdb"
 
-    def __init__(self, spells: Location, settings: DuckDBSettings | None = None) -> None:
+    def __init__(self, spells: Location, settings: DuckDBSettings | None = None, id_column: str | None = None) -> None:
         s = settings or DuckDBSettings()
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         if s.temp_directory is None:
@@ -49,6 +63,7 @@ class DuckDBBackend:
             temp_dir = self._tmp.name
         else:
             temp_dir = s.temp_directory
+        self._temp_dir = temp_dir
         # a file-backed database: temporary tables live on disk, not in RAM
         self.con = duckdb.connect(str(Path(temp_dir) / "work.duckdb"))
         self._run(f"SET temp_directory = {_quote(Path(temp_dir))}")
@@ -58,45 +73,103 @@ class DuckDBBackend:
         if s.threads:
             self._run(f"SET threads = {int(s.threads)}")
         try:
-            self._view(spells)
+            self._view(spells, id_column)
         except BaseException:
             self.close()  # the connection and the spill folder of a refused input
             raise
 
-    def _view(self, spells: Location) -> None:
-        """The extract as the view ``spells`` (three columns)."""
-        listing, kind = self._listing(spells)
-        if kind == "parquet":
-            self._run(f"CREATE VIEW spells AS SELECT person_id, period, benefit FROM read_parquet({listing})")
-        else:
-            self._run(
-                f"CREATE VIEW spells AS SELECT person_id, period, benefit FROM read_csv({listing}, header = true, "
-                "types = {'period': 'VARCHAR', 'benefit': 'VARCHAR'})"
-            )
+    def _view(self, spells: Location, id_column: str | None) -> None:
+        """The extract as the view ``spells`` (three columns; the id column renamed, the columns checked)."""
+        source = self._source(spells)
+        columns = [str(r[0]) for r in self._run(f"DESCRIBE SELECT * FROM {source}")]
+        ident = spells_id_column(columns, id_column, str(spells))
+        self._run(f"CREATE VIEW spells AS SELECT {_ident(ident)} AS person_id, period, benefit FROM {source}")
 
-    def _listing(self, spells: Location) -> tuple[str, str]:
-        """The SQL list of the extract's files (local) or its URI (remote, through an extension) and its format."""
+    def _source(self, spells: Location) -> str:
+        """The table function reading the extract: ``read_parquet([...])`` or ``read_csv([...], ...)``."""
+        listing, kind, dialect = self._listing(spells)
+        if kind == "parquet":
+            return f"read_parquet({listing})"
+        # local files: the separator and encoding by the in-memory reader's rules (io.text); a remote file:
+        # DuckDB's sniffer. The ids are typed by the sniffer either way.
+        delim = "" if dialect is None else f"delim = {_quote(dialect.sep)}, "
+        return f"read_csv({listing}, header = true, {delim}types = {{'period': 'VARCHAR', 'benefit': 'VARCHAR'}})"
+
+    def _listing(self, spells: Location) -> tuple[str, str, CsvDialect | None]:
+        """The SQL list of the extract's files (local) or its URI (remote), its format and (local) CSV dialect."""
         scheme = remote_scheme(spells)
         if scheme is None:
             kind, files = spells_files(spells)
-            return "[" + ", ".join(_quote(f) for f in files) + "]", kind
+            dialect = csv_files_dialect(files, "spells") if kind == "csv" else None
+            if (
+                dialect is not None and dialect.encoding == "cp1252"
+            ):  # DuckDB reads UTF-8 (and Latin-1, which is not Windows-1252)
+                folder = Path(self._temp_dir) / "utf8"
+                folder.mkdir(exist_ok=True)
+                files = [to_utf8(f, folder / f"{i}-{f.name}", "cp1252") for i, f in enumerate(files)]
+            return "[" + ", ".join(_quote(f) for f in files) + "]", kind, dialect
+        self._load_extension(spells, scheme)
+        kind = "csv" if str(spells).lower().endswith(".csv") else "parquet"
+        return _quote(spells), kind, None
+
+    def _load_extension(self, location: Location, scheme: str) -> None:
+        """Load the extension that reads ``scheme://`` (offline only), or refuse naming the engines that can."""
         extension = DUCKDB_EXTENSIONS.get(scheme)
         if extension is None:
             raise ConfigError(
-                f"{spells}: DuckDB cannot read {scheme}:// storage; use {remote_readers(scheme)} "
+                f"{location}: DuckDB cannot read {scheme}:// storage; use {remote_readers(scheme)} "
                 "([engine] name, or --engine)."
             )
         try:
             self._run(f"LOAD {extension}")  # never INSTALL: a run does not download code
         except duckdb.Error as exc:
             raise ConfigError(
-                f"{spells}: DuckDB reads {scheme}:// through its {extension!r} extension, which cannot be loaded "
+                f"{location}: DuckDB reads {scheme}:// through its {extension!r} extension, which cannot be loaded "
                 f"on this machine without downloading it ({str(exc).splitlines()[0][:160]}); run "
                 f"`INSTALL {extension}` once where the network allows (or copy it into ~/.duckdb/extensions), "
                 "or use engine 'spark'."
             ) from exc
-        kind = "csv" if str(spells).lower().endswith(".csv") else "parquet"
-        return _quote(spells), kind
+
+    def read_frame(self, location: Location, what: str) -> pd.DataFrame:
+        """A small input (the memberships) on remote storage as a pandas DataFrame (CSV: every column text).
+
+        Raises
+        ------
+        ConfigError
+            DuckDB cannot read the scheme (see :meth:`_listing`).
+        ExtractError
+            DuckDB cannot read the input.
+        """
+        scheme = remote_scheme(location)
+        if scheme is not None:
+            self._load_extension(location, scheme)
+        csv = str(location).lower().endswith(".csv")
+        table = f"read_csv({_quote(location)}, header = true, all_varchar = true)" if csv else None
+        try:
+            return self.con.execute(f"SELECT * FROM {table or f'read_parquet({_quote(location)})'}").df()
+        except duckdb.Error as exc:
+            raise ExtractError(f"{location}: DuckDB cannot read the {what}: {str(exc).splitlines()[0][:200]}") from exc
+
+    def describe_input(self, spells: Location) -> dict[str, object]:
+        """What DuckDB reports of a remote extract, for ``run.json`` (never raises).
+
+        Parquet: the files and their row counts from the footers
+        (``parquet_file_metadata``); CSV: the files (``glob``). A local input
+        is identified by :func:`~survival_invest.io.sources.input_identity`
+        instead, so nothing is asked of the engine for it.
+        """
+        if remote_scheme(spells) is None:
+            return {}
+        try:
+            if str(spells).lower().endswith(".csv"):
+                rows = self._run(f"SELECT file, NULL FROM glob({_quote(spells)}) ORDER BY file")
+            else:
+                rows = self._run(
+                    f"SELECT file_name, num_rows FROM parquet_file_metadata({_quote(spells)}) ORDER BY file_name"
+                )
+        except duckdb.Error as exc:
+            return {"engine": "duckdb", "unavailable": str(exc).splitlines()[0][:200]}
+        return engine_files_report("duckdb", [str(r[0]) for r in rows], [r[1] for r in rows])
 
     def id_kind(self) -> str:
         """``"integer"`` or ``"string"``: the type of the extract's person_id column."""

@@ -34,12 +34,16 @@ class EngineRun:
         Rows read per input (and rows removed from the spells, by reason).
     cohorts : dict
         Case id -> :class:`~survival_invest.Cohort` (in-memory engine only).
+    inputs : dict
+        Location -> what the engine reported of a remote input (files, rows), for ``run.json``
+        (DuckDB and Spark; :func:`survival_invest.io.sources.engine_files_report`).
     """
 
     engine: str
     statistics: dict[str, CaseStatistics]
     input_rows: dict[str, int]
     cohorts: dict[str, Cohort] = field(default_factory=dict)
+    inputs: dict[str, dict[str, object]] = field(default_factory=dict)
 
 
 def memory_statistics(config: Portfolio, clock: RunClock) -> EngineRun:
@@ -62,7 +66,7 @@ def memory_statistics(config: Portfolio, clock: RunClock) -> EngineRun:
     """
     ids = IdPolicy(pseudonym_key(config.privacy, config.source))  # declared CPR numbers: pseudonyms at read time
     spells = read_spells(config.data.spells, format=config.data.spells_format, id_column=config.data.id_column, ids=ids)
-    members = read_memberships(config.data.memberships, ids=ids)
+    members = read_memberships(config.data.memberships, ids=ids, id_column=config.data.id_column)
     classification = read_classification(config.data.classification)
     survival = [c for c in config.cases if c.method == "survival"]
     freq = members.attrs["frequency"]

@@ -19,6 +19,9 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass
+from typing import Protocol
+
+import pandas as pd
 
 from survival_invest.choices import ENGINES, EngineName
 from survival_invest.config import ConfigError, Portfolio
@@ -38,6 +41,7 @@ __all__ = [
     "engine_choice",
     "portfolio_statistics",
     "refuse_remote_in_memory",
+    "refuse_sql_format",
     "spells_size_mb",
 ]
 
@@ -73,13 +77,29 @@ def refuse_remote_in_memory(config: Portfolio) -> None:
     Raises
     ------
     ConfigError
-        ``[data] spells`` is a remote URI (``hdfs://``, ``s3a://``, ``s3://`` ...).
+        ``[data] spells`` or ``memberships`` is a remote URI (``hdfs://``, ``s3a://``, ``s3://`` ...).
     """
-    scheme = remote_scheme(config.data.spells)
-    if scheme is not None:
+    for key, location in (("spells", config.data.spells), ("memberships", config.data.memberships)):
+        scheme = remote_scheme(location)
+        if scheme is not None:
+            raise ConfigError(
+                f"{config.source}: [data] {key} = {str(location)!r} is on {scheme}:// storage, which the "
+                f"in-memory engine cannot read; use {remote_readers(scheme)}: [engine] name, or --engine."
+            )
+
+
+def refuse_sql_format(config: Portfolio, engine: str) -> None:
+    """Refuse a DREAM wide extract for the DuckDB and Spark engines, which read long spells only.
+
+    Raises
+    ------
+    ConfigError
+        ``[data] spells_format`` is not ``long``.
+    """
+    if config.data.spells_format != "long":
         raise ConfigError(
-            f"{config.source}: [data] spells = {str(config.data.spells)!r} is on {scheme}:// storage, which the "
-            f"in-memory engine cannot read; use {remote_readers(scheme)}: [engine] name, or --engine."
+            f"{config.source}: engine {engine!r} reads long spells (person_id, period, benefit) as Parquet "
+            'or CSV; convert the DREAM wide file once (docs/scaling.md) or use engine = "memory".'
         )
 
 
@@ -201,32 +221,43 @@ def portfolio_statistics(config: Portfolio, as_of: str | int | RunClock, engine:
     if choice.name == "memory":
         refuse_remote_in_memory(config)
         return memory_statistics(config, clock)
-    if config.data.spells_format != "long":
-        raise ConfigError(
-            f"{config.source}: engine {choice.name!r} reads long spells (person_id, period, benefit) as Parquet "
-            'or CSV; convert the DREAM wide file once (docs/scaling.md) or use engine = "memory".'
-        )
+    refuse_sql_format(config, choice.name)
     classification = read_classification(config.data.classification)
     specs = [CaseSpec(c.id, c.comparison, c.durable_exit, c.month_rule) for c in cases]
     backend = _backend(choice.name, config)
+    data = config.data
     try:
-        # memberships passed unnamed: sql_aggregates frees them once the engine holds its members table
+        # memberships passed unnamed: sql_aggregates frees them once the engine holds its members table;
+        # on remote storage the engine reads them (read_frame) and io checks them like a local file
         agg, facts = sql_aggregates(
             backend,
-            source=str(config.data.spells),
-            memberships=read_memberships(config.data.memberships),
+            source=str(data.spells),
+            memberships=read_memberships(data.memberships, id_column=data.id_column, remote=backend.read_frame),
             classification=classification,
             cases=specs,
             clock=clock,
         )
+        reported = {str(p): backend.describe_input(p) for p in (data.spells, data.memberships)}
     finally:
         backend.close()
     stats = assemble(agg, weekly_units=facts["weekly_units"], week_factor=facts["week_factor"])
     rows = {"spells": facts["spells_rows"], "memberships": facts["memberships_rows"]}
-    return EngineRun(choice.name, stats, rows)
+    return EngineRun(choice.name, stats, rows, inputs={k: v for k, v in reported.items() if v})
 
 
-def _backend(name: str, config: Portfolio) -> SqlBackend:
+class ReadingBackend(SqlBackend, Protocol):
+    """An SQL engine that also reads small remote inputs and reports what it read (DuckDB, Spark)."""
+
+    def read_frame(self, location: Location, what: str) -> pd.DataFrame:
+        """A small input on remote storage as a DataFrame."""
+        ...
+
+    def describe_input(self, location: Location) -> dict[str, object]:
+        """What the engine reports of a remote input (``{}`` for a local one); never raises."""
+        ...
+
+
+def _backend(name: str, config: Portfolio) -> ReadingBackend:
     e = config.engine
     if name == "duckdb":
         # DuckDB and PySpark are imported only when their engine runs (each costs a second or more)
@@ -235,11 +266,16 @@ def _backend(name: str, config: Portfolio) -> SqlBackend:
         return DuckDBBackend(
             config.data.spells,
             DuckDBSettings(e.memory_limit, e.threads, None if e.temp_directory is None else str(e.temp_directory)),
+            id_column=config.data.id_column,
         )
     try:
         from survival_invest.engines.spark_engine import SparkBackend
     except ImportError as exc:  # pragma: no cover - depends on the installation
         raise ConfigError("engine 'spark' needs PySpark: pip install 'survival-invest[spark]'.") from exc
     return SparkBackend(
-        config.data.spells, master=e.spark_master, conf=e.spark_conf, connect_timeout=e.connect_timeout_seconds
+        config.data.spells,
+        master=e.spark_master,
+        conf=e.spark_conf,
+        connect_timeout=e.connect_timeout_seconds,
+        id_column=config.data.id_column,
     )

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import socket
 import time
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,9 @@ from pyspark.errors import PySparkException
 from survival_invest.config import ConfigError
 from survival_invest.engines.aggregates import spells_files
 from survival_invest.errors import EngineError, ExtractError
-from survival_invest.io.sources import Location, is_uri, remote_scheme
+from survival_invest.io.idcolumn import spells_id_column
+from survival_invest.io.sources import Location, engine_files_report, is_uri, remote_scheme
+from survival_invest.io.text import CsvDialect, csv_files_dialect, refuse_c1_bytes, separator_of
 
 __all__ = ["SparkBackend", "probe_master", "spark_error_line", "spark_session"]
 
@@ -33,12 +36,43 @@ __all__ = ["SparkBackend", "probe_master", "spark_error_line", "spark_session"]
 SPARK_ERRORS = (PySparkException, Py4JError)
 
 
+#: Java wrappers whose message says nothing of the cause (the cause's message is taken instead).
+_WRAPPERS = ("Exception thrown in awaitResult",)
+
+
+def _java_messages(java: Any) -> list[str]:
+    """The first line of each exception of a Java cause chain (outermost first; at most 10)."""
+    out = []
+    for _ in range(10):
+        if java is None:
+            break
+        text = str(java.toString())
+        first = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
+        if first and not any(w in first for w in _WRAPPERS):
+            out.append(first)
+        java = java.getCause()
+    return out
+
+
 def spark_error_line(exc: BaseException) -> str:
-    """The first line of a Spark error: the Java exception's message, not Py4J's "An error occurred while calling"."""
+    """One line of a Spark error: the Java exception's message (not Py4J's "An error occurred while calling",
+    nor a wrapper's "Exception thrown in awaitResult"), and its root cause when that is another message;
+    at most 300 characters, never a stack trace.
+    """
     java = getattr(exc, "java_exception", None)
-    text = str(java.toString()) if java is not None else str(exc)
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-    return (lines[0] if lines else type(exc).__name__)[:300]
+    try:
+        messages = _java_messages(java) if java is not None else []
+    except SPARK_ERRORS:  # the JVM is gone: the Python text is all there is
+        messages = []
+    if not messages:
+        lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip() and not ln.strip().startswith("at ")]
+        messages = [ln for ln in lines if "An error occurred while calling" not in ln][:1]
+    if not messages:
+        return type(exc).__name__
+    line = (
+        messages[0] if len(messages) == 1 or messages[-1] in messages[0] else f"{messages[0]} (cause: {messages[-1]})"
+    )
+    return line[:300]
 
 
 def probe_master(master: str, timeout: float) -> None:
@@ -154,34 +188,70 @@ class SparkBackend:
         conf: Mapping[str, str] | None = None,
         session: Any = None,
         connect_timeout: float = 10.0,
+        id_column: str | None = None,
     ) -> None:
         remote = remote_scheme(spells) is not None
         kind, files = (
             ("csv" if str(spells).lower().endswith(".csv") else "parquet", []) if remote else spells_files(spells)
         )
+        dialect = csv_files_dialect(files, "spells") if kind == "csv" and files else None
+        if dialect is not None and dialect.encoding == "cp1252":
+            refuse_c1_bytes(files, "spells")
         self.spark = session or spark_session(master, conf, connect_timeout=connect_timeout)
         self._cached: list[str] = []
-        path = _spark_path(spells)
+        self._frames: dict[str, Any] = {}  # the inputs read, by location (for describe_input)
         try:
-            if kind == "parquet":
-                df = self.spark.read.parquet(path)
-            else:
-                df = self.spark.read.csv(path, header=True, inferSchema=False)
+            df = self._read(_spark_path(spells), kind, dialect)
+            ident = spells_id_column(df.columns, id_column, str(spells))
+            if kind == "csv" and files and _all_digits(files[0], ident, dialect):
                 from pyspark.sql.types import LongType
 
-                df = (
-                    df.withColumn("person_id", df["person_id"].cast(LongType()))
-                    if files and _all_digits(files[0])
-                    else df
-                )
-            df.select("person_id", "period", "benefit").createOrReplaceTempView("spells")
+                df = df.withColumn(ident, df[ident].cast(LongType()))
+            self._frames[str(spells)] = df
+            df.select(df[ident].alias("person_id"), "period", "benefit").createOrReplaceTempView("spells")
         except SPARK_ERRORS as exc:
-            line = spark_error_line(exc)
-            if "PATH_NOT_FOUND" in line or "does not exist" in line:
-                raise ExtractError(
-                    f"{spells}: the spells path does not exist on the cluster's storage ({line})."
-                ) from exc
-            raise ExtractError(f"{spells}: Spark cannot read the spells: {line}") from exc
+            raise _read_error(spells, "spells", exc) from exc
+
+    def _read(self, path: str, kind: str, dialect: CsvDialect | None) -> Any:
+        """The extract as a Spark DataFrame: Parquet, or CSV by the in-memory reader's rules (:mod:`~survival_invest.io.text`)."""
+        if kind == "parquet":
+            return self.spark.read.parquet(path)
+        if dialect is None:  # a remote CSV: the separator from its header line, UTF-8
+            header = self.spark.read.text(path).first()
+            dialect = CsvDialect("utf-8-sig", separator_of(str(header[0]) if header is not None else ""))
+        encoding = "ISO-8859-1" if dialect.encoding == "cp1252" else "UTF-8"  # Latin-1 only where it is exact
+        df = self.spark.read.csv(path, header=True, inferSchema=False, sep=dialect.sep, encoding=encoding)
+        return df.toDF(*[c.lstrip("\ufeff") for c in df.columns])  # a byte-order mark stays in the first name
+
+    def read_frame(self, location: Location, what: str) -> pd.DataFrame:
+        """A small input (the memberships) on the cluster's storage as a pandas DataFrame (CSV: every column text).
+
+        Raises
+        ------
+        ExtractError
+            Spark cannot read it (a missing path named as such).
+        """
+        kind = "csv" if str(location).lower().endswith(".csv") else "parquet"
+        try:
+            df = self._read(_spark_path(location), kind, None)
+            with warnings.catch_warnings():  # as in query
+                warnings.simplefilter("ignore", UserWarning)
+                frame = df.toPandas()
+        except SPARK_ERRORS as exc:
+            raise _read_error(location, what, exc) from exc
+        self._frames[str(location)] = df
+        return frame
+
+    def describe_input(self, location: Location) -> dict[str, object]:
+        """What Spark reports of a remote input for ``run.json``: the files it read (``inputFiles()``); never raises."""
+        df = self._frames.get(str(location))
+        if remote_scheme(location) is None or df is None:
+            return {}
+        try:
+            files = [str(f) for f in df.inputFiles()]
+        except SPARK_ERRORS as exc:
+            return {"engine": "spark", "unavailable": spark_error_line(exc)[:200]}
+        return engine_files_report("spark", files)
 
     def id_kind(self) -> str:
         """``"integer"`` or ``"string"``: the type of the extract's person_id column."""
@@ -200,7 +270,9 @@ class SparkBackend:
     def query(self, sql: str) -> pd.DataFrame:
         """Run a query and return its (small) result as a DataFrame."""
         try:
-            return self.spark.sql(sql).toPandas()
+            with warnings.catch_warnings():  # pyspark warns with the whole Java trace before it raises
+                warnings.simplefilter("ignore", UserWarning)
+                return self.spark.sql(sql).toPandas()
         except SPARK_ERRORS as exc:
             raise EngineError(f"a Spark job failed: {spark_error_line(exc)} (run with -v for the trace)") from exc
 
@@ -227,7 +299,17 @@ class SparkBackend:
         self.close()
 
 
-def _all_digits(path: Path) -> bool:
+def _read_error(location: Location, what: str, exc: BaseException) -> ExtractError:
+    """A Spark read error as a package error: a missing path said as such, else the first line of Spark's error."""
+    line = spark_error_line(exc)
+    if "PATH_NOT_FOUND" in line or "does not exist" in line:
+        return ExtractError(f"{location}: the {what} path does not exist on the cluster's storage ({line}).")
+    return ExtractError(f"{location}: Spark cannot read the {what}: {line}")
+
+
+def _all_digits(path: Path, column: str, dialect: CsvDialect | None) -> bool:
     """Whether the CSV's person ids look numeric (as pandas would read them); first 1000 rows."""
-    head = pd.read_csv(path, nrows=1000, usecols=["person_id"])
-    return head["person_id"].dtype.kind in "iu"
+    sep, encoding = (",", "utf-8-sig") if dialect is None else (dialect.sep, dialect.encoding)
+    head = pd.read_csv(path, nrows=1000, sep=sep, encoding=encoding)
+    head.columns = [str(c).lstrip("\ufeff") for c in head.columns]
+    return column in head.columns and head[column].dtype.kind in "iu"

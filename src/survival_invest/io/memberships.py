@@ -9,14 +9,17 @@ and the value.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from survival_invest.errors import ExtractError, plain_repr
+from survival_invest.io.idcolumn import with_person_id
 from survival_invest.io.ids import arrow_strings, categories, person_keys
 from survival_invest.io.privacy import PLAIN, IdPolicy
+from survival_invest.io.sources import remote_scheme
 from survival_invest.io.tables import (
     Problems,
     parse_period_column,
@@ -131,7 +134,14 @@ def repeated_keys(*keys: np.ndarray) -> np.ndarray:
     return np.isin(packed, repeats) if repeats.size else np.zeros(packed.size, dtype=bool)
 
 
-def read_memberships(path: str | Path, *, frequency: str = "auto", ids: IdPolicy = PLAIN) -> pd.DataFrame:
+def read_memberships(
+    path: str | Path,
+    *,
+    frequency: str = "auto",
+    ids: IdPolicy = PLAIN,
+    id_column: str | None = None,
+    remote: Callable[[str | Path, str], pd.DataFrame] | None = None,
+) -> pd.DataFrame:
     """Read and validate a memberships file (CSV or Parquet, Arrow-backed); see :func:`memberships_from_frame`.
 
     Parameters
@@ -142,13 +152,24 @@ def read_memberships(path: str | Path, *, frequency: str = "auto", ids: IdPolicy
         Frequency of ``entry_period``.
     ids : IdPolicy
         Declared CPR numbers are pseudonymised as the file is read (:mod:`survival_invest.io.privacy`).
+    id_column : str, optional
+        ``[data] id_column``: the person id column when the file has no ``person_id``
+        (:func:`~survival_invest.io.idcolumn.with_person_id`).
+    remote : callable, optional
+        ``remote(uri, "memberships")`` reads a file on remote storage (``hdfs://`` ...)
+        as a DataFrame: the DuckDB or Spark engine's ``read_frame``. The file is then
+        checked here like a local one. Without it a remote URI is refused naming the engines.
 
     Returns
     -------
     DataFrame
         As :func:`memberships_from_frame`.
     """
-    frame = read_table(path, what="memberships", arrow=True)
+    if remote is not None and remote_scheme(path) is not None:
+        frame = remote(path, "memberships")
+    else:
+        frame = read_table(path, what="memberships", arrow=True)
     refuse_empty(frame, str(path), "memberships", "one row per person, case and group")
+    frame = with_person_id(frame, id_column, str(path))
     frame = ids.apply(frame, "person_id", str(path))
     return memberships_from_frame(frame, source=str(path), frequency=frequency)

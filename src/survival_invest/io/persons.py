@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from survival_invest.errors import ExtractError, plain_repr
+from survival_invest.io.idcolumn import with_person_id
 from survival_invest.io.privacy import PLAIN, IdPolicy
 from survival_invest.io.tables import clean_codes, read_table, require_columns, rows_text
 
@@ -165,9 +166,23 @@ def persons_from_frame(frame: pd.DataFrame, *, source: str = "<DataFrame>") -> p
     return out.reset_index(drop=True)
 
 
-def read_persons(path: str | Path, *, ids: IdPolicy = PLAIN) -> pd.DataFrame:
+def read_persons(path: str | Path, *, ids: IdPolicy = PLAIN, id_column: str | None = None) -> pd.DataFrame:
     """Read and validate a person covariate table (CSV or Parquet); see :func:`persons_from_frame`.
 
-    With declared CPR numbers (``ids``) the ``person_id`` column is pseudonymised as it is read.
+    Parameters
+    ----------
+    path : str or Path
+        The person table.
+    ids : IdPolicy
+        Declared CPR numbers: the ``person_id`` column is pseudonymised as it is read.
+    id_column : str, optional
+        ``[data] id_column``: the id column when the file has no ``person_id``
+        (:func:`~survival_invest.io.idcolumn.with_person_id`).
+
+    Returns
+    -------
+    DataFrame
+        As :func:`persons_from_frame`.
     """
-    return persons_from_frame(ids.apply(read_table(path, what="persons"), "person_id", str(path)), source=str(path))
+    frame = with_person_id(read_table(path, what="persons"), id_column, str(path))
+    return persons_from_frame(ids.apply(frame, "person_id", str(path)), source=str(path))

@@ -31,11 +31,15 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from survival_invest.errors import ExtractError
+from survival_invest.io.text import sniff_csv
 
 __all__ = [
     "DUCKDB_EXTENSIONS",
     "HADOOP_SCHEMES",
+    "MAX_REPORTED_FILES",
     "Location",
+    "engine_files_report",
+    "extract_columns",
     "file_sha256",
     "input_identity",
     "is_glob",
@@ -109,6 +113,47 @@ def local_path(location: Location) -> Path | None:
     return Path(unquote(urlparse(str(location)).path))
 
 
+#: How many file names an engine's report of a remote input lists in ``run.json`` (the count is always given).
+MAX_REPORTED_FILES = 1000
+
+
+def engine_files_report(engine: str, files: list[str], rows: list[object] | None = None) -> dict[str, object]:
+    """An engine's report of a remote input for ``run.json``: the files it read (sorted), their count, the rows.
+
+    Parameters
+    ----------
+    engine : str
+        ``duckdb`` or ``spark``.
+    files : list of str
+        The files the engine resolved the URI to.
+    rows : list, optional
+        Rows per file where the engine knows them without reading (Parquet footers); ``None`` entries unknown.
+
+    Returns
+    -------
+    dict
+        ``{"engine", "file_count", "files"}`` (at most :data:`MAX_REPORTED_FILES` names,
+        ``"files_cut": True`` when more), and ``"rows"`` when every file's count is known.
+
+    Examples
+    --------
+    >>> engine_files_report("duckdb", ["s3://b/p1.parquet", "s3://b/p0.parquet"], [5, 7])["rows"]
+    12
+    """
+    order = sorted(range(len(files)), key=files.__getitem__)
+    report: dict[str, object] = {
+        "engine": engine,
+        "file_count": len(files),
+        "files": [files[i] for i in order[:MAX_REPORTED_FILES]],
+    }
+    if len(files) > MAX_REPORTED_FILES:
+        report["files_cut"] = True
+    known = [r for r in (rows or []) if isinstance(r, int)]
+    if rows is not None and files and len(known) == len(files):
+        report["rows"] = int(sum(known))
+    return report
+
+
 def _visible(p: Path, root: Path) -> bool:
     return not any(part.startswith(("_", ".")) for part in p.relative_to(root).parts)
 
@@ -151,6 +196,34 @@ def part_files(location: Location, what: str = "spells") -> list[Path]:
     if not p.exists():
         raise ExtractError(f"{location}: the {what} file does not exist.")
     return [p]
+
+
+def extract_columns(path: Path) -> list[str]:
+    """The column names of one local Parquet or CSV file, from its schema or header (no row is read).
+
+    A CSV header is split by the separator rule of :mod:`survival_invest.io.text`
+    and read as UTF-8, else Windows-1252.
+
+    Raises
+    ------
+    ExtractError
+        The file cannot be read.
+    """
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    try:
+        if path.suffix.lower() in _PARQUET:
+            return [str(c) for c in pq.read_schema(path).names]
+        sep = sniff_csv(path, "spells").sep
+        for encoding in ("utf-8-sig", "cp1252"):
+            try:
+                return [str(c) for c in pd.read_csv(path, nrows=0, sep=sep, encoding=encoding).columns]
+            except UnicodeDecodeError:
+                continue
+    except (OSError, ValueError) as exc:
+        raise ExtractError(f"{path}: cannot read the columns: {str(exc).splitlines()[0][:200]}") from exc
+    raise ExtractError(f"{path}: the header is neither UTF-8 nor Windows-1252 text.")
 
 
 def _sha256(path: Path, footer_only: bool) -> str:

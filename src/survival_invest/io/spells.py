@@ -17,6 +17,7 @@ from survival_invest.choices import SPELLS_FORMATS, SpellsFormat
 from survival_invest.errors import ExtractError, plain_repr
 from survival_invest.io.dream import read_dream_wide
 from survival_invest.io.extract import Spells, excluded_counts
+from survival_invest.io.idcolumn import with_person_id
 from survival_invest.io.ids import arrow_strings, integer_ids
 from survival_invest.io.privacy import PLAIN, IdPolicy
 from survival_invest.io.tables import (
@@ -212,7 +213,8 @@ def read_spells(
         Period frequency of a long file (``auto``: from the first label).
     id_column : str, optional
         ``[data] id_column``: the person id column (default: ``PNR``, else
-        ``person_id``, for DREAM wide; ``person_id`` for long files).
+        ``person_id``, for DREAM wide; ``person_id`` for long files, else this
+        column, matched regardless of case: :func:`~survival_invest.io.idcolumn.with_person_id`).
     ids : IdPolicy
         Declared CPR numbers are pseudonymised at read time (:mod:`survival_invest.io.privacy`).
 
@@ -227,7 +229,6 @@ def read_spells(
     # CSV columns as Arrow strings (no Python object per cell); Parquet as stored (dictionaries -> categoricals)
     frame = read_table(path, what="spells", arrow=Path(str(path)).suffix.lower() in (".csv", ".txt", ".gz"))
     refuse_empty(frame, str(path), "spells", "one row per person and period (long) or per person (DREAM wide)")
-    if id_column and id_column != "person_id" and id_column in frame.columns:
-        frame = frame.rename(columns={id_column: "person_id"})
+    frame = with_person_id(frame, id_column, str(path))
     frame = ids.apply(frame, "person_id", str(path))
     return spells_from_frame(frame, source=str(path), frequency=frequency)

@@ -27,6 +27,7 @@ from survival_invest.io.text import CsvDialect, decimal_commas, non_utf8_encodin
 
 __all__ = [
     "ID_ALIASES",
+    "ID_SETTING",
     "MAX_LISTED",
     "Problems",
     "clean_code_categories",
@@ -47,7 +48,24 @@ F = TypeVar("F")
 MAX_LISTED = 5
 
 #: Lower-case names a register file may give a required column (Statistics Denmark's PNR, the CPR number).
-ID_ALIASES = {"person_id": ("pnr", "cpr", "cpr_nr", "cprnr", "person", "personid", "person_nr", "id")}
+ID_ALIASES = {
+    "person_id": (
+        "pnr",
+        "cpr",
+        "cpr_nr",
+        "cprnr",
+        "cpr_nummer",
+        "cprnummer",
+        "pnr_nr",
+        "person",
+        "personid",
+        "person_nr",
+        "id",
+    )
+}
+
+#: The setting that names the person id column of the data files when it is not ``person_id``.
+ID_SETTING = "[data] id_column"
 
 
 class Problems:
@@ -247,7 +265,7 @@ def _candidate(missing: str, present: Sequence[str]) -> str:
         if alias in lower:
             return (
                 f" ('{lower[alias]}' looks like it: rename the column '{lower[alias]}' to '{missing}' "
-                "in the file's first line)"
+                f'in the file\'s first line, or set {ID_SETTING} = "{lower[alias]}")'
             )
     close = difflib.get_close_matches(missing, present, n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""

@@ -19,18 +19,24 @@ from typing import TypeVar
 import numpy as np
 import pandas as pd
 
-from survival_invest.cohort import refuse_short_extract, spell_status
-from survival_invest.cohort.rules import case_members, refuse_late_entries, refuse_unfollowed
+from survival_invest.cohort import build_cohort, refuse_short_extract, spell_status
+from survival_invest.cohort.rules import case_members, refuse_empty_groups, refuse_late_entries, refuse_unfollowed
+from survival_invest.cohort.status import Status
 from survival_invest.config import CaseConfig, Portfolio, load_config, pseudonym_key
 from survival_invest.engines import engine_choice
+from survival_invest.engines.aggregates import spells_files
+from survival_invest.engines.select import refuse_remote_in_memory, refuse_sql_format
 from survival_invest.errors import SurvivalInvestError
 from survival_invest.io import Spells, read_classification, read_memberships, read_persons, read_spells
-from survival_invest.io.periods import RunClock, month_label, period_label
+from survival_invest.io.idcolumn import spells_id_column
+from survival_invest.io.periods import Frequency, RunClock, month_label, period_label
 from survival_invest.io.privacy import IdPolicy
 from survival_invest.io.readers import read_finance
-from survival_invest.io.sources import remote_scheme
+from survival_invest.io.sources import Location, extract_columns, remote_scheme
+from survival_invest.io.text import csv_files_dialect, refuse_c1_bytes
 from survival_invest.pipeline.inventory import file_inventory
 from survival_invest.report.privacy import shown_count
+from survival_invest.stats import case_statistics
 
 __all__ = ["validate"]
 
@@ -52,6 +58,12 @@ class _Findings:
         except SurvivalInvestError as exc:
             self.problems.extend(str(exc).splitlines() or [type(exc).__name__])
             return None
+
+    def passes(self, check: Callable[[], object]) -> bool:
+        """Run one check (as :meth:`attempt`); whether it raised no package error."""
+        before = len(self.problems)
+        self.attempt(check)
+        return len(self.problems) == before
 
     def count(self, n: int) -> int | str:
         """A head count as it may be shown (``<min_persons`` when below the minimum)."""
@@ -105,14 +117,30 @@ def validate(
     choice = f.attempt(lambda: engine_choice(portfolio, engine))
     if choice is not None:
         f.found.append(f"engine {choice.name}: {choice.reason}")
+        _check_engine_inputs(f, portfolio, choice.name)
     ids = f.attempt(lambda: IdPolicy(pseudonym_key(portfolio.privacy, portfolio.source)))
     if ids is None:  # declared CPR numbers without a key: nothing may be read
         return f.found, f.problems
     f.found.append(f"person ids: {'CPR numbers, pseudonymised at read time' if ids.pseudonymised else 'as they are'}")
+    spells, members = _read_extracts(f, portfolio, ids)
+    persons = _optional_inputs(f, portfolio, ids)
+    inventory, unreadable = file_inventory(portfolio, ids, spells, members)  # per file: pipeline.inventory
+    f.found += inventory
+    f.problems += unreadable
+    classified = _check_clock(f, portfolio, spells, members, clock) if spells is not None else None
+    if members is not None:
+        for case in portfolio.cases:  # a handful of cases
+            if case.method == "survival":
+                _check_case(f, portfolio, case, members, spells, persons, clock, classified)
+    return f.found, f.problems
+
+
+def _read_extracts(f: _Findings, portfolio: Portfolio, ids: IdPolicy) -> tuple[Spells | None, pd.DataFrame | None]:
+    """The spells and the memberships as a run reads them (a remote URI is left to the engine, said so)."""
     data = portfolio.data
-    spells = None
-    if remote_scheme(portfolio.data.spells) is not None:  # only the engine can read it: checked by the run
-        f.found.append(f"spells {portfolio.data.spells}: on remote storage, read and checked by the engine in a run")
+    spells, members = None, None
+    if remote_scheme(data.spells) is not None:  # only the engine can read it: checked by the run
+        f.found.append(f"spells {data.spells}: on remote storage, read and checked by the engine in a run")
     else:
         spells = f.attempt(
             lambda: read_spells(data.spells, format=data.spells_format, id_column=data.id_column, ids=ids)
@@ -123,23 +151,47 @@ def validate(
             f"spells {d['source']}: {f.count(int(str(d['persons'])))} persons, {d['rows']} rows, {d['codes']} codes, "
             f"{d['frequency']}s {d['first_period']} to {d['last_period']}"
         )
-    members = f.attempt(lambda: read_memberships(portfolio.data.memberships, ids=ids))
+    if remote_scheme(data.memberships) is not None:
+        f.found.append(f"memberships {data.memberships}: on remote storage, read and checked by the engine in a run")
+    else:
+        members = f.attempt(lambda: read_memberships(data.memberships, ids=ids, id_column=data.id_column))
     if members is not None:
         f.found.append(
-            f"memberships {portfolio.data.memberships}: {len(members)} rows, "
+            f"memberships {data.memberships}: {len(members)} rows, "
             f"{f.count(members['person_id'].nunique())} persons, cases {sorted(members['case_id'].unique())[:20]}"
         )
-    persons = _optional_inputs(f, portfolio, ids)
-    inventory, unreadable = file_inventory(portfolio, ids, spells, members)  # per file: pipeline.inventory
-    f.found += inventory
-    f.problems += unreadable
-    if spells is not None:
-        _check_clock(f, portfolio, spells, members, clock)
-    if members is not None:
-        for case in portfolio.cases:  # a handful of cases
-            if case.method == "survival":
-                _check_case(f, portfolio, case, members, spells, persons, clock)
-    return f.found, f.problems
+    return spells, members
+
+
+def _check_engine_inputs(f: _Findings, portfolio: Portfolio, engine: str) -> None:
+    """What the chosen engine refuses of the inputs before it computes, as a run would (no row is aggregated).
+
+    In memory: remote URIs. DuckDB and Spark: a DREAM wide file; the extract's
+    files, CSV dialect and columns (the id column included). DuckDB is asked
+    itself (its view over the files, its extension for a remote scheme); Spark
+    is not started, so its local inputs are checked by the same rules
+    (:func:`~survival_invest.io.idcolumn.spells_id_column`) and a remote one is left to the run.
+    """
+    if engine == "memory":
+        f.attempt(lambda: refuse_remote_in_memory(portfolio))
+        return
+    data = portfolio.data
+    if not f.passes(lambda: refuse_sql_format(portfolio, engine)):
+        return
+    if engine == "duckdb":
+        from survival_invest.engines.duckdb_engine import DuckDBBackend  # a second of import: only when asked
+
+        f.attempt(lambda: DuckDBBackend(data.spells, id_column=data.id_column).close())
+    elif remote_scheme(data.spells) is None:
+        f.attempt(lambda: _spark_local_checks(data.spells, data.id_column))
+
+
+def _spark_local_checks(spells: Location, id_column: str | None) -> None:
+    """A local extract as the Spark engine checks it before starting a session: files, CSV dialect, columns."""
+    kind, files = spells_files(spells)
+    if kind == "csv" and csv_files_dialect(files, "spells").encoding == "cp1252":
+        refuse_c1_bytes(files, "spells")
+    spells_id_column(extract_columns(files[0]), id_column, str(spells))
 
 
 def _clock(as_of: str) -> RunClock:
@@ -155,7 +207,7 @@ def _optional_inputs(f: _Findings, portfolio: Portfolio, ids: IdPolicy) -> pd.Da
     persons = None
     if portfolio.data.persons:
         path = portfolio.data.persons
-        persons = f.attempt(lambda: read_persons(path, ids=ids))
+        persons = f.attempt(lambda: read_persons(path, ids=ids, id_column=portfolio.data.id_column))
         if persons is not None:
             imputed = int(persons["birth_date_imputed"].sum())
             f.found.append(
@@ -170,20 +222,42 @@ def _optional_inputs(f: _Findings, portfolio: Portfolio, ids: IdPolicy) -> pd.Da
     return persons
 
 
+@dataclass
+class _Classified:
+    """The extract, its classification and its status per month rule (computed once per rule, as a run does)."""
+
+    spells: Spells
+    classification: pd.DataFrame
+    frequency: Frequency
+    status: dict[str, Status]
+
+    def status_for(self, case: CaseConfig) -> Status:
+        """The status a case's cohort is built on (its month rule matters only for weeks rolled up to months)."""
+        rule = case.month_rule if self.spells.frequency != self.frequency else "any"
+        if rule not in self.status:
+            self.status[rule] = spell_status(self.spells, self.classification, self.frequency, rule)
+        return self.status[rule]
+
+
 def _check_clock(
     f: _Findings, portfolio: Portfolio, spells: Spells, members: pd.DataFrame | None, clock: RunClock | None
-) -> None:
+) -> _Classified | None:
     """Classify the extract (unknown codes are a problem) and check that it reaches the cut-off."""
     classification = f.attempt(lambda: read_classification(portfolio.data.classification))
     if classification is None:
-        return
+        return None
     freq = members.attrs["frequency"] if members is not None else spells.frequency
     st = f.attempt(lambda: spell_status(spells, classification, freq))
-    if st is None or clock is None or not st.period.size:
-        return
+    if st is None:
+        return None
+    classified = _Classified(spells, classification, freq, {"any": st})
+    if clock is None or not st.period.size:
+        return classified
     last = int(st.period.max())
     f.found.append(f"as-of {clock.as_of_label}: cut-off {clock.cutoff_label} (extract ends {month_label(last)})")
-    f.attempt(lambda: refuse_short_extract(spells.source, last, clock))
+    if not f.passes(lambda: refuse_short_extract(spells.source, last, clock)):
+        return None  # no cohort can be built to that cut-off
+    return classified
 
 
 def _check_entries(f: _Findings, case: CaseConfig, cm: pd.DataFrame, members: pd.DataFrame, clock: RunClock) -> None:
@@ -199,6 +273,35 @@ def _check_entries(f: _Findings, case: CaseConfig, cm: pd.DataFrame, members: pd
     f.attempt(lambda: refuse_late_entries(cm, members, case.id, clock))
 
 
+def _check_cohort(
+    f: _Findings, case: CaseConfig, members: pd.DataFrame, classified: _Classified, clock: RunClock
+) -> None:
+    """Build the case's cohort as the run would and refuse a group left empty by the exclusions at entry.
+
+    A member is excluded at entry when they have no spell data or are censored
+    at entry (e.g. not on support in the entry month, or the extract ends
+    there); a group can be non-empty in the memberships and empty after that.
+    """
+    cohort = f.attempt(
+        lambda: build_cohort(
+            classified.spells,
+            members,
+            case_id=case.id,
+            as_of=clock,
+            durable_exit=case.durable_exit,
+            classification=classified.classification,
+            comparison=case.comparison,
+            curve=case.curve,
+            month_rule=case.month_rule,
+            status=classified.status_for(case),
+        )
+    )
+    if cohort is not None:
+        stats = case_statistics(cohort)
+        persons = {g: stats.persons(g) for g in ("comparison", "intervention")}
+        f.attempt(lambda: refuse_empty_groups(case.id, persons, "the exclusions (no spell data, censored at entry)"))
+
+
 def _check_case(
     f: _Findings,
     portfolio: Portfolio,
@@ -207,12 +310,14 @@ def _check_case(
     spells: Spells | None,
     persons: pd.DataFrame | None,
     clock: RunClock | None,
+    classified: _Classified | None = None,
 ) -> None:
     """The run's checks of one survival case's members (see :func:`validate`); counts, never ids."""
     picked = f.attempt(lambda: case_members(members, case.id, case.comparison))
     if picked is None:
         return
     cm = picked[0]
+    before = len(f.problems)
     if clock is not None:
         _check_entries(f, case, cm, members, clock)
     groups = cm["group"].to_numpy()
@@ -225,6 +330,8 @@ def _check_case(
         f.attempt(lambda: refuse_unfollowed(cm, no_spells, spells.frame["person_id"], case.id, sources))
         missing = int(no_spells.sum())
         note = f", {f.count(missing)} without spell data (will be excluded and counted)" if missing else ""
+    if classified is not None and clock is not None and len(f.problems) == before:
+        _check_cohort(f, case, members, classified, clock)
     if persons is not None:
         unknown = int((~np.isin(ids, persons["person_id"].to_numpy(dtype=str))).sum())
         if unknown:

@@ -6,7 +6,9 @@ input_rows, engine, cohorts, warnings, uncertainty, pruned``. ``inputs_sha256`` 
 folder of parts or a glob, the hash over the parts' Parquet footers or contents);
 ``inputs`` says what identifies each input
 (:func:`survival_invest.io.sources.input_identity`: a file's hash, a folder's
-sorted parts with sizes and modification times, or a URI). Person ids never
+sorted parts with sizes and modification times, or a URI with, under
+``engine_report``, what the engine read: the files and, from Parquet footers,
+the rows). Person ids never
 appear (``cohorts`` holds head counts only). ``pruned`` says what the run removed
 from the reports folder before publishing: ``leftovers`` (temporary folders and
 links of killed runs) and ``run_folders`` (superseded runs beyond ``[run]
@@ -66,6 +68,7 @@ def run_manifest(
     inputs_sha256: Mapping[str, str],
     inputs: Mapping[str, Mapping[str, object]] | None = None,
     pruned: Mapping[str, Sequence[str]] | None = None,
+    engine_inputs: Mapping[str, Mapping[str, object]] | None = None,
 ) -> dict[str, object]:
     """The contents of ``run.json`` (keys and their order: module docstring).
 
@@ -96,12 +99,23 @@ def run_manifest(
         ``{path: {"kind": "file", "sha256": ...}}`` from ``inputs_sha256`` when None.
     pruned : mapping of str to sequence of str, optional
         What the run removed from the reports folder (``leftovers``, ``run_folders``); empty lists when None.
+    engine_inputs : mapping of str to mapping, optional
+        What the engine reported of each remote input (:func:`survival_invest.io.sources.engine_files_report`:
+        the files and rows it read, or ``unavailable``: why it could not say); added to that input's entry in ``inputs``
+        as ``"engine_report"``.
 
     Returns
     -------
     dict
         JSON-ready; :func:`manifest_json` writes it.
     """
+    identities: dict[str, dict[str, object]] = (
+        {k: dict(v) for k, v in inputs.items()}
+        if inputs is not None
+        else {k: {"kind": "file", "sha256": v} for k, v in inputs_sha256.items()}
+    )
+    for location, report in (engine_inputs or {}).items():
+        identities.setdefault(location, {"kind": "uri", "uri": location})["engine_report"] = dict(report)
     return {
         "as_of": clock.as_of_label,
         "cutoff": clock.cutoff_label,
@@ -112,11 +126,7 @@ def run_manifest(
         "config": str(portfolio.source),
         "config_sha256": config_sha256,
         "inputs_sha256": dict(inputs_sha256),
-        "inputs": (
-            {k: dict(v) for k, v in inputs.items()}
-            if inputs is not None
-            else {k: {"kind": "file", "sha256": v} for k, v in inputs_sha256.items()}
-        ),
+        "inputs": identities,
         "results_rows": results_rows,
         "input_rows": dict(input_rows),
         "engine": engine,

@@ -145,3 +145,16 @@ def test_matched_sets_are_the_units(data) -> None:
     np.testing.assert_allclose(v["2"], np.maximum(v["s"] + v["p"] - v["r"], v["r"]), rtol=1e-10)
     boot = si.bootstrap_savings(cohort, case, CONFIG, n_boot=40, seed=2, forecast=False)
     np.testing.assert_allclose(boot.interval("realised")["delta_se"], two_way["saved_fte_se"], rtol=1e-12)
+
+
+def test_the_report_publishes_the_person_level_interval_of_an_occupancy_case(data) -> None:
+    """run_portfolio (in-memory engine): the occupancy case's realised interval is person_savings' SE."""
+    from survival_invest.pipeline.portfolio import run_portfolio
+
+    case = replace(CONFIG.case("3"), curve="occupancy")
+    results = run_portfolio(replace(CONFIG, cases=(case,)), "2022-06", engine="memory")
+    real = results[(results["measure"] == "saved_fte") & (results["kind"] == "realised")].set_index("year")
+    cohort = _cohort(data, curve="occupancy")
+    mine = person_savings(cohort, case, CONFIG).frame.set_index("year").reindex(real.index)
+    np.testing.assert_allclose(real["value"], mine["saved_fte"], rtol=1e-12)
+    np.testing.assert_allclose((real["upper"] - real["lower"]) / 2, 1.959964 * mine["saved_fte_se"], rtol=1e-6)

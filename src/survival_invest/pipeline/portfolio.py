@@ -13,6 +13,10 @@ which every report table is made:
 * ``unit``: ``mio_kr`` (at the run's price level; savings and refusion part
   negative, as in the Norddjurs tables) or ``fte``.
 
+``horizon`` and ``extrapolated`` (forecast rows of survival cases): the months
+of duration counted and the part of the value from a declared tail
+(:mod:`survival_invest.pipeline.horizon`).
+
 ``basis`` says what a figure rests on: ``budget`` (the config), ``finance``
 (the finance extract), ``curves`` (saved full-time persons), ``cost_per_fte``
 (months priced with the configured cost per full-time person: the forecast,
@@ -39,7 +43,7 @@ import pandas as pd
 from survival_invest.cohort.build import Cohort
 from survival_invest.cohort.rules import refuse_empty_groups
 from survival_invest.config import CaseConfig, Portfolio, load_config
-from survival_invest.economics.forecast import case_forecast
+from survival_invest.economics.forecast import case_forecast, case_horizon, count_forecast
 from survival_invest.economics.influence import needs_persons, realised_figures
 from survival_invest.economics.payments import payment_savings
 from survival_invest.economics.savings import YearFigures
@@ -47,6 +51,7 @@ from survival_invest.engines import portfolio_statistics
 from survival_invest.errors import CohortError, InputError
 from survival_invest.io.periods import RunClock
 from survival_invest.io.readers import read_finance
+from survival_invest.pipeline.horizon import flag_rows, horizon_notes
 from survival_invest.pipeline.payments import payment_costs, with_bases
 from survival_invest.stats import CaseStatistics, as_statistics
 from survival_invest.stats.tables import GROUPS
@@ -55,7 +60,8 @@ __all__ = ["RESULT_COLUMNS", "PortfolioRun", "budget_results", "case_results", "
 
 log = logging.getLogger(__name__)
 
-RESULT_COLUMNS = ["case_id", "year", "measure", "kind", "value", "lower", "upper", "unit", "basis"]
+RESULT_COLUMNS = ["case_id", "year", "measure", "kind", "value", "lower", "upper", "unit", "basis", "horizon"]
+RESULT_COLUMNS += ["extrapolated"]
 
 #: The order of measures and kinds in the results table (within case and year).
 _MEASURE_ORDER = {"investment": 0, "savings": 1, "net": 2, "saved_fte": 3, "refusion_part": 4}
@@ -78,6 +84,7 @@ class PortfolioRun:
     input_rows: dict[str, int]
     engine: str = "memory"
     cohorts: dict[str, Cohort] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()  # warnings for the report's data-quality lines (a capped or extrapolated horizon)
 
     @property
     def clock(self) -> RunClock:
@@ -95,8 +102,8 @@ def _row(
     )
 
 
-def _rows(case_id: str, figures: YearFigures, kind: str, years: tuple[int, ...]) -> list[Row]:
-    """Saved full-time persons, savings and refusion part of ``figures`` in ``years`` (kroner negated, in mio.)."""
+def _rows(case_id: str, figures: YearFigures, kind: str, years: tuple[int, ...], tau: int | None = None) -> list[Row]:
+    """Saved full-time persons, savings, refusion part of ``figures`` in ``years`` (kroner negated, mio.; tau: flagged)."""
     f = figures.with_limits()
     f = f[f["year"].isin(years)]
     rows = []
@@ -125,7 +132,7 @@ def _rows(case_id: str, figures: YearFigures, kind: str, years: tuple[int, ...])
                 -r["refusion_part_kr_lower"] / 1e6,
             )
         )
-    return rows
+    return rows if tau is None else flag_rows(rows, f, tau)
 
 
 def _investment_rows(case: CaseConfig, finance: pd.DataFrame | None) -> list[Row]:
@@ -141,10 +148,12 @@ def _investment_rows(case: CaseConfig, finance: pd.DataFrame | None) -> list[Row
     return rows
 
 
-def _count_rows(case: CaseConfig, cut_year: int) -> list[Row]:
-    """Savings of a count case: placements x saving per placement (forecast: planned; realised: to the cut-off)."""
+def _count_rows(case: CaseConfig, cutoff: int) -> list[Row]:
+    """Savings of a count case: placements x saving per placement (realised: to the cut-off; forecast: count_forecast)."""
     spp = case.saving_per_placement or 0.0
-    rows = [_row(case.id, y, "savings", "forecast", -n * spp) for y, n in zip(case.years, case.placements, strict=True)]
+    cut_year = cutoff // 12
+    forecast = count_forecast(case, cutoff)
+    rows = [_row(case.id, y, "savings", "forecast", -n * spp) for y, n in zip(case.years, forecast, strict=True)]
     for y, n in zip(case.years, case.realised_placements, strict=False):
         if y <= cut_year:
             rows.append(_row(case.id, y, "savings", "realised", -n * spp))
@@ -178,7 +187,7 @@ def _survival_rows(
     if payments is not None and isinstance(statistics, Cohort):
         rows = _payment_rows(case, config, statistics, payments, rows, alpha)
     fc = case_forecast(stats, case, config, cutoff=cutoff, alpha=alpha)
-    return rows + _rows(case.id, fc, "forecast", case.years)
+    return rows + _rows(case.id, fc, "forecast", case.years, case_horizon(stats, case).tau)
 
 
 def _payment_rows(
@@ -253,7 +262,7 @@ def case_results(
         raise InputError("case_results needs the run clock: pass clock= (RunClock.parse(as_of, data_lag)).")
     rows = _budget_rows(case) + _investment_rows(case, finance)
     if case.method == "count":
-        rows += _count_rows(case, cutoff // 12)
+        rows += _count_rows(case, cutoff)
     else:
         rows += _survival_rows(case, config, statistics, cutoff, alpha, payments)
     return with_bases(_with_net(pd.DataFrame(rows, columns=RESULT_COLUMNS), case.id), case)
@@ -301,6 +310,8 @@ def _with_net(out: pd.DataFrame, case_id: str) -> pd.DataFrame:
         inv = net["investment"].to_numpy()
         extra["lower"] = sav.reindex(key)["lower"].to_numpy() + inv
         extra["upper"] = sav.reindex(key)["upper"].to_numpy() + inv
+        for col in ("horizon", "extrapolated"):  # net = investment + savings: the savings' horizon and tail part
+            extra[col] = sav.reindex(key)[col].to_numpy() if col in sav.columns else np.nan
         out = pd.concat([out, extra], ignore_index=True)
     return out
 
@@ -373,7 +384,8 @@ def run_portfolio_full(
         input_rows["finance"] = len(finance)
     if payments is not None:
         input_rows["payments"] = len(payments)
-    return PortfolioRun(results, ran.statistics, clock.as_of, clock.cutoff, input_rows, ran.engine, ran.cohorts)
+    notes = horizon_notes(config, ran.statistics)
+    return PortfolioRun(results, ran.statistics, clock.as_of, clock.cutoff, input_rows, ran.engine, ran.cohorts, notes)
 
 
 def _in_order(results: pd.DataFrame) -> pd.DataFrame:

@@ -205,9 +205,8 @@ def case_statistics(cohort: Cohort, *, source_frequency: str | None = None) -> C
     """The :class:`CaseStatistics` of one in-memory cohort (see :func:`cohort_aggregates`)."""
     agg = cohort_aggregates(cohort, source_frequency=source_frequency)
     src = _source(cohort, source_frequency)
-    return assemble(agg, weekly_units=_weekly_units(cohort, source_frequency), week_factor=week_factor_of(src))[
-        str(cohort.case_id)
-    ]
+    weekly = _weekly_units(cohort, source_frequency)
+    return assemble(agg, weekly_units=weekly, week_factor=week_factor_of(src), normalised=True)[str(cohort.case_id)]
 
 
 def as_statistics(source: CaseStatistics | Cohort) -> CaseStatistics:

@@ -217,7 +217,7 @@ def _one_case(case: str, sel: dict[str, pd.DataFrame], *, weekly_units: bool, we
 
 
 def assemble(
-    aggregates: dict[str, pd.DataFrame], *, weekly_units: bool, week_factor: float
+    aggregates: dict[str, pd.DataFrame], *, weekly_units: bool, week_factor: float, normalised: bool = False
 ) -> dict[str, CaseStatistics]:
     """Engine aggregates (all cases) -> one :class:`CaseStatistics` per case.
 
@@ -229,13 +229,18 @@ def assemble(
         Whether ``units`` are weeks of months rolled up from weekly spells.
     week_factor : float
         Weeks per source period.
+    normalised : bool
+        The tables are already in canonical form (:func:`normalise_aggregates`
+        output, as :func:`~survival_invest.stats.cohort_aggregates` returns
+        them): not normalised again (the step is idempotent; this saves its
+        sorts once per case).
 
     Returns
     -------
     dict of str to CaseStatistics
         By case id, in the order of the summary table's cases.
     """
-    agg = normalise_aggregates(aggregates)
+    agg = aggregates if normalised else normalise_aggregates(aggregates)
     out: dict[str, CaseStatistics] = {}
     for case in pd.unique(agg["summary"]["case_id"]):  # a handful of cases; each table is vectorised
         sel = {k: v[v["case_id"] == case].drop(columns="case_id") for k, v in agg.items()}

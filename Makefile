@@ -13,14 +13,22 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[test,spark]"
 	touch $(STAMP)
 
-# The HTML report test renders the page in headless Chromium from the
-# distribution's packages; install it when missing (CI runs as root).
-browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "installing chromium (Debian package) for the HTML report test"; \
-	    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else echo "chromium is missing: install the distribution's chromium package (the HTML report test needs it)" >&2; fi; }
+# The report's browser tests and PDF need headless Chromium and poppler-utils (pdftoppm, pdftotext) from
+# the distribution, and axe-core (the accessibility check) from the npm registry into $(VENV)/share/npm.
+# Installed when missing (apt-get as root; npm when there is one); otherwise a message says what to install.
+AXE := $(VENV)/share/npm/node_modules/axe-core/axe.min.js
+browser: $(STAMP)
+	@missing=""; command -v chromium >/dev/null 2>&1 || missing="chromium"; \
+	  command -v pdftoppm >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
+	  if [ ! -f $(AXE) ] && ! command -v npm >/dev/null 2>&1; then missing="$$missing npm"; fi; \
+	  if [ -n "$$missing" ]; then \
+	    if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	      echo "installing$$missing (Debian packages) for the HTML report's browser tests and report.pdf"; \
+	      apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	    else echo "missing:$$missing -- install the distribution's packages (the report's PDF and browser tests need them)" >&2; fi; fi
+	@[ -f $(AXE) ] || { command -v npm >/dev/null 2>&1 && \
+	  npm install --silent --no-audit --no-fund --prefix $(VENV)/share/npm axe-core@4 >/dev/null && echo "installed axe-core into $(VENV)/share/npm"; } || \
+	  echo "axe-core is missing: npm install --prefix $(VENV)/share/npm axe-core@4 (the accessibility test needs it)" >&2
 
 # The checks CI runs before the tests: formatting, lint rules and types (settings in pyproject.toml).
 LINTED := src tests benchmarks notebooks
@@ -37,7 +45,7 @@ fmt: $(STAMP)
 test: lint browser
 	$(BIN)/python -m pytest
 
-demo: $(STAMP)
+demo: $(STAMP) browser
 	$(BIN)/survival-invest synth --out demo_output/data --seed 20200101
 	$(BIN)/survival-invest run --config demo_output/data/portfolio.toml --as-of 2022-06 --out demo_output/reports --quiet
 	$(BIN)/survival-invest run --config demo_output/data/portfolio.toml --as-of 2022-07 --out demo_output/reports --quiet

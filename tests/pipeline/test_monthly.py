@@ -49,7 +49,19 @@ def test_outputs_of_a_run(two_months: Path) -> None:
         assert {f"case_{case}.png", f"case_{case}.svg", f"case_{case}.csv"} <= names
     assert "case_5.csv" in names  # the count case has a table, no curves
     results = pd.read_csv(folder / "results.csv", dtype={"case_id": str})
-    assert list(results.columns) == ["case_id", "year", "measure", "kind", "value", "lower", "upper", "unit"]
+    assert list(results.columns) == [
+        "case_id",
+        "year",
+        "measure",
+        "kind",
+        "value",
+        "lower",
+        "upper",
+        "unit",
+        "basis",
+        "horizon",
+        "extrapolated",
+    ]
     info = json.loads((folder / "run.json").read_text())
     assert info["as_of"] == "2022-07" and info["cutoff"] == "2022-05"
     assert len(info["config_sha256"]) == 64 and all(len(h) == 64 for h in info["inputs_sha256"].values())
@@ -275,7 +287,7 @@ def test_english_report_and_reduction_targets(portfolio: Path, tmp_path: Path) -
 def test_danish_report_uses_decimal_comma(two_months: Path) -> None:
     page = (two_months / "2022-07" / "report.html").read_text(encoding="utf-8")
     assert '<html lang="da">' in page
-    assert '<td class="num">3,079</td>' in page  # case 1's budget investment, 2020 p/l
+    assert '<span class="v">3,08</span>' in page  # case 1's budget investment, 2020 p/l (2 decimals on the page)
     assert "Reduktionsmål" in page and "Udestående" in page
 
 

@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from survival_invest.report.pages import development_history
+from survival_invest.report.development import development_budget, development_history
 from survival_invest.report.plots import development_figure, development_totals
 
 
@@ -64,3 +64,38 @@ def test_a_case_suppressed_in_an_earlier_month_only_has_a_gap_there() -> None:
     assert np.isnan(y[0]) and np.isnan(y[1]) and not fig.texts  # a gap, not 0; no note
     plt.close(fig)
     assert development_figure(HISTORY[HISTORY["case_id"] == "2"].iloc[:4], "en") is None  # nothing to show
+
+
+def _budget(as_of: str, values: dict[str, list[float]]) -> pd.DataFrame:
+    rows = _rows(as_of, values)
+    return rows.assign(kind="budget")
+
+
+def test_budget_to_date_spreads_each_year_evenly_up_to_the_cut_off() -> None:
+    # realised 2021 and 2022 shown in both months; budgets -12 (2021) and -24 (2022)
+    hist = pd.concat(
+        [
+            _rows("2022-05", {"1": [-1.0, -0.5]}),
+            _budget("2022-05", {"1": [-12.0, -24.0]}),
+            _rows("2022-07", {"1": [-1.0, -0.9]}),
+            _budget("2022-07", {"1": [-12.0, -24.0]}),
+        ],
+        ignore_index=True,
+    )
+    budget = development_budget(hist, data_lag=2)  # cut-offs 2022-03 and 2022-05
+    assert list(budget.index) == ["2022-05", "2022-07"]
+    np.testing.assert_allclose(budget["1"].to_numpy(), [-12 - 24 * 3 / 12, -12 - 24 * 5 / 12])
+
+
+def test_the_portfolio_rows_are_not_a_case_of_the_chart_and_the_budget_is_drawn() -> None:
+    portfolio = _rows("2022-06", {"portfolio": [-5.0, -5.0]})
+    budget = _budget("2022-06", {"1": [-2.0, -2.0]})
+    hist = pd.concat([HISTORY, portfolio, budget], ignore_index=True)
+    totals, _ = development_totals(hist)
+    assert "portfolio" not in totals.columns
+    fig = development_figure(hist, "en", {"1": "Mentor"}, development_budget(hist, data_lag=2))
+    ax = fig.axes[0]
+    dashed = [line for line in ax.get_lines() if line.get_linestyle() == "--" and len(line.get_xdata())]
+    assert dashed  # the budget-to-date line of case 1
+    assert "budget to date (dashed)" in [t.get_text() for t in ax.get_legend().get_texts()]
+    plt.close(fig)

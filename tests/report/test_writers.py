@@ -39,7 +39,17 @@ def _page(**kw: object) -> str:
                 "png": PNG,
             }
         ],
-        "portfolio": pd.DataFrame({"2021": [1.0], "I alt": [1.0]}, index=["Investering i indsats"]),
+        "portfolio": pd.DataFrame(
+            {
+                "measure": ["investment", "savings", "savings"],
+                "kind": ["budget", "realised", "realised"],
+                "year": [2021, 2021, 0],
+                "value": [1.0, -1.2689, -1.2689],
+                "lower": [np.nan, -1.9601, -1.9601],
+                "upper": [np.nan, -0.5877, -0.5877],
+            }
+        ),
+        "summary": ["Til datagrænsen er der realiseret besparelser for 1,27 mio. kr."],
         "development_png": PNG,
         "notes": ["case 2: <5 persons"],
     }
@@ -68,8 +78,36 @@ def test_html_escapes_text_from_the_data_and_formats_numbers_in_danish() -> None
 
 def test_english_page_uses_english_labels_and_decimal_point() -> None:
     page = _page(language="en", meta={"As-of month": "2022-07", "Price level": "2020 p/l"})
-    assert '<html lang="en">' in page and "DKK million, 2020 p/l" in page and "Portfolio (budget)" in page
+    assert '<html lang="en">' in page and "DKK million, 2020 p/l" in page and "Portfolio: budget, realised" in page
     assert '<td class="num">-1,234.568</td>' in page
+    assert '<span class="v">-1.27</span> <span class="ci">(-1.96, -0.59)</span>' in page
+
+
+def test_the_portfolio_comes_first_with_estimate_and_interval_in_one_cell() -> None:
+    page = _page()
+    assert page.index("Sammenfatning") < page.index("Porteføljen") < page.index('<section class="case">')
+    assert '<span class="v">-1,27</span> <span class="ci">(-1,96; -0,59)</span>' in page
+    assert '<th scope="col">I alt</th>' in page and '<th scope="col">2021</th>' in page
+    assert '<meta name="viewport"' in page and "@page" in page and "counter(pages)" in page
+
+
+def test_case_rows_risk_table_and_alt_text_when_given() -> None:
+    rows = pd.DataFrame(
+        {
+            "measure": ["savings"],
+            "kind": ["realised"],
+            "year": [2021],
+            "value": [-0.5],
+            "lower": [-0.9],
+            "upper": [-0.1],
+        }
+    )
+    risk = pd.DataFrame([[60, 40], [0, 15], [0, "<5"]], index=["at_risk", "events", "censored"], columns=[0.0, 6.0])
+    case = {"id": "1", "name": "Mentor", "rows": rows, "risk": {"Indsats": risk}, "png": PNG, "alt": "Kurver for sag 1"}
+    page = _page(cases=[case])
+    assert '<img alt="Kurver for sag 1"' in page
+    assert '<th scope="rowgroup" colspan="3">Indsats</th>' in page and "<td>&lt;5</td>" in page
+    assert '<td class="est" data-label="2021"><span class="v">-0,50</span>' in page
 
 
 def test_meta_price_and_plain_table() -> None:

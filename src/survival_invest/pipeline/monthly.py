@@ -2,10 +2,11 @@
 
 Outputs of a run (``OUT/<as-of>/``)::
 
-    results.csv              the long results table, unrounded
+    results.csv              the long results table, unrounded; the portfolio's rows last (case_id "portfolio")
     case_<id>.png / .svg     each survival case's curves
     case_<id>.csv            each case's table in the Norddjurs layout (unrounded)
     report.html              one self-contained page (images embedded)
+    report.pdf               the page printed by headless Chromium (A4; not written, with a warning, without one)
     report.xlsx              the same tables, numbers as numbers
     run.json                 config hash, input hashes, version, as-of, cut-off, counts, warnings
 
@@ -39,8 +40,10 @@ import pandas as pd
 
 from survival_invest._atomic import fresh_dir, write_bytes, write_text
 from survival_invest.config import Portfolio, load_config
+from survival_invest.economics.portfolio import persons_in_several_cases, with_portfolio
 from survival_invest.io.periods import RunClock
 from survival_invest.io.sources import file_sha256, input_identity
+from survival_invest.io.tables import read_table
 from survival_invest.pipeline.outfolder import (
     RunLock,
     delete_folders,
@@ -57,13 +60,15 @@ from survival_invest.report.history import (
     RunRecord,
     open_history,
 )
+from survival_invest.report.i18n import label
 from survival_invest.report.manifest import RunStamp, manifest_json, run_manifest
 from survival_invest.report.pages import CasePage, case_page, report_document
+from survival_invest.report.pdf import PdfError, html_to_pdf, pdf_engine, pdf_missing_reason
 from survival_invest.report.privacy import suppress_small_numbers
 from survival_invest.report.published import RUNS_DIR, current_rows, published_runs
 from survival_invest.report.writers import csv_text, excel_report
 
-__all__ = ["RunOutcome", "prepare_output", "publish", "run_monthly"]
+__all__ = ["RunOutcome", "cases_share_persons", "prepare_output", "publish", "run_monthly"]
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +95,7 @@ class _Run:
     warnings: list[str]
     leftovers: list[str]  # removed from OUT before the run (names)
     prune: list[Path]  # run folders to delete once published
+    independent: bool = True  # no person in two cases: the portfolio's interval adds the cases' in quadrature
 
 
 class _Steps:
@@ -181,11 +187,35 @@ def _write_report(tmp: Path, out: Path, run: _Run, steps: _Steps) -> None:
     write_text(tmp / "results.csv", csv_text(run.results, index=False))
     pages = _write_cases(tmp, run, steps)
     steps("writing the report")
+    engine = pdf_engine()
+    if engine is None:  # said before the page is made, so the page and run.json both say it
+        log.warning("report.pdf not written: %s", pdf_missing_reason())
+        run.warnings.append(label("pdf_missing", run.portfolio.run.language, reason=pdf_missing_reason()))
     history = current_rows(out)  # the other months' published runs, for the development chart
-    doc = report_document(run.portfolio, run.clock, run.results, pages, history=history, warnings=run.warnings)
+    doc = report_document(
+        run.portfolio,
+        run.clock,
+        run.results,
+        pages,
+        history=history,
+        warnings=run.warnings,
+        independent=run.independent,
+    )
     write_text(tmp / "report.html", doc.html)
+    if engine is not None:
+        _write_pdf(tmp, engine, run)
     write_bytes(tmp / "report.xlsx", excel_report(doc.sheets, run.portfolio.run.language))
     _write_run_json(tmp, run)
+
+
+def _write_pdf(tmp: Path, engine: str, run: _Run) -> None:
+    """``report.pdf`` from ``report.html``; a failed print is logged and becomes a warning of the run, not an error."""
+    try:
+        html_to_pdf(tmp / "report.html", tmp / "report.pdf", engine=engine)
+    except PdfError as exc:
+        log.warning("%s", exc)
+        run.warnings.append(label("pdf_missing", run.portfolio.run.language, reason=str(exc)))
+        (tmp / "report.pdf").unlink(missing_ok=True)
 
 
 def prepare_output(out: Path) -> tuple[list[str], dict[str, RunRecord]]:
@@ -265,6 +295,21 @@ def run_monthly(
         return _locked_run(portfolio, clock, out, progress, engine)
 
 
+def cases_share_persons(portfolio: Portfolio) -> bool:
+    """Whether a person is a member of two cases (then the portfolio's interval adds the cases' half-widths).
+
+    Reads the memberships' person and case columns once more (a small file
+    beside the spells); the count itself is never shown
+    (:mod:`survival_invest.economics.portfolio`).
+    """
+    frame = read_table(portfolio.data.memberships, what="memberships", arrow=True)
+    person = next((c for c in ("person_id", portfolio.data.id_column, "PNR") if c and c in frame.columns), None)
+    if person is None or "case_id" not in frame.columns:
+        return True  # the readers have accepted the file, so this is not reached; be conservative if it is
+    pairs = frame[[person, "case_id"]].rename(columns={person: "person_id"})
+    return persons_in_several_cases(pairs) > 0
+
+
 def _locked_run(
     portfolio: Portfolio,
     clock: RunClock,
@@ -279,9 +324,12 @@ def _locked_run(
     steps("reading data and building cohorts")
     computed = run_portfolio_full(portfolio, clock, engine=engine)
     results, warnings = suppress_small_numbers(computed.results, computed.statistics, portfolio.run.min_persons)
+    warnings += computed.notes  # a capped or extrapolated horizon (pipeline.horizon)
+    independent = not cases_share_persons(portfolio)
+    results = with_portfolio(results, independent=independent)
     after = {**published_runs(out), clock.as_of_label: stamp.run_id}
     prune = prune_plan(out, portfolio.run.keep_runs, after, stored)
-    run = _Run(portfolio, clock, stamp, computed, results, warnings, leftovers, prune)
+    run = _Run(portfolio, clock, stamp, computed, results, warnings, leftovers, prune, independent)
     tmp = fresh_dir(out, prefix=f".tmp-{clock.as_of_label}-")
     try:
         _write_report(tmp, out, run, steps)

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from survival_invest.choices import LANGUAGES, Language
+from survival_invest.report.page_labels import PAGE_LABELS
 
 __all__ = [
     "LABELS",
@@ -32,6 +33,8 @@ __all__ = [
 ]
 
 #: key -> language -> text. Keys are stable names used by the code; texts are what readers see.
+#: The page's section, caption, risk-table and PDF texts live in :data:`survival_invest.report.page_labels.PAGE_LABELS`
+#: and are part of this one table.
 LABELS: Mapping[str, Mapping[Language, str]] = {
     # rows of the case, portfolio and targets tables (report.tables)
     "investment": {"da": "Investering i indsats", "en": "Investment in effort"},
@@ -152,6 +155,29 @@ LABELS: Mapping[str, Mapping[Language, str]] = {
         "en": "data cut-off {cutoff} (longest follow-up)",
     },
     "figure_horizon": {"da": "horisont {tau} mdr.", "en": "horizon {tau} months"},
+    # the horizon of the curve-based figures (economics.horizon, report.horizon)
+    "setting_horizon_to": {"da": "horisont", "en": "horizon"},
+    "horizon_plain": {"da": "til {tau} mdr.", "en": "to {tau} months"},
+    "horizon_last_observed": {"da": "til {tau} mdr. (sidst observeret)", "en": "to {tau} months (last observed)"},
+    "horizon_extrapolated": {
+        "da": "til {tau} mdr. (fra {start} mdr.: {tail}, ekstrapoleret)",
+        "en": "to {tau} months (from {start} months: {tail}, extrapolated)",
+    },
+    "tail_flat": {"da": "flad hale", "en": "flat tail"},
+    "tail_exponential": {"da": "eksponentiel hale", "en": "exponential tail"},
+    "tail_weibull": {"da": "Weibull-hale", "en": "Weibull tail"},
+    "tail_loglogistic": {"da": "log-logistisk hale", "en": "log-logistic tail"},
+    "figure_area_to": {
+        "da": "areal {horizon}: {value} mdr. pr. deltager [{lower}; {upper}]",
+        "en": "area {horizon}: {value} months per participant [{lower}, {upper}]",
+    },
+    "figure_horizon_to": {"da": "horisont {horizon}", "en": "horizon {horizon}"},
+    "figure_tail": {"da": "{curve}: ekstrapoleret ({tail})", "en": "{curve}: extrapolated ({tail})"},
+    "figure_tail_hidden": {
+        "da": "{curve}: ekstrapoleret del ikke vist (for få i risiko ved sidste observation)",
+        "en": "{curve}: extrapolated part not drawn (too few at risk at the last observation)",
+    },
+    "extrapolated_part": {"da": "heraf ekstrapoleret (hale)", "en": "of which extrapolated (tail)"},
     "figure_x": {"da": "Måneder siden start", "en": "Months since entry"},
     "figure_y": {"da": "Andel på offentlig forsørgelse", "en": "Share on public support"},
     "figure_note": {
@@ -165,6 +191,49 @@ LABELS: Mapping[str, Mapping[Language, str]] = {
         "da": "Ikke vist (skøn undertrykt, for få personer): sag {cases}",
         "en": "Not shown (estimates suppressed, too few persons): case {cases}",
     },
+    # the summary paragraph (report.summary); amounts in mio. kr., savings as positive amounts
+    "summary_realised": {
+        "da": "Til datagrænsen {cutoff} er der realiseret besparelser på forsørgelse for {value} mio. kr. "
+        "(95 %-interval {lower} til {upper}) mod et budget til dato på {budget} mio. kr. for de samme sager.",
+        "en": "To the data cut-off {cutoff}, realised savings on public support are DKK {value} million "
+        "(95 % interval {lower} to {upper}) against a budget to date of DKK {budget} million for the same cases.",
+    },
+    "summary_net": {
+        "da": "Fratrukket den realiserede investering er resultatet {value} mio. kr. ({lower} til {upper}; budget "
+        "til dato {budget} mio. kr.; negativ = besparelsen er størst).",
+        "en": "Net of the realised investment the result is DKK {value} million ({lower} to {upper}; budget to "
+        "date DKK {budget} million; negative = savings exceed the investment).",
+    },
+    "summary_no_investment": {
+        "da": "Den realiserede investering kendes ikke (intet økonomiudtræk), så resultatet efter investering er "
+        "ikke opgjort.",
+        "en": "The realised investment is not known (no finance extract), so the result net of investment is not "
+        "stated.",
+    },
+    "summary_forecast": {
+        "da": "For hele {year} forventes besparelser for {value} mio. kr. (95 %-interval {lower} til {upper}) mod et "
+        "budget på {budget} mio. kr.",
+        "en": "For the whole of {year}, savings of DKK {value} million are forecast (95 % interval {lower} to "
+        "{upper}) against a budget of DKK {budget} million.",
+    },
+    "summary_behind": {
+        "da": "Under budgettet til dato med mere end usikkerheden: {cases}.",
+        "en": "Below the budget to date by more than their interval: {cases}.",
+    },
+    "summary_none_behind": {
+        "da": "Ingen sag ligger under budgettet til dato med mere end usikkerheden.",
+        "en": "No case is below its budget to date by more than its interval.",
+    },
+    "summary_suppressed": {
+        "da": "Undertrykt (for få personer): {cases}.",
+        "en": "Suppressed (too few persons): {cases}.",
+    },
+    "summary_not_measured": {
+        "da": "Uden realiseret opgørelse endnu: {cases}.",
+        "en": "No realised figure yet: {cases}.",
+    },
+    "summary_case": {"da": "sag {id} ({name})", "en": "case {id} ({name})"},
+    **PAGE_LABELS,
 }
 
 

@@ -18,14 +18,21 @@ import pandas as pd
 from survival_invest._version import __version__
 from survival_invest.choices import Language
 from survival_invest.config import CaseConfig, Portfolio, RunConfig, Targets
-from survival_invest.estimate import area_between
+from survival_invest.economics.horizon import case_area, case_horizon
+from survival_invest.economics.portfolio import PORTFOLIO_ID, case_rows
 from survival_invest.io.periods import RunClock
+from survival_invest.report.development import development_history, development_png
+from survival_invest.report.horizon import horizon_text, tail_lines
 from survival_invest.report.i18n import label
-from survival_invest.report.plots import case_figure, development_figure, png_svg
+from survival_invest.report.plots import case_figure, png_svg, suppressed_until
+from survival_invest.report.risk import risk_counts, risk_times, suppress_risk_counts
+from survival_invest.report.summary import portfolio_notes, summary_paragraph
 from survival_invest.report.tables import (
+    CASE_MEASURES,
+    PORTFOLIO_MEASURES,
     case_table,
-    portfolio_display,
-    portfolio_table,
+    estimate_rows,
+    portfolio_sheet,
     reduction_targets_table,
     targets_display,
 )
@@ -36,8 +43,6 @@ __all__ = [
     "CasePage",
     "ReportDocument",
     "case_page",
-    "development_history",
-    "development_png",
     "report_document",
     "report_meta",
     "targets_table",
@@ -66,12 +71,20 @@ class CasePage:
     settings: Mapping[str, object] = field(default_factory=dict)
     png: bytes | None = None
     svg: bytes | None = None
+    rows: pd.DataFrame | None = None
+    risk: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+    alt: str = ""
 
     def block(self) -> dict[str, Any]:
         """The case as :func:`~survival_invest.report.writers.html_report` takes it."""
         block: dict[str, Any] = {"id": self.id, "name": self.name, "table": self.table, "settings": dict(self.settings)}
         if self.png is not None:
             block["png"] = self.png
+            block["alt"] = self.alt
+        if self.rows is not None:
+            block["rows"] = self.rows
+        if self.risk:
+            block["risk"] = dict(self.risk)
         return block
 
 
@@ -96,12 +109,37 @@ def _survival_settings(
         label("setting_comparison", language): label(f"choice_{case.comparison}", language),
         label("setting_curve", language): label(f"choice_{case.curve}", language),
         label("setting_durable_exit", language): case.durable_exit,
-        label("setting_horizon", language): case.horizon,
+        label("setting_horizon_to", language): horizon_text(case_horizon(stats, case), language),
         label("setting_month_rule", language): label(f"choice_{case.month_rule}", language),
         label("setting_participants", language): _shown_count(stats.persons("intervention"), min_persons),
         label("setting_comparison_persons", language): _shown_count(stats.persons("comparison"), min_persons),
         label("setting_uncertainty", language): label("uncertainty_delta", language),
     }
+
+
+def _realised_basis(results: pd.DataFrame, case_id: str, language: Language) -> str:
+    """What the case's realised savings rest on: the payment file or the cost per full-time person (``basis``)."""
+    rows = results[
+        (results["case_id"] == case_id) & (results["measure"] == "savings") & (results["kind"] == "realised")
+    ]
+    paid = "basis" in rows.columns and bool((rows["basis"] == "payments").any())
+    return label("basis_payments" if paid else "basis_cost_per_fte", language)
+
+
+def _curves(stats: CaseStatistics, language: Language) -> tuple[Any, Any]:
+    """The comparison and intervention curves, named in the report's language."""
+    curves = stats.curves()
+    comparison = curves.curve("comparison", name=label("curve_comparison", language))
+    intervention = curves.curve("intervention", name=label("curve_intervention", language))
+    return comparison, intervention
+
+
+def _risk_tables(stats: CaseStatistics, horizon: int, min_persons: int, language: Language) -> dict[str, pd.DataFrame]:
+    """The KMunicate risk table of each group at 0, 6, 12, ... months while the curves are drawn (or to the horizon)."""
+    comparison, intervention = _curves(stats, language)
+    last = max(suppressed_until(comparison, min_persons), suppressed_until(intervention, min_persons))
+    times = risk_times(min(max(last, 0.0), float(horizon)))
+    return {c.label: suppress_risk_counts(risk_counts(c, times), min_persons) for c in (comparison, intervention)}
 
 
 def _case_images(
@@ -110,19 +148,23 @@ def _case_images(
     """The case figure as PNG and SVG bytes; None when either group has fewer than ``min_persons`` persons."""
     if stats.persons("comparison") < min_persons or stats.persons("intervention") < min_persons:
         return None
-    curves = stats.curves()
-    comparison = curves.curve("comparison", name=label("curve_comparison", language))
-    intervention = curves.curve("intervention", name=label("curve_intervention", language))
+    comparison, intervention = _curves(stats, language)
+    area, forecast_curves = case_area(stats, case)  # to tau: capped at the last observed, or with the declared tail
+    shown = (suppressed_until(comparison, min_persons), suppressed_until(intervention, min_persons))
+    tails = tail_lines(forecast_curves, shown, (comparison.label, intervention.label), language)
     fig = case_figure(
         comparison,
         intervention,
-        tau=case.horizon,
-        area=area_between(comparison, intervention, case.horizon),
+        tau=area.tau,
+        area=area,
+        horizon=horizon_text(forecast_curves.horizon, language),
+        tails=tails,
         longest_follow_up=float(clock.cutoff - stats.first_entry),
         cutoff_label=clock.cutoff_label,
         min_persons=min_persons,
         language=language,
         title=case.name,
+        at_risk=False,
     )
     return png_svg(fig)
 
@@ -158,23 +200,18 @@ def case_page(
     CasePage
     """
     table = case_table(results, case.id, language=language)
+    rows = estimate_rows(results, case.id, CASE_MEASURES)
     if statistics is None:
-        settings = {label("setting_follow_up", language): label("follow_up_count", language)}
-        return CasePage(case.id, case.name, table, settings)
+        settings: dict[str, object] = {label("setting_follow_up", language): label("follow_up_count", language)}
+        return CasePage(case.id, case.name, table, settings, rows=rows)
     images = _case_images(case, statistics, clock, min_persons, language)
-    png, svg = images if images is not None else (None, None)
-    shown = _survival_settings(case, statistics, min_persons, language)
-    shown[label("setting_realised_basis", language)] = _realised_basis(results, case.id, language)
-    return CasePage(case.id, case.name, table, shown, png, svg)
-
-
-def _realised_basis(results: pd.DataFrame, case_id: str, language: Language) -> str:
-    """What the case's realised savings rest on: the payment file or the cost per full-time person (``basis``)."""
-    rows = results[
-        (results["case_id"] == case_id) & (results["measure"] == "savings") & (results["kind"] == "realised")
-    ]
-    paid = "basis" in rows.columns and bool((rows["basis"] == "payments").any())
-    return label("basis_payments" if paid else "basis_cost_per_fte", language)
+    settings = _survival_settings(case, statistics, min_persons, language)
+    settings[label("setting_realised_basis", language)] = _realised_basis(results, case.id, language)
+    if images is None:
+        return CasePage(case.id, case.name, table, settings, rows=rows)
+    risk = _risk_tables(statistics, case.horizon, min_persons, language)
+    alt = label("alt_case", language, id=case.id, tau=case.horizon)
+    return CasePage(case.id, case.name, table, settings, images[0], images[1], rows=rows, risk=risk, alt=alt)
 
 
 def targets_table(results: pd.DataFrame, targets: Targets, language: Language) -> pd.DataFrame:
@@ -202,7 +239,8 @@ def targets_table(results: pd.DataFrame, targets: Targets, language: Language) -
         total, outstanding, and the carry-forward rows; columns the years.
     """
     years = list(targets.years)
-    fc = results[(results["measure"] == "savings") & (results["kind"] == "forecast")]
+    cases = case_rows(results)
+    fc = cases[(cases["measure"] == "savings") & (cases["kind"] == "forecast")]
     forecast = fc.groupby("year")["value"].sum().reindex(years).fillna(0.0)
     delivered = forecast
     for amounts in targets.other_initiatives.values():
@@ -243,52 +281,6 @@ def report_meta(run: RunConfig, clock: RunClock, language: Language) -> dict[str
     }
 
 
-def development_history(history: pd.DataFrame, results: pd.DataFrame, as_of_label: str) -> pd.DataFrame:
-    """The earlier months' current rows with this run's results as month ``as_of_label`` (a rerun replaces it).
-
-    Only months up to the report's as-of are shown: a report for 2022-04 made
-    after 2022-06 was published shows 2022-04 and the months before it, as the
-    report made in 2022-04 did (``as_of`` labels ``YYYY-MM`` compare as text).
-
-    Parameters
-    ----------
-    history : DataFrame
-        The history's current rows (with ``as_of``), e.g. :func:`~survival_invest.report.published.current_rows`.
-    results : DataFrame
-        This run's long results.
-    as_of_label : str
-        This run's month; its stored rows are replaced by ``results``, later months left out.
-
-    Returns
-    -------
-    DataFrame
-        The stored rows of the months before ``as_of_label``, then this run's rows (``as_of`` set).
-    """
-    earlier = history[history["as_of"].astype(str) < as_of_label]
-    frames = [results.assign(as_of=as_of_label)]
-    return pd.concat(frames if earlier.empty else [earlier, *frames], ignore_index=True)
-
-
-def development_png(history: pd.DataFrame, language: Language, names: Mapping[str, str]) -> bytes | None:
-    """The development plot (:func:`~survival_invest.report.plots.development_figure`) as PNG; None when empty.
-
-    Parameters
-    ----------
-    history : DataFrame
-        Long results rows of every month (:func:`development_history`).
-    language : {"da", "en"}
-        Labels and decimal mark.
-    names : mapping of case id to name
-        The cases' names for the legend.
-
-    Returns
-    -------
-    bytes or None
-    """
-    fig = development_figure(history, language, names)
-    return None if fig is None else png_svg(fig)[0]
-
-
 def report_document(
     portfolio: Portfolio,
     clock: RunClock,
@@ -297,6 +289,7 @@ def report_document(
     *,
     history: pd.DataFrame,
     warnings: Sequence[str],
+    independent: bool = True,
 ) -> ReportDocument:
     """The run's HTML page and workbook sheets.
 
@@ -307,13 +300,16 @@ def report_document(
     clock : RunClock
         The run's as-of month and cut-off.
     results : DataFrame
-        The run's long results (small numbers already suppressed).
+        The run's long results (small numbers already suppressed), with the
+        portfolio's rows (:func:`~survival_invest.economics.portfolio.with_portfolio`).
     cases : sequence of CasePage
         Every case's page, in the config's order.
     history : DataFrame
         The current history rows of every month (:func:`~survival_invest.report.history.current_history`).
     warnings : sequence of str
         The run's warnings, listed on the page.
+    independent : bool
+        Whether the portfolio's interval treated the cases as independent (the caption says which rule).
 
     Returns
     -------
@@ -321,23 +317,35 @@ def report_document(
         Sheets in order: each case, the reduction targets (when configured), the portfolio, the results.
     """
     language = portfolio.run.language
+    names = {c.id: c.name for c in portfolio.cases}
     sheets: dict[str, pd.DataFrame] = {f"{label('case', language)} {c.id}": c.table for c in cases}
-    shown, summary = portfolio_display(portfolio_table(results, kind="budget"), language)
+    rows = estimate_rows(results, PORTFOLIO_ID, (*PORTFOLIO_MEASURES, "savings_per_krone", "payback_year"))
     targets = None if portfolio.targets is None else targets_table(results, portfolio.targets, language)
     if targets is not None:
         sheets[label("sheet_targets", language)] = targets
-    sheets[label("sheet_portfolio", language)] = shown
+    sheets[label("sheet_portfolio", language)] = portfolio_sheet(rows, language)
     sheets[label("sheet_results", language)] = results.set_index("case_id")  # index header: case_id
     development = development_history(history, results, clock.as_of_label)
+    rule = label("rule_independent" if independent else "rule_shared", language)
     page = html_report(
         title=label("title", language, as_of=clock.as_of_label),
         language=language,
         meta=report_meta(portfolio.run, clock, language),
         cases=[c.block() for c in cases],
-        portfolio=shown,
-        development_png=development_png(development, language, {c.id: c.name for c in portfolio.cases}),
+        portfolio=rows,
+        development_png=development_png(development, language, names, clock.data_lag),
         notes=warnings,
         targets=targets,
-        summary=summary,
+        summary=summary_paragraph(results, clock, names, language),
+        portfolio_notes=[rule, *portfolio_notes(results, names, language)],
+        min_persons=portfolio.run.min_persons,
+        header=label(
+            "pdf_header",
+            language,
+            as_of=clock.as_of_label,
+            cutoff=clock.cutoff_label,
+            price=label("price_level_value", language, year=portfolio.run.price_level),
+        ),
+        development_months=sorted(str(m) for m in development["as_of"].unique()),
     )
     return ReportDocument(page, sheets)

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import io
 import textwrap
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from survival_invest.choices import Language
+from survival_invest.economics.portfolio import PORTFOLIO_ID
 from survival_invest.estimate import AreaBetween, SurvivalCurve
 from survival_invest.estimate.plot import plot_curves, shade_between
 from survival_invest.report.i18n import decimal_text, format_count, has_decimal_comma, label
@@ -135,8 +136,12 @@ def _shade_area(
     *,
     min_persons: int,
     language: Language,
+    horizon: str | None = None,
 ) -> None:
-    """Hatch the area between the curves where both are drawn (and up to the horizon), its value in the legend."""
+    """Hatch the area between the curves where both are drawn (and up to the horizon), its value in the legend.
+
+    ``horizon``: the horizon as text ("til 27 mdr. (sidst observeret)", :mod:`survival_invest.report.horizon`).
+    """
     comparison, intervention = curves
     shade_end = min(float(tau), suppressed_until(comparison, min_persons), suppressed_until(intervention, min_persons))
     grid = np.arange(0, int(max(shade_end, 0)) + 1)
@@ -145,8 +150,11 @@ def _shade_area(
         """Two decimals with the language's decimal mark."""
         return decimal_text(f"{x:.2f}", language)
 
-    text = label(
-        "figure_area", language, tau=f"{tau:g}", value=num(area.value), lower=num(area.lower), upper=num(area.upper)
+    values = {"value": num(area.value), "lower": num(area.lower), "upper": num(area.upper)}
+    text = (
+        label("figure_area", language, tau=f"{tau:g}", **values)
+        if horizon is None
+        else label("figure_area_to", language, horizon=horizon, **values)
     )
     ax.fill_between(
         grid,
@@ -195,6 +203,9 @@ def case_figure(
     min_persons: int,
     language: Language = "da",
     title: str = "",
+    at_risk: bool = True,
+    horizon: str | None = None,
+    tails: Sequence[tuple[np.ndarray | None, np.ndarray | None, str] | None] = (),
 ) -> Any:
     """Draw one case's curves, the area between them to ``tau``, the cut-off and the persons at risk.
 
@@ -216,6 +227,15 @@ def case_figure(
         Labels and decimal mark.
     title : str
         The case's name, above the note on small numbers.
+    at_risk : bool
+        Draw the persons at risk under the axes; the report's page leaves them
+        out and shows its risk table instead (:mod:`survival_invest.report.risk`).
+    horizon : str, optional
+        The horizon as text (capped: "til 27 mdr. (sidst observeret)"), in the area's and the horizon's labels.
+    tails : sequence of (time, survival, text) or None, optional
+        Per curve (comparison, intervention) the extrapolated part, drawn dashed
+        and named in the legend (time None: not drawn, only the text);
+        :func:`survival_invest.report.horizon.tail_lines`.
 
     Returns
     -------
@@ -223,10 +243,17 @@ def case_figure(
         The caller saves and closes it (:func:`png_svg`).
     """
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(12, 6))
+    fig, ax = plt.subplots(figsize=(12, 6) if at_risk else (11, 5))
     curves = (comparison, intervention)
     x_end = _draw_curves(ax, curves, min_persons, language)
-    _shade_area(ax, curves, tau, area, min_persons=min_persons, language=language)
+    _shade_area(ax, curves, tau, area, min_persons=min_persons, language=language, horizon=horizon)
+    for tail, color in zip(tails, _COLORS, strict=False):  # two curves
+        if tail is not None:
+            t, s, text = tail
+            if t is None or s is None:
+                ax.plot([], [], color=color, linestyle="--", linewidth=1.4, alpha=0.4, label=text)
+            else:
+                ax.step(t, s, where="post", color=color, linestyle="--", linewidth=1.4, label=text)
     ax.axvline(
         longest_follow_up,
         color="black",
@@ -234,7 +261,9 @@ def case_figure(
         linewidth=1,
         label=label("figure_cutoff", language, cutoff=cutoff_label),
     )
-    ax.axvline(tau, color="grey", linestyle=":", linewidth=1, label=label("figure_horizon", language, tau=f"{tau:g}"))
+    h_text = label("figure_horizon", language, tau=f"{tau:g}")
+    h_text = h_text if horizon is None else label("figure_horizon_to", language, horizon=horizon)
+    ax.axvline(tau, color="grey", linestyle=":", linewidth=1, label=h_text)
     ax.set_xlim(0, max(x_end, tau, longest_follow_up) + 1)
     ax.set_ylim(0, 1.02)
     ax.set_xlabel(label("figure_x", language))
@@ -245,8 +274,11 @@ def case_figure(
     ax.set_title(heading + note, fontsize="medium", parse_math=False)  # a case name is text, never mathtext
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
     decimal_comma_axis(ax, language, ".1f")
-    _at_risk_rows(ax, curves, min_persons, language)
-    fig.subplots_adjust(bottom=0.3, left=0.16, right=0.68)
+    if at_risk:
+        _at_risk_rows(ax, curves, min_persons, language)
+        fig.subplots_adjust(bottom=0.3, left=0.16, right=0.68)
+    else:
+        fig.subplots_adjust(left=0.08, right=0.66)
     return fig
 
 
@@ -265,6 +297,7 @@ def development_totals(history: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
         Months (sorted) by case id, the cases shown; the ids of the cases left out.
     """
     h = history[(history["measure"] == "savings") & (history["kind"] == "realised")]
+    h = h[h["case_id"].astype(str) != PORTFOLIO_ID]  # the portfolio's rows are the cases' sum, not a case
     piv = h.groupby(["as_of", "case_id"])["value"].sum(min_count=1).unstack("case_id").sort_index()
     if piv.empty:
         return piv, []
@@ -272,10 +305,16 @@ def development_totals(history: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     return piv.drop(columns=[c for c in piv.columns if str(c) in hidden]), hidden
 
 
-def development_figure(history: pd.DataFrame, language: Language, names: Mapping[str, str] | None = None) -> Any:
+def development_figure(
+    history: pd.DataFrame,
+    language: Language,
+    names: Mapping[str, str] | None = None,
+    budget: pd.DataFrame | None = None,
+) -> Any:
     """Realised savings (all years to date, mio. kr., shown positive) per case by as-of month.
 
     Suppressed cases are absent (:func:`development_totals`), named in a note under the chart.
+    With ``budget`` each case's budget to date is drawn as a dashed line in the case's colour.
 
     Parameters
     ----------
@@ -285,6 +324,9 @@ def development_figure(history: pd.DataFrame, language: Language, names: Mapping
         Labels and decimal mark.
     names : mapping of case id to name, optional
         Shown (shortened to 38 characters) after the case id in the legend.
+    budget : DataFrame, optional
+        Budget to date (mio. kr., signed as savings), as-of months by case id
+        (:func:`survival_invest.report.summary.development_budget`).
 
     Returns
     -------
@@ -300,7 +342,12 @@ def development_figure(history: pd.DataFrame, language: Language, names: Mapping
     for case_id in piv.columns:
         name = names.get(str(case_id), "")
         short = f"{case_id}: {name[:38]}{'…' if len(name) > 38 else ''}" if name else str(case_id)
-        ax.plot(piv.index, -piv[case_id], marker="o", label=plain_text(short))
+        line = ax.plot(piv.index, -piv[case_id], marker="o", label=plain_text(short))[0]
+        if budget is not None and case_id in budget.columns:
+            ref = budget[case_id].reindex(piv.index)
+            ax.plot(piv.index, -ref, linestyle="--", color=line.get_color(), linewidth=1.2)
+    if budget is not None and not budget.empty:
+        ax.plot([], [], linestyle="--", color="grey", label=label("development_budget", language))
     decimal_comma_axis(ax, language, "g")
     ax.set_ylabel(label("development_y", language))
     ax.set_xlabel(label("as_of_month", language))

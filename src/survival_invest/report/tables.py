@@ -15,13 +15,18 @@ import numpy as np
 import pandas as pd
 
 from survival_invest.choices import LANGUAGES, Language
+from survival_invest.economics.portfolio import ALL_YEARS, case_rows
 from survival_invest.report.i18n import format_mkr, label
 
 __all__ = [
+    "CASE_MEASURES",
     "LABELS",
+    "PORTFOLIO_MEASURES",
     "case_table",
+    "estimate_rows",
     "format_mkr",
     "portfolio_display",
+    "portfolio_sheet",
     "portfolio_table",
     "reduction_targets_table",
     "targets_display",
@@ -62,7 +67,9 @@ def case_table(
     alt*, *heraf refusionsomlægning* and *Sparede fuldtidspersoner*; columns a
     MultiIndex (year, Budget / Realiseret / Forventet), mio. kr. (full-time
     persons in their row). With ``with_limits`` the lower and upper 95 % limits
-    are extra rows ``<row> (nedre)`` / ``(øvre)`` for the estimated rows.
+    are extra rows ``<row> (nedre)`` / ``(øvre)`` for the estimated rows. Where
+    a forecast's savings include months from a declared tail model, the row
+    *heraf ekstrapoleret (hale)* shows that part (the results' ``extrapolated``).
 
     Parameters
     ----------
@@ -106,8 +113,76 @@ def case_table(
             extra.append(lim_lo.loc[[name], out.columns].rename(index={name: f"{name} ({low_name})"}))
             extra.append(lim_hi.loc[[name], out.columns].rename(index={name: f"{name} ({up_name})"}))
         out = pd.concat([out, *extra])
+    if "extrapolated" in r.columns:  # the forecast savings' part from a declared tail (pipeline.horizon), flagged
+        ext = r[(r["measure"] == "savings") & (r["kind"] == "forecast") & (r["extrapolated"].fillna(0.0) != 0.0)]
+        for year, value in zip(ext["year"], ext["extrapolated"], strict=True):  # a few years
+            out.loc[label("extrapolated_part", language), (year, lab["forecast"])] = value
     out = out.dropna(axis=0, how="all")
     out.index.name = str(case_id)
+    return out
+
+
+#: The measures of a case's table on the page, in order; the portfolio's.
+CASE_MEASURES = ("investment", "savings", "net", "refusion_part", "saved_fte")
+PORTFOLIO_MEASURES = ("investment", "savings", "net", "saved_fte")
+_KINDS = ("budget", "realised", "forecast")
+
+
+def estimate_rows(results: pd.DataFrame, case_id: str, measures: tuple[str, ...] = CASE_MEASURES) -> pd.DataFrame:
+    """One case's (or the portfolio's, ``case_id = "portfolio"``) figures as long rows in display order.
+
+    Parameters
+    ----------
+    results : DataFrame
+        The long results.
+    case_id : str
+        The case, or :data:`~survival_invest.economics.portfolio.PORTFOLIO_ID`.
+    measures : tuple of str
+        The measures shown, in order (kinds in the order budget, realised, forecast).
+
+    Returns
+    -------
+    DataFrame
+        ``measure, kind, year, value, lower, upper``, unrounded; rows without a value dropped.
+    """
+    r = results[(results["case_id"].astype(str) == str(case_id)) & results["measure"].isin(measures)]
+    r = r[r["kind"].isin(_KINDS) & r["value"].notna()]
+    order = pd.DataFrame(
+        {
+            "m": r["measure"].map({m: i for i, m in enumerate(measures)}),
+            "k": r["kind"].map({k: i for i, k in enumerate(_KINDS)}),
+            "y": r["year"].where(r["year"] != 0, 10**6),
+        }
+    )
+    r = r.loc[order.sort_values(["m", "k", "y"], kind="stable").index]
+    return r[["measure", "kind", "year", "value", "lower", "upper"]].reset_index(drop=True)
+
+
+def portfolio_sheet(rows: pd.DataFrame, language: Language = "da") -> pd.DataFrame:
+    """The portfolio's rows for the workbook: item, figure, year (``I alt`` for the total), value and 95 % limits.
+
+    Parameters
+    ----------
+    rows : DataFrame
+        The portfolio's :func:`estimate_rows`.
+    language : {"da", "en"}
+        Labels.
+
+    Returns
+    -------
+    DataFrame
+        Unrounded numbers; indexed by the item's label.
+    """
+    out = pd.DataFrame(
+        {
+            label("kind", language): [label(str(k), language) for k in rows["kind"]],
+            label("year", language): [label("total", language) if y == ALL_YEARS else int(y) for y in rows["year"]],
+            "value": rows["value"].to_numpy(dtype=float),
+            "lower": rows["lower"].to_numpy(dtype=float),
+            "upper": rows["upper"].to_numpy(dtype=float),
+        },
+        index=pd.Index([label(str(m), language) for m in rows["measure"]], name=label("measure", language)),
+    )
     return out
 
 
@@ -152,7 +227,8 @@ def portfolio_table(results: pd.DataFrame, *, kind: str = "budget") -> pd.DataFr
     Savings are summed over cases from the long results (negative there) and
     shown positive, as in the minister's table.
     """
-    r = results[results["kind"] == kind]
+    r = case_rows(results)
+    r = r[r["kind"] == kind]
     inv = r[r["measure"] == "investment"].groupby("year")["value"].sum()
     sav = r[r["measure"] == "savings"].groupby("year")["value"].sum()
     return totals_table(inv, sav, savings_sign=-1)

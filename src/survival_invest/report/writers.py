@@ -31,6 +31,7 @@ import pandas as pd
 
 from survival_invest.choices import LANGUAGES, Language
 from survival_invest.report.i18n import format_mkr, label, row_decimals
+from survival_invest.report.layout import estimates_table_html, page_css, paragraphs_html, risk_table_html
 
 __all__ = ["csv_text", "excel_report", "html_report", "meta_price", "neutralise", "neutralised", "table_html"]
 
@@ -38,22 +39,6 @@ __all__ = ["csv_text", "excel_report", "html_report", "meta_price", "neutralise"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _NUMERAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
-
-_CSS = """
-body { font-family: system-ui, -apple-system, Segoe UI, Roboto, sans-serif; margin: 2rem auto; max-width: 70rem;
-       color: #1d1d1f; line-height: 1.4; }
-h1 { font-size: 1.6rem; } h2 { font-size: 1.3rem; margin-top: 2.5rem; border-bottom: 1px solid #ccc; }
-table { border-collapse: collapse; margin: 0.8rem 0; font-size: 0.9rem; }
-th, td { border: 1px solid #ccc; padding: 0.25rem 0.5rem; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
-th { background: #f3f3f3; }
-.meta { color: #555; font-size: 0.9rem; }
-.suppressed { color: #a00; }
-img { max-width: 100%; height: auto; }
-caption { caption-side: bottom; text-align: left; color: #555; font-size: 0.85rem; padding-top: 0.3rem; }
-.wide { overflow-x: auto; }
-.note { color: #333; font-size: 0.9rem; max-width: 60rem; }
-"""
 
 
 def neutralise(value: object) -> object:
@@ -139,61 +124,74 @@ def table_html(frame: pd.DataFrame, language: Language, *, decimals: int = 3, ca
     Returns
     -------
     str
-        A ``<div class="wide"><table>...</table></div>`` fragment; every text escaped.
+        A ``<table>`` fragment with ``thead``/``tbody`` and header scopes; every text escaped.
     """
     cols = frame.columns
     head_rows = []
     if isinstance(cols, pd.MultiIndex):
         top = "".join(
-            f'<th colspan="{sum(1 for c in cols if c[0] == y)}">{html.escape(str(y))}</th>'
+            f'<th scope="colgroup" colspan="{sum(1 for c in cols if c[0] == y)}">{html.escape(str(y))}</th>'
             for y in dict.fromkeys(c[0] for c in cols)
         )
-        head_rows.append(f"<tr><th></th>{top}</tr>")
-        head_rows.append("<tr><th></th>" + "".join(f"<th>{html.escape(str(c[1]))}</th>" for c in cols) + "</tr>")
+        head_rows.append(f"<tr><td></td>{top}</tr>")
+        head_rows.append(
+            "<tr><td></td>" + "".join(f'<th scope="col">{html.escape(str(c[1]))}</th>' for c in cols) + "</tr>"
+        )
     else:
-        head_rows.append("<tr><th></th>" + "".join(f"<th>{html.escape(str(c))}</th>" for c in cols) + "</tr>")
+        head_rows.append(
+            "<tr><td></td>" + "".join(f'<th scope="col">{html.escape(str(c))}</th>' for c in cols) + "</tr>"
+        )
     body = []
     for idx, row in frame.iterrows():  # a table of a few rows, for display
         d = row_decimals(str(idx), decimals)
         cells = "".join(f'<td class="num">{_fmt(v, language, d)}</td>' for v in row.to_numpy())
-        body.append(f"<tr><th>{html.escape(str(idx))}</th>{cells}</tr>")
+        body.append(f'<tr><th scope="row">{html.escape(str(idx))}</th>{cells}</tr>')
     cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
-    return f'<div class="wide"><table>{cap}{"".join(head_rows)}{"".join(body)}</table></div>'
+    return f"<table>{cap}<thead>{''.join(head_rows)}</thead><tbody>{''.join(body)}</tbody></table>"
 
 
 def _img(png: bytes, alt: str) -> str:
     return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{base64.b64encode(png).decode()}">'
 
 
-def _head(title: str, language: Language, meta: Mapping[str, str], notes: Sequence[str]) -> list[str]:
-    """The page's head, title, metadata table and warnings."""
-    parts = [
+def _head(title: str, language: Language, meta: Mapping[str, str], header: str) -> list[str]:
+    """The page's head (style sheet with the PDF's running header), title and metadata table."""
+    return [
         "<!DOCTYPE html>",
         f'<html lang="{language}"><head><meta charset="utf-8">',
-        f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>",
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{html.escape(title)}</title><style>{page_css(header, language)}</style></head><body><main>",
         f"<h1>{html.escape(title)}</h1>",
-        '<div class="meta"><table>'
-        + "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in meta.items())
-        + "</table></div>",
+        '<table class="meta meta-table">'
+        + "".join(f'<tr><th scope="row">{html.escape(k)}</th><td>{html.escape(v)}</td></tr>' for k, v in meta.items())
+        + "</table>",
     ]
-    if notes:
-        parts.append("<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in notes) + "</ul>")
-    return parts
 
 
-def _case_section(case: Mapping[str, Any], language: Language, caption: str) -> list[str]:
-    """One case's heading, settings line, figure and table."""
-    parts = [f"<h2>{html.escape(str(case['id']))}. {html.escape(str(case['name']))}</h2>"]
+#: Decimals of the measures on the page (mio. kr. to 10,000 kr.; persons to one decimal; a year as it is).
+PAGE_DECIMALS = {"saved_fte": 1, "savings_per_krone": 2, "payback_year": -1}
+
+
+def _case_section(case: Mapping[str, Any], language: Language, caption: str, min_persons: int) -> list[str]:
+    """One case's heading, settings line, figure, risk table and table."""
+    parts = [f'<section class="case"><h2>{html.escape(str(case["id"]))}. {html.escape(str(case["name"]))}</h2>']
     settings = case.get("settings", {})
     if settings:
         parts.append(
-            '<div class="meta">'
+            '<p class="meta">'
             + "; ".join(f"{html.escape(k)}: {html.escape(str(v))}" for k, v in settings.items())
-            + "</div>"
+            + "</p>"
         )
     if case.get("png"):
-        parts.append(_img(case["png"], f"case {case['id']}"))
-    parts.append(table_html(case["table"], language, caption=caption))
+        parts.append(_img(case["png"], str(case.get("alt") or f"case {case['id']}")))
+    if case.get("risk"):
+        parts.append(f"<h3>{html.escape(label('risk_heading', language))}</h3>")
+        parts.append(risk_table_html(case["risk"], language, min_persons=min_persons))
+    if case.get("rows") is not None:
+        parts.append(estimates_table_html(case["rows"], language, caption=caption, decimals=PAGE_DECIMALS))
+    else:
+        parts.append(table_html(case["table"], language, caption=caption))
+    parts.append("</section>")
     return parts
 
 
@@ -207,9 +205,13 @@ def html_report(
     development_png: bytes | None,
     notes: Sequence[str],
     targets: pd.DataFrame | None = None,
-    summary: str = "",
+    summary: Sequence[str] = (),
+    portfolio_notes: Sequence[str] = (),
+    header: str = "",
+    development_months: Sequence[str] = (),
+    min_persons: int = 5,
 ) -> str:
-    """Render the run's page: metadata, warnings, portfolio, targets, development, then each case.
+    """Render the run's page: metadata, summary, warnings, portfolio, targets, development, then each case.
 
     Parameters
     ----------
@@ -221,18 +223,29 @@ def html_report(
         The metadata table (as-of month, cut-off, price level, ...); the
         price-level entry also goes into the tables' unit (:func:`meta_price`).
     cases : sequence of mappings
-        Each with ``id, name, table`` (DataFrame), optional ``settings`` (a
-        mapping shown as one line) and ``png`` (bytes).
+        Each with ``id, name`` and ``rows`` (long estimate rows,
+        :func:`~survival_invest.report.tables.estimate_rows`) or ``table`` (a
+        wide DataFrame); optional ``settings`` (a mapping shown as one line),
+        ``png`` (bytes) with ``alt`` (its text alternative) and ``risk`` (the
+        groups' risk counts, :mod:`survival_invest.report.risk`).
     portfolio : DataFrame
-        The portfolio (budget) table as shown.
+        The portfolio's long estimate rows (year 0: the total column), or a wide table.
     development_png : bytes or None
         The development plot; its section is left out when None.
     notes : sequence of str
-        Warnings, listed under the metadata.
+        Warnings, listed under the summary.
     targets : DataFrame, optional
         The reduction-target table as shown.
-    summary : str
-        A sentence under the portfolio table (savings per krone, payback year).
+    summary : sequence of str
+        The summary's sentences (:func:`~survival_invest.report.summary.summary_paragraph`).
+    portfolio_notes : sequence of str
+        Notes under the portfolio table (the interval's rule, cases left out).
+    header : str
+        The running header of the printed pages (as-of, cut-off, price level).
+    development_months : sequence of str
+        The as-of months of the development chart (its text alternative names them).
+    min_persons : int
+        Named in the risk tables' caption.
 
     Returns
     -------
@@ -240,21 +253,34 @@ def html_report(
         One self-contained HTML document (images embedded, nothing loaded from the network).
     """
     unit = label("unit", language, price=meta_price(meta))
-    parts = _head(title, language, meta, notes)
-    parts.append(f"<h2>{label('heading_portfolio', language)}</h2>")
-    parts.append(table_html(portfolio, language, caption=label("caption_portfolio", language, unit=unit)))
+    parts = _head(title, language, meta, header)
     if summary:
-        parts.append(f'<p class="note">{html.escape(summary)}</p>')
+        parts.append(f"<h2>{label('heading_summary', language)}</h2>")
+        parts.append(paragraphs_html(summary, "summary"))
+    if notes:
+        parts.append("<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in notes) + "</ul>")
+    parts.append(f"<h2>{label('heading_portfolio_all', language)}</h2>")
+    caption = label("caption_portfolio_all", language, unit=unit, rule="")
+    if {"measure", "kind", "year", "value"} <= set(portfolio.columns):
+        parts.append(estimates_table_html(portfolio, language, caption=caption.strip(), decimals=PAGE_DECIMALS))
+    else:
+        parts.append(table_html(portfolio, language, caption=caption.strip()))
+    parts.append(paragraphs_html([*portfolio_notes, label("caption_key_figures", language)], "note"))
     if targets is not None:
         parts.append(f"<h2>{label('heading_targets', language)}</h2>")
         parts.append(table_html(targets, language, caption=label("caption_targets", language, unit=unit)))
     if development_png is not None:
         parts.append(f"<h2>{label('heading_development', language)}</h2>")
-        parts.append(_img(development_png, "development"))
-    explain = label("caption_case", language, unit=unit)
+        alt = label("alt_development", language, months=", ".join(development_months))
+        parts.append(_img(development_png, alt))
+        parts.append(paragraphs_html([label("development_caption", language)], "note"))
+    if cases:  # how to read a case table, once (the tables' own caption names the unit)
+        parts.append(f"<h2>{label('heading_cases', language)}</h2>")
+        parts.append(paragraphs_html([label("caption_case_all", language, unit=unit)], "note"))
+    short = label("caption_case_short", language, unit=unit)
     for case in cases:
-        parts.extend(_case_section(case, language, explain))
-    parts.append("</body></html>")
+        parts.extend(_case_section(case, language, short, min_persons))
+    parts.append("</main></body></html>")
     return "\n".join(p for p in parts if p)
 
 

@@ -1,0 +1,69 @@
+"""The summary paragraph: what the figures say, in Danish and English, and nothing they do not."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from survival_invest.economics.portfolio import with_portfolio
+from survival_invest.io.periods import RunClock
+from survival_invest.report.summary import budget_to_date, cases_behind, summary_paragraph, year_fractions
+
+CLOCK = RunClock.parse("2022-07", 2, "month")  # cut-off 2022-05
+
+
+def _row(case: str, year: int, measure: str, kind: str, value: float, half: float = np.nan) -> dict:
+    return dict(
+        case_id=case,
+        year=year,
+        measure=measure,
+        kind=kind,
+        value=value,
+        lower=value - half,
+        upper=value + half,
+        unit="mio_kr",
+    )
+
+
+def _results() -> pd.DataFrame:
+    rows = []
+    for case, real, half in (("1", -1.0, 0.2), ("2", -5.5, 0.5), ("3", np.nan, np.nan)):
+        for year in (2021, 2022):
+            rows += [_row(case, year, "savings", "budget", -6.0), _row(case, year, "savings", "realised", real, half)]
+            rows.append(_row(case, year, "savings", "forecast", 2 * real if case != "3" else np.nan, 2 * half))
+    rows.append(_row("5", 2022, "savings", "budget", -1.0))  # a count case: no realised figure
+    rows.append(_row("5", 2022, "savings", "forecast", -1.0))
+    return with_portfolio(pd.DataFrame(rows), independent=True)
+
+
+def test_budget_to_date_counts_whole_years_and_the_cut_off_months() -> None:
+    np.testing.assert_allclose(year_fractions(np.array([2021, 2022, 2023]), CLOCK), [1.0, 5 / 12, 0.0])
+    b = budget_to_date(_results(), CLOCK)
+    assert set(b["case_id"]) == {"1", "2"}  # only years with a shown realised figure
+    assert b[b["case_id"] == "1"]["budget"].sum() == -6.0 - 6.0 * 5 / 12
+
+
+def test_behind_means_the_interval_misses_the_budget_to_date() -> None:
+    # budget to date -8.5: case 1 (-2.0, interval to -2.4) is behind; case 2 (-11.0) is ahead
+    assert cases_behind(_results(), CLOCK) == ["1"]
+
+
+def test_summary_in_danish_and_english_from_the_figures() -> None:
+    names = {"1": "Mentor", "2": "Netværk", "3": "Lille sag", "5": "IGU"}
+    da = " ".join(summary_paragraph(_results(), CLOCK, names, "da"))
+    assert "Til datagrænsen 2022-05 er der realiseret besparelser på forsørgelse for 13,00 mio. kr." in da
+    assert "budget til dato på 17,00 mio. kr." in da  # the same cases: 1 and 2, 8.5 each
+    assert "For hele 2022 forventes besparelser for 14,00 mio. kr." in da and "budget på 13,00 mio. kr." in da
+    assert "Under budgettet til dato med mere end usikkerheden: sag 1 (Mentor)." in da
+    assert "Undertrykt (for få personer): sag 3 (Lille sag)." in da
+    assert "Uden realiseret opgørelse endnu: sag 5 (IGU)." in da
+    en = " ".join(summary_paragraph(_results(), CLOCK, names, "en"))
+    assert "realised savings on public support are DKK 13.00 million" in en and "case 1 (Mentor)" in en
+    assert "not known" in en  # no realised investment: the net is not stated
+
+
+def test_no_case_named_behind_when_every_interval_reaches_the_budget() -> None:
+    r = _results()
+    r = r[r["case_id"].isin(["2", "portfolio"])]
+    text = summary_paragraph(with_portfolio(r, independent=True), CLOCK, {}, "en")
+    assert "No case is below its budget to date by more than its interval." in text

@@ -94,7 +94,9 @@ def reduced(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     spells = spells[spells["person_id"].isin(members["person_id"])]
     members.to_csv(data / FILES["memberships"], index=False, lineterminator="\n")
     spells.to_csv(data / FILES["spells"], index=False, lineterminator="\n")
+    (data / "finance.csv").write_bytes((full / "finance.csv").read_bytes())
     text = (full / "portfolio.toml").read_text(encoding="utf-8")
+    text = re.sub(r"^payments = .*\n", "", text, flags=re.M)  # the reduced portfolio is priced by cost per FTE
     blocks = text.split("[[case]]")
     kept = [b for b in blocks[1:] if re.search(r'^id = "[125]"', b, re.M)]
     (data / "portfolio.toml").write_text(blocks[0] + "".join("[[case]]" + b for b in kept), encoding="utf-8")

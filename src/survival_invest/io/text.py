@@ -258,7 +258,22 @@ _C1 = bytes(range(0x80, 0xA0))
 
 
 def to_utf8(source: Path, target: Path, encoding: str) -> Path:
-    """Copy a text file into ``target`` as UTF-8, decoding it as ``encoding`` (streamed; for DuckDB's CSV reader)."""
+    """Copy a text file into ``target`` as UTF-8, decoding it as ``encoding`` (streamed; for DuckDB's CSV reader).
+
+    Parameters
+    ----------
+    source : Path
+        The file as found (``.gz`` is decompressed on the fly).
+    target : Path
+        Where the UTF-8 copy is written.
+    encoding : str
+        The source's encoding (e.g. ``"cp1252"``, from :func:`non_utf8_encoding`).
+
+    Returns
+    -------
+    Path
+        ``target``.
+    """
     opener = gzip.open if source.suffix.lower() == ".gz" else open
     with (
         opener(source, "rt", encoding=encoding, newline="") as src,

@@ -21,6 +21,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyspark
@@ -67,6 +68,11 @@ def portfolio(tmp: Path, spells: str, engine: str, extra: str = "") -> Path:
 def parts(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
     tmp = tmp_path_factory.mktemp("parts")
     return tmp, write_parts(tmp / "spells_parts")
+
+
+def info_of(out: Path) -> dict[str, Any]:
+    """The run.json of the 2022-06 run in ``out``."""
+    return dict(json.loads((out / "2022-06" / "run.json").read_text(encoding="utf-8")))
 
 
 def run(config: Path, out: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
@@ -124,6 +130,10 @@ def test_a_file_uri_is_read_as_the_local_path(parts, capsys) -> None:
     assert (tmp / "out_uri" / "2022-06" / "results.csv").read_bytes() == (
         tmp / "out_duckdb" / "2022-06" / "results.csv"
     ).read_bytes()
+    info = json.loads((tmp / "out_uri" / "2022-06" / "run.json").read_text(encoding="utf-8"))
+    # a file:// URI is local storage: identified by its parts' footers like the folder, nothing asked of the engine
+    assert info["inputs"][uri]["sha256"] == info_of(tmp / "out_duckdb")["inputs"][str(tmp / "spells_parts")]["sha256"]
+    assert "engine_report" not in info["inputs"][uri]
 
 
 @pytest.mark.parametrize(

@@ -177,6 +177,7 @@ def _write_run_json(tmp: Path, run: _Run) -> None:
         config_sha256=file_sha256(run.portfolio.source),
         inputs_sha256=inputs,
         inputs=identities,
+        engine_inputs=run.computed.engine_inputs,
         pruned={"leftovers": run.leftovers, "run_folders": [str(f.relative_to(f.parents[1])) for f in run.prune]},
     )
     write_text(tmp / "run.json", manifest_json(info))

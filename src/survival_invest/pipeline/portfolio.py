@@ -17,13 +17,10 @@ which every report table is made:
 of duration counted and the part of the value from a declared tail
 (:mod:`survival_invest.pipeline.horizon`).
 
-``basis`` says what a figure rests on: ``budget`` (the config), ``finance``
-(the finance extract), ``curves`` (saved full-time persons), ``cost_per_fte``
-(months priced with the configured cost per full-time person: the forecast,
-the refusion-reform part, and realised savings without a payment file),
-``payments`` (realised savings from the payment file,
-:mod:`survival_invest.economics.payments`; only with the in-memory engine,
-which has the persons), ``placements`` (count cases).
+``basis`` says what a figure rests on: ``budget`` (the config), ``finance`` (the finance extract), ``curves``
+(saved full-time persons), ``cost_per_fte`` (months priced with the configured cost per full-time person: the
+forecast, the refusion-reform part, and realised savings without a payment file), ``payments`` (realised savings
+from the payment file, :mod:`survival_invest.economics.payments`; in-memory engine only), ``placements`` (counts).
 
 Rules: ``net = investment + savings`` within a kind. Realised investment comes
 from the finance extract (no row without one); the forecast's investment is
@@ -85,6 +82,7 @@ class PortfolioRun:
     engine: str = "memory"
     cohorts: dict[str, Cohort] = field(default_factory=dict)
     notes: tuple[str, ...] = ()  # warnings for the report's data-quality lines (a capped or extrapolated horizon)
+    engine_inputs: dict[str, dict[str, object]] = field(default_factory=dict)  # what an SQL engine read, for run.json
 
     @property
     def clock(self) -> RunClock:
@@ -385,7 +383,9 @@ def run_portfolio_full(
     if payments is not None:
         input_rows["payments"] = len(payments)
     notes = horizon_notes(config, ran.statistics)
-    return PortfolioRun(results, ran.statistics, clock.as_of, clock.cutoff, input_rows, ran.engine, ran.cohorts, notes)
+    return PortfolioRun(
+        results, ran.statistics, clock.as_of, clock.cutoff, input_rows, ran.engine, ran.cohorts, notes, ran.inputs
+    )
 
 
 def _in_order(results: pd.DataFrame) -> pd.DataFrame:

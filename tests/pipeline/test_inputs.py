@@ -89,7 +89,7 @@ def test_a_folder_of_parts_runs_through_run_and_run_json_lists_the_parts(parts, 
         assert code == 0, err
         got = (tmp / f"out_{engine}" / "2022-06" / "results.csv").read_bytes()
         assert got == (tmp / "ref" / "2022-06" / "results.csv").read_bytes(), engine
-        info = json.loads((tmp / f"out_{engine}" / "2022-06" / "run.json").read_text(encoding="utf-8"))
+        info = info_of(tmp / f"out_{engine}")
         assert info["engine"] == engine
         spells = info["inputs"][str(tmp / "spells_parts")]
         assert spells["kind"] == "parts" and spells["hashed"] == "parquet footers"
@@ -130,7 +130,7 @@ def test_a_file_uri_is_read_as_the_local_path(parts, capsys) -> None:
     assert (tmp / "out_uri" / "2022-06" / "results.csv").read_bytes() == (
         tmp / "out_duckdb" / "2022-06" / "results.csv"
     ).read_bytes()
-    info = json.loads((tmp / "out_uri" / "2022-06" / "run.json").read_text(encoding="utf-8"))
+    info = info_of(tmp / "out_uri")
     # a file:// URI is local storage: identified by its parts' footers like the folder, nothing asked of the engine
     assert info["inputs"][uri]["sha256"] == info_of(tmp / "out_duckdb")["inputs"][str(tmp / "spells_parts")]["sha256"]
     assert "engine_report" not in info["inputs"][uri]
@@ -298,7 +298,7 @@ def test_run_on_a_standalone_cluster_gives_the_in_memory_results(cluster, tmp_pa
         assert result.returncode == 0, result.stderr
         got = (tmp_path / engine / "2022-06" / "results.csv").read_bytes()
         assert got == (tmp_path / "memory" / "2022-06" / "results.csv").read_bytes(), engine
-        info = json.loads((tmp_path / engine / "2022-06" / "run.json").read_text(encoding="utf-8"))
+        info = info_of(tmp_path / engine)
         assert info["engine"] == engine
         assert info["inputs"][str(tmp_path / "spells_parts")]["kind"] == "parts"
     status = master_status(ui)

@@ -22,7 +22,7 @@ import pytest
 
 from survival_invest.config import load_config
 from survival_invest.engines import portfolio_statistics
-from survival_invest.engines.spark_engine import SparkBackend
+from survival_invest.engines.spark_engine import SparkBackend, spark_session
 from survival_invest.errors import EngineError, ExtractError
 from survival_invest.pipeline.portfolio import run_portfolio_full
 
@@ -38,12 +38,21 @@ def mount(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def spark(mount: Path) -> Iterator[Any]:
+    from pyspark import SparkContext
     from pyspark.sql import SparkSession
 
+    # A session an earlier test module left running (a run with engine="spark"
+    # keeps its session for the next run) would be returned by getOrCreate
+    # without this mount table: stop it, so this module's settings take effect.
+    if SparkContext._active_spark_context is not None:
+        SparkContext._active_spark_context.stop()
     session = (
         SparkSession.builder.master("local[2]")
         .appName("survival-invest-test-spark-engine")
         .config("spark.hadoop.fs.viewfs.mounttable.test.link./data", mount.as_uri())
+        # Hadoop caches a file system per scheme and authority for the JVM's
+        # life; uncached, another module's viewfs://test mount cannot leak here.
+        .config("spark.hadoop.fs.viewfs.impl.disable.cache", "true")
         .config("spark.ui.enabled", "false")
         .config("spark.sql.shuffle.partitions", "4")
         .config("spark.sql.session.timeZone", "UTC")
@@ -107,6 +116,14 @@ def test_remote_spells_and_memberships_are_read_by_spark_and_reported(spark, mou
     assert all(str(f).startswith("viewfs://test/data/spells_parts/year=") for f in report["files"])  # type: ignore[union-attr]
     members = ran.inputs["viewfs://test/data/memberships.parquet"]
     assert members["files"] == ["viewfs://test/data/memberships.parquet"] and members["file_count"] == 1
+
+
+def test_a_session_on_another_master_is_refused_not_silently_reused(spark) -> None:
+    """getOrCreate would return the running local[2] session for any master: say so instead."""
+    assert spark_session() is spark
+    with pytest.raises(EngineError, match=r"session on local\[2\] is already running.*cannot start"):
+        spark_session("spark://127.0.0.1:7077")
+    assert spark_session("local[2]") is spark
 
 
 def test_a_missing_remote_path_is_said_as_such(spark) -> None:

@@ -133,7 +133,8 @@ def spark_session(
     ConfigError
         The master cannot be reached.
     EngineError
-        The session could not be started (the first line of Spark's error).
+        The session could not be started (the first line of Spark's error), or
+        a session on another master already runs in this process.
     """
     from pyspark.sql import SparkSession
 
@@ -141,6 +142,13 @@ def spark_session(
     if active is not None and master is None:
         return active
     url = master or os.environ.get("SPARK_MASTER", "local[*]")
+    if active is not None and active.sparkContext.master != url:
+        # getOrCreate would hand back the running session and silently ignore
+        # the master asked for: one process holds one SparkContext.
+        raise EngineError(
+            f"a Spark session on {active.sparkContext.master} is already running in this process, so one on "
+            f"{url} cannot start: stop it (spark.stop()) first, or leave [engine] spark_master unset to use it."
+        )
     probe_master(url, connect_timeout)
     builder = SparkSession.builder.appName(app_name).master(url)
     settings = {

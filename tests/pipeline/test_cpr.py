@@ -92,6 +92,15 @@ def _outputs(out: Path) -> dict[str, bytes]:
     return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
 
 
+def _copied(source: Path, folder: Path) -> Path:
+    """A copy of the portfolio's files in ``folder``, for a test to edit without touching the shared one."""
+    folder.mkdir()
+    for p in source.iterdir():
+        if p.is_file():
+            (folder / p.name).write_bytes(p.read_bytes())
+    return folder
+
+
 def test_no_cpr_number_in_any_output_log_message_or_history(
     cpr_portfolio: tuple[Path, pd.DataFrame],
     tmp_path: Path,
@@ -132,11 +141,7 @@ def test_error_paths_name_rows_never_the_number(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     config, cpr = cpr_portfolio
-    folder = tmp_path / "bad"
-    folder.mkdir()
-    for p in config.parent.iterdir():
-        if p.is_file():
-            (folder / p.name).write_bytes(p.read_bytes())
+    folder = _copied(config.parent, tmp_path / "bad")
     members = pd.read_csv(folder / "memberships.csv", dtype=str, keep_default_na=False)
     bad = members["person_id"].iloc[3]
     members.loc[3, "person_id"] = bad[:2] + "13" + bad[4:]  # month 13: not a CPR number
@@ -172,11 +177,7 @@ def test_undeclared_cpr_ids_warn_naming_the_column_not_the_values(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     config, cpr = cpr_portfolio
-    folder = tmp_path / "plain"
-    folder.mkdir()
-    for p in config.parent.iterdir():
-        if p.is_file():
-            (folder / p.name).write_bytes(p.read_bytes())
+    folder = _copied(config.parent, tmp_path / "plain")
     text = (folder / "portfolio.toml").read_text(encoding="utf-8").replace('ids = "cpr"', 'ids = "plain"')
     (folder / "portfolio.toml").write_text(text, encoding="utf-8")
     caplog.set_level(logging.WARNING)

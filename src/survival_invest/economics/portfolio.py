@@ -43,9 +43,20 @@ lower`` and ``upper - value`` kept separately. Two rules:
   correlation. This is conservative; a joint bootstrap over persons across
   cases would be exact and is the way to narrow it.
 
-The total over years adds a case's yearly half-widths linearly in either case
-(a case's years rest on the same curves, so their errors are positively
-correlated), then combines the cases by the rule above. Budget figures have no
+* **joint** (``correlation`` given): the exact rule for shared persons. The
+  correlation of every pair of case figures comes from the persons' influences
+  clustered by person across cases (:mod:`survival_invest.economics.joint`,
+  what a joint bootstrap over persons estimates); the half-widths ``h``
+  combine as ``sqrt(h' R h)``. Disjoint cases give the quadrature rule, one
+  case its own interval. A pair without a correlation is taken as perfectly
+  correlated. The monthly job uses it whenever persons are shared and the
+  in-memory engine has every survival case's cohort; the coverage study
+  (``benchmarks/portfolio_coverage.py``, README "Coverage") compares the three.
+
+Without ``correlation`` the total over years adds a case's yearly half-widths
+linearly (a case's years rest on the same curves, so their errors are positively
+correlated), then combines the cases by the rule above; with it, the same
+correlation matrix across years and cases gives the total. Budget figures have no
 interval; a case figure without one (a count case) is taken as known.
 """
 
@@ -60,6 +71,7 @@ __all__ = [
     "ALL_YEARS",
     "PORTFOLIO_ID",
     "case_rows",
+    "interval_rule",
     "left_out",
     "persons_in_several_cases",
     "portfolio_rows",
@@ -115,14 +127,35 @@ def _combine(widths: pd.Series, independent: bool) -> float:
     return float(np.sqrt(np.sum(w**2))) if independent else float(np.sum(w))
 
 
-def _summed(rows: pd.DataFrame, keys: list[str], independent: bool) -> pd.DataFrame:
+def _joint(rows: pd.DataFrame, column: str, correlation: pd.DataFrame) -> float:
+    """``sqrt(h' R h)`` of the rows' half-widths ``h`` in ``column``; R from ``correlation`` (1 where unknown)."""
+    r = rows[rows[column].notna()]
+    if r.empty:
+        return np.nan
+    keys = pd.MultiIndex.from_arrays(
+        [r["case_id"].astype(str), r["kind"], r["measure"], r["year"].astype("int64")],
+        names=["case_id", "kind", "measure", "year"],
+    )
+    m = correlation.reindex(index=keys, columns=keys).to_numpy(dtype=float)
+    m = np.where(np.isnan(m), 1.0, m)
+    np.fill_diagonal(m, 1.0)
+    h = r[column].to_numpy(dtype=float)
+    return float(np.sqrt(max(float(h @ m @ h), 0.0)))
+
+
+def _summed(
+    rows: pd.DataFrame, keys: list[str], independent: bool, correlation: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Value sums and combined half-widths over cases within ``keys`` (case half-widths already per key)."""
     g = rows.groupby(keys, sort=True)
     out = g["value"].sum(min_count=1).to_frame()
     out["n"] = g["value"].size()
     out["n_valued"] = g["value"].count()
-    out["below"] = g["below"].agg(lambda s: _combine(s, independent))
-    out["above"] = g["above"].agg(lambda s: _combine(s, independent))
+    for side in ("below", "above"):
+        if correlation is None:
+            out[side] = g[side].agg(lambda s: _combine(s, independent))
+        else:
+            out[side] = pd.Series({k: _joint(f, side, correlation) for k, f in g}, dtype=float)
     return out.reset_index()
 
 
@@ -138,7 +171,7 @@ def _finish(frame: pd.DataFrame, year: int | None = None) -> pd.DataFrame:
     return f[_COLUMNS]
 
 
-def _year_rows(results: pd.DataFrame, independent: bool) -> pd.DataFrame:
+def _year_rows(results: pd.DataFrame, independent: bool, correlation: pd.DataFrame | None) -> pd.DataFrame:
     """Per (year, measure, kind): the covered cases' figures summed, intervals combined."""
     r = case_rows(results)
     r = r[r["measure"].isin(_SUMMED) & r["kind"].isin(_KINDS)].copy()
@@ -147,7 +180,7 @@ def _year_rows(results: pd.DataFrame, independent: bool) -> pd.DataFrame:
     r = r.merge(cov, on=["year", "kind", "case_id"], how="inner")
     r["below"] = r["value"] - r["lower"]
     r["above"] = r["upper"] - r["value"]
-    s = _summed(r, ["year", "measure", "kind"], independent)
+    s = _summed(r, ["year", "measure", "kind"], independent, correlation)
     # an investment sum missing a covered case's figure (no realised investment for it) is no figure
     n_cases = cov.groupby(["year", "kind"]).size().rename("n_cases").reset_index()
     s = s.merge(n_cases, on=["year", "kind"], how="left")
@@ -172,8 +205,10 @@ def _net_from_parts(year_rows: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([keep, net], ignore_index=True)
 
 
-def _total_rows(results: pd.DataFrame, year_rows: pd.DataFrame, independent: bool) -> pd.DataFrame:
-    """Year 0: each kind's years summed; a case's yearly half-widths added, then cases combined."""
+def _total_rows(
+    results: pd.DataFrame, year_rows: pd.DataFrame, independent: bool, correlation: pd.DataFrame | None
+) -> pd.DataFrame:
+    """Year 0: each kind's years summed; a case's yearly half-widths added, then cases combined (or jointly)."""
     r = case_rows(results)
     r = r[r["measure"].isin(_SUMMED) & r["kind"].isin(_KINDS)].copy()
     r["case_id"] = r["case_id"].astype(str)
@@ -181,10 +216,12 @@ def _total_rows(results: pd.DataFrame, year_rows: pd.DataFrame, independent: boo
     r = r.merge(cov, on=["year", "kind", "case_id"], how="inner")
     r["below"] = r["value"] - r["lower"]
     r["above"] = r["upper"] - r["value"]
-    per_case = r.groupby(["case_id", "measure", "kind"])[["below", "above"]].sum(min_count=1).reset_index()
-    widths = _summed(per_case.assign(value=0.0), ["measure", "kind"], independent)[
-        ["measure", "kind", "below", "above"]
-    ]
+    if correlation is None:
+        per_case = r.groupby(["case_id", "measure", "kind"])[["below", "above"]].sum(min_count=1).reset_index()
+        widths = _summed(per_case.assign(value=0.0), ["measure", "kind"], independent)
+    else:  # every (case, year) figure at once: the correlation spans years as well as cases
+        widths = _summed(r, ["measure", "kind"], independent, correlation)
+    widths = widths[["measure", "kind", "below", "above"]]
     sums = year_rows.groupby(["measure", "kind"])["value"].sum(min_count=1).reset_index()
     missing = year_rows[year_rows["value"].isna()].groupby(["measure", "kind"]).size()
     sums = sums.set_index(["measure", "kind"])
@@ -217,7 +254,9 @@ def _key_figures(totals: pd.DataFrame, year_rows: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["measure", "kind", "value", "below", "above"])
 
 
-def portfolio_rows(results: pd.DataFrame, *, independent: bool) -> pd.DataFrame:
+def portfolio_rows(
+    results: pd.DataFrame, *, independent: bool, correlation: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """The portfolio's rows: per year and in total (year 0), every kind; rules in the module docstring.
 
     Parameters
@@ -227,16 +266,19 @@ def portfolio_rows(results: pd.DataFrame, *, independent: bool) -> pd.DataFrame:
     independent : bool
         Whether no person is a member of two cases (half-widths in quadrature) or
         some are (half-widths added: never too narrow).
+    correlation : DataFrame, optional
+        :func:`survival_invest.economics.joint.joint_correlation` of the case
+        figures: the joint rule, which then replaces ``independent``.
 
     Returns
     -------
     DataFrame
         Rows with ``case_id = "portfolio"`` in the results table's columns.
     """
-    years = _net_from_parts(_year_rows(results, independent))
+    years = _net_from_parts(_year_rows(results, independent, correlation))
     if years.empty:
         return pd.DataFrame(columns=_COLUMNS)
-    totals = _total_rows(results, years, independent)
+    totals = _total_rows(results, years, independent, correlation)
     keys = _key_figures(totals, years)
     frames = [_finish(years), _finish(totals, ALL_YEARS)]
     if not keys.empty:
@@ -255,10 +297,35 @@ def portfolio_rows(results: pd.DataFrame, *, independent: bool) -> pd.DataFrame:
     return out.astype({"year": "int64"}).reset_index(drop=True)
 
 
-def with_portfolio(results: pd.DataFrame, *, independent: bool) -> pd.DataFrame:
-    """``results`` (its cases' rows) followed by the portfolio's rows (:func:`portfolio_rows`)."""
+def with_portfolio(
+    results: pd.DataFrame, *, independent: bool, correlation: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """``results`` (its cases' rows) followed by the portfolio's rows (:func:`portfolio_rows`).
+
+    Parameters
+    ----------
+    results : DataFrame
+        The run's long results (earlier portfolio rows are replaced).
+    independent : bool
+        The rule without ``correlation`` (quadrature, or linear sums when persons are shared).
+    correlation : DataFrame, optional
+        The joint rule's correlation (:func:`survival_invest.economics.joint.joint_correlation`).
+
+    Returns
+    -------
+    DataFrame
+        The cases' rows, then the portfolio's.
+    """
     cases = case_rows(results)
-    return pd.concat([cases, portfolio_rows(cases, independent=independent)], ignore_index=True)
+    rows = portfolio_rows(cases, independent=independent, correlation=correlation)
+    return pd.concat([cases, rows], ignore_index=True)
+
+
+def interval_rule(independent: bool, correlation: pd.DataFrame | None) -> str:
+    """The name of the rule a run's portfolio interval used: ``joint``, ``independent`` or ``shared`` (linear)."""
+    if independent:
+        return "independent"
+    return "shared" if correlation is None else "joint"
 
 
 def left_out(results: pd.DataFrame, year: int, kind: str) -> Sequence[str]:

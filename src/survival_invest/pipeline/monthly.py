@@ -40,7 +40,8 @@ import pandas as pd
 
 from survival_invest._atomic import fresh_dir, write_bytes, write_text
 from survival_invest.config import Portfolio, load_config
-from survival_invest.economics.portfolio import persons_in_several_cases, with_portfolio
+from survival_invest.economics.joint import portfolio_correlation
+from survival_invest.economics.portfolio import interval_rule, persons_in_several_cases, with_portfolio
 from survival_invest.io.periods import RunClock
 from survival_invest.io.sources import file_sha256, input_identity
 from survival_invest.io.tables import read_table
@@ -95,7 +96,7 @@ class _Run:
     warnings: list[str]
     leftovers: list[str]  # removed from OUT before the run (names)
     prune: list[Path]  # run folders to delete once published
-    independent: bool = True  # no person in two cases: the portfolio's interval adds the cases' in quadrature
+    interval_rule: str = "independent"  # the portfolio interval's rule (economics.portfolio.interval_rule)
 
 
 class _Steps:
@@ -200,7 +201,7 @@ def _write_report(tmp: Path, out: Path, run: _Run, steps: _Steps) -> None:
         pages,
         history=history,
         warnings=run.warnings,
-        independent=run.independent,
+        interval_rule=run.interval_rule,
     )
     write_text(tmp / "report.html", doc.html)
     if engine is not None:
@@ -327,10 +328,14 @@ def _locked_run(
     results, warnings = suppress_small_numbers(computed.results, computed.statistics, portfolio.run.min_persons)
     warnings += computed.notes  # a capped or extrapolated horizon (pipeline.horizon)
     independent = not cases_share_persons(portfolio)
-    results = with_portfolio(results, independent=independent)
+    # shared persons: the joint interval where every survival case has its cohort (economics.joint)
+    joint = None if independent else portfolio_correlation(portfolio, computed.cohorts, computed.statistics)
+    results = with_portfolio(results, independent=independent, correlation=joint)
+    rule = interval_rule(independent, joint)
+    log.info("portfolio interval: %s rule (%s engine)", rule, computed.engine)
     after = {**published_runs(out), clock.as_of_label: stamp.run_id}
     prune = prune_plan(out, portfolio.run.keep_runs, after, stored)
-    run = _Run(portfolio, clock, stamp, computed, results, warnings, leftovers, prune, independent)
+    run = _Run(portfolio, clock, stamp, computed, results, warnings, leftovers, prune, rule)
     tmp = fresh_dir(out, prefix=f".tmp-{clock.as_of_label}-")
     try:
         _write_report(tmp, out, run, steps)

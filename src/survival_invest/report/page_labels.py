@@ -58,6 +58,12 @@ PAGE_LABELS: Mapping[str, Mapping[Language, str]] = {
         "da": "Porteføljens interval lægger sagernes usikkerhed sammen som uafhængig (ingen person er med i to sager).",
         "en": "The portfolio's interval adds the cases' uncertainty as independent (no person is in two cases).",
     },
+    "rule_joint": {
+        "da": "Nogle personer er med i flere sager; porteføljens interval tager højde for det (usikkerheden lagt "
+        "sammen pr. person på tværs af sagerne).",
+        "en": "Some persons are in several cases; the portfolio's interval allows for it (the uncertainty added up "
+        "per person across the cases).",
+    },
     "rule_shared": {
         "da": "Nogle personer er med i flere sager; porteføljens interval lægger derfor sagernes intervaller sammen "
         "(forsigtigt: aldrig for smalt).",

@@ -289,7 +289,7 @@ def report_document(
     *,
     history: pd.DataFrame,
     warnings: Sequence[str],
-    independent: bool = True,
+    interval_rule: str = "independent",
 ) -> ReportDocument:
     """The run's HTML page and workbook sheets.
 
@@ -308,8 +308,8 @@ def report_document(
         The current history rows of every month (:func:`~survival_invest.report.history.current_history`).
     warnings : sequence of str
         The run's warnings, listed on the page.
-    independent : bool
-        Whether the portfolio's interval treated the cases as independent (the caption says which rule).
+    interval_rule : {"independent", "joint", "shared"}
+        The portfolio interval's rule (:func:`~survival_invest.economics.portfolio.interval_rule`; the caption says it).
 
     Returns
     -------
@@ -326,7 +326,7 @@ def report_document(
     sheets[label("sheet_portfolio", language)] = portfolio_sheet(rows, language)
     sheets[label("sheet_results", language)] = results.set_index("case_id")  # index header: case_id
     development = development_history(history, results, clock.as_of_label)
-    rule = label("rule_independent" if independent else "rule_shared", language)
+    rule = label(f"rule_{interval_rule}", language)
     page = html_report(
         title=label("title", language, as_of=clock.as_of_label),
         language=language,

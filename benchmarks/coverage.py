@@ -5,6 +5,7 @@ Usage::
     python benchmarks/coverage.py                          # 200 portfolios, B = 200, both cores
     python benchmarks/coverage.py --quick                  # 20 portfolios, B = 100
     python benchmarks/coverage.py --portfolios 50 --boot 500 --seed 7 --jobs 1 --out rows.csv
+    python benchmarks/coverage.py --methods bootstrap matched_boot   # only these intervals
 
 Design
 ------
@@ -44,7 +45,9 @@ Intervals (estimate ± z · SE, or percentiles for the bootstrap), per case and 
                      matched set and by person (the published interval)
 ``matched_sets``     the same clustered by matched set only (a reused control's sets
                      taken as independent)
-``matched_boot``     matched comparison, bootstrap resampling matched sets
+``matched_boot``     matched comparison, :func:`survival_invest.bootstrap_savings`
+                     drawing the matched sets and the controls reused across sets
+                     (:func:`survival_invest.estimate.bootstrap.crossed_counts`)
 ===================  ==========================================================
 
 **Truth**: for the participant-months the realised figure counts, the sum of the
@@ -223,8 +226,24 @@ def memoryless_cases():
     return tuple(replace(c, hazard_comparison=(0.03,) * len(c.hazard_comparison)) for c in NORDDJURS_CASES)
 
 
-def one_portfolio(k: int, seed: int, n_boot: int, alpha: float) -> list[dict]:
-    """Simulate portfolio ``k`` (both designs) and return one row per case, year, measure and method."""
+STANDARD = METHODS[:5]  # measured on the standard design; the others on the memoryless (matched) one
+
+
+def one_portfolio(k: int, seed: int, n_boot: int, alpha: float, methods: tuple[str, ...] = METHODS) -> list[dict]:
+    """Simulate portfolio ``k`` (the designs ``methods`` need) and return one row per case, year, measure and method."""
+    t0 = time.perf_counter()
+    rows: list[dict] = []
+    if set(methods) & set(STANDARD):
+        rows += _standard_rows(k, seed, n_boot, alpha, methods)
+    if set(methods) - set(STANDARD):
+        rows += _matched_rows(k, seed, n_boot, alpha, methods)
+    for row in rows:
+        row["portfolio_s"] = (time.perf_counter() - t0) / len(rows)
+    return rows
+
+
+def _standard_rows(k: int, seed: int, n_boot: int, alpha: float, methods: tuple[str, ...]) -> list[dict]:
+    """The standard design: delta, bootstrap, ipw_robust (first exit), occupancy and occupancy_cells."""
     import survival_invest as si
     from survival_invest.economics.influence import person_savings
     from survival_invest.estimate.summaries import z_value
@@ -232,36 +251,47 @@ def one_portfolio(k: int, seed: int, n_boot: int, alpha: float) -> list[dict]:
     from survival_invest.synthetic import NORDDJURS_CASES
     from survival_invest.synthetic.truth import realised_truth
 
-    config = _config()
-    z = z_value(alpha)
-    t0 = time.perf_counter()
-    rows: list[dict] = []
+    config, z, rows = _config(), z_value(alpha), []
     spells, members, sim = _simulate(NORDDJURS_CASES, seed + k)
     for j, spec in enumerate(NORDDJURS_CASES):  # four cases
         case = config.case(spec.case_id)
         cohort = _cohort(spells, members, case, case.comparison, "first_exit")
         stats = case_statistics(cohort)
         truth = realised_truth(stats, spec, case, config)
-        rng = np.random.default_rng([seed, k, j])
-        boot = si.bootstrap_savings(cohort, case, config, n_boot=n_boot, seed=rng, alpha=alpha, forecast=False)
-        rows += _rows_of(k, case.id, "delta", truth, _delta_limits(boot_points(stats, case, config, alpha), z))
-        rows += _rows_of(k, case.id, "bootstrap", truth, _boot_limits(boot))
-        weighted = person_savings(cohort, case, config, weights=_ipw_weights(cohort.persons), alpha=alpha, stats=stats)
-        rows += _rows_of(k, case.id, "ipw_robust", truth, _delta_limits(weighted, z))
+        if "delta" in methods:
+            rows += _rows_of(k, case.id, "delta", truth, _delta_limits(boot_points(stats, case, config, alpha), z))
+        if "bootstrap" in methods:
+            rng = np.random.default_rng([seed, k, j])
+            boot = si.bootstrap_savings(cohort, case, config, n_boot=n_boot, seed=rng, alpha=alpha, forecast=False)
+            rows += _rows_of(k, case.id, "bootstrap", truth, _boot_limits(boot))
+        if "ipw_robust" in methods:
+            w = _ipw_weights(cohort.persons)
+            weighted = person_savings(cohort, case, config, weights=w, alpha=alpha, stats=stats)
+            rows += _rows_of(k, case.id, "ipw_robust", truth, _delta_limits(weighted, z))
+        if not {"occupancy", "occupancy_cells"} & set(methods):
+            continue
         occ_case = replace(case, curve="occupancy")
         occ = _cohort(spells, members, occ_case, case.comparison, "occupancy")
         occ_stats = case_statistics(occ)
         occ_truth = occupancy_truth(occ_stats, spec, occ_case, config, sim.params)
-        rows += _rows_of(
-            k,
-            case.id,
-            "occupancy",
-            occ_truth,
-            _delta_limits(person_savings(occ, occ_case, config, alpha=alpha, stats=occ_stats), z),
-        )
-        rows += _rows_of(
-            k, case.id, "occupancy_cells", occ_truth, _delta_limits(boot_points(occ_stats, occ_case, config, alpha), z)
-        )
+        if "occupancy" in methods:
+            person_level = person_savings(occ, occ_case, config, alpha=alpha, stats=occ_stats)
+            rows += _rows_of(k, case.id, "occupancy", occ_truth, _delta_limits(person_level, z))
+        if "occupancy_cells" in methods:
+            cells = boot_points(occ_stats, occ_case, config, alpha)
+            rows += _rows_of(k, case.id, "occupancy_cells", occ_truth, _delta_limits(cells, z))
+    return rows
+
+
+def _matched_rows(k: int, seed: int, n_boot: int, alpha: float, methods: tuple[str, ...]) -> list[dict]:
+    """The memoryless design: matched (two-way), matched_sets and matched_boot."""
+    import survival_invest as si
+    from survival_invest.economics.influence import person_savings
+    from survival_invest.estimate.summaries import z_value
+    from survival_invest.stats import case_statistics
+    from survival_invest.synthetic.truth import realised_truth
+
+    config, z, rows = _config(), z_value(alpha), []
     m_specs = memoryless_cases()
     spells, members, _ = _simulate(m_specs, seed + k + MEMORYLESS_SEED, {"p_return": 0.0})
     for j, spec in enumerate(m_specs):  # four cases
@@ -269,16 +299,17 @@ def one_portfolio(k: int, seed: int, n_boot: int, alpha: float) -> list[dict]:
         cohort = _cohort(spells, members, case, "matched", "first_exit")
         stats = case_statistics(cohort)
         truth = realised_truth(stats, spec, case, config)
-        two_way = person_savings(cohort, case, config, alpha=alpha, stats=stats)
-        rows += _rows_of(k, case.id, "matched", truth, _delta_limits(two_way, z))
-        sets = cohort.persons["matched_set"].to_numpy()
-        by_set = person_savings(cohort, case, config, cluster=sets, alpha=alpha, stats=stats)
-        rows += _rows_of(k, case.id, "matched_sets", truth, _delta_limits(by_set, z))
-        rng = np.random.default_rng([seed, k, j, 1])
-        boot = si.bootstrap_savings(cohort, case, config, n_boot=n_boot, seed=rng, alpha=alpha, forecast=False)
-        rows += _rows_of(k, case.id, "matched_boot", truth, _boot_limits(boot))
-    for row in rows:
-        row["portfolio_s"] = (time.perf_counter() - t0) / len(rows)
+        if "matched" in methods:
+            two_way = person_savings(cohort, case, config, alpha=alpha, stats=stats)
+            rows += _rows_of(k, case.id, "matched", truth, _delta_limits(two_way, z))
+        if "matched_sets" in methods:
+            sets = cohort.persons["matched_set"].to_numpy()
+            by_set = person_savings(cohort, case, config, cluster=sets, alpha=alpha, stats=stats)
+            rows += _rows_of(k, case.id, "matched_sets", truth, _delta_limits(by_set, z))
+        if "matched_boot" in methods:
+            rng = np.random.default_rng([seed, k, j, 1])
+            boot = si.bootstrap_savings(cohort, case, config, n_boot=n_boot, seed=rng, alpha=alpha, forecast=False)
+            rows += _rows_of(k, case.id, "matched_boot", truth, _boot_limits(boot))
     return rows
 
 
@@ -336,12 +367,16 @@ def markdown(table: pd.DataFrame) -> str:
 
 def _run(args) -> list[dict]:
     ks = list(range(args.portfolios))
+    n, methods = len(ks), tuple(args.methods)
     if args.jobs == 1:
-        parts = [one_portfolio(k, args.seed, args.boot, args.alpha) for k in ks]  # portfolios, not persons
+        parts = [one_portfolio(k, args.seed, args.boot, args.alpha, methods) for k in ks]  # portfolios, not persons
     else:
-        n = len(ks)
         with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-            parts = list(pool.map(one_portfolio, ks, [args.seed] * n, [args.boot] * n, [args.alpha] * n, chunksize=1))
+            parts = list(
+                pool.map(
+                    one_portfolio, ks, [args.seed] * n, [args.boot] * n, [args.alpha] * n, [methods] * n, chunksize=1
+                )
+            )
     return [r for part in parts for r in part]
 
 
@@ -353,6 +388,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--alpha", type=float, default=0.05, help="1 - level of the intervals (default 0.05)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes (default: all cores)")
     parser.add_argument("--quick", action="store_true", help="20 portfolios, B = 100")
+    parser.add_argument(
+        "--methods",
+        nargs="+",
+        choices=METHODS,
+        default=list(METHODS),
+        help="the intervals to measure (default: all; a design is simulated only if one of its methods is asked)",
+    )
     parser.add_argument("--out", type=Path, help="also write one row per interval to this CSV file")
     args = parser.parse_args(argv)
     if args.quick:

@@ -76,3 +76,10 @@ def test_main_prints_the_tables(study: ModuleType, capsys) -> None:
     out = capsys.readouterr().out
     assert "| saved FTE | all | 24 |" in out and "| kroner | 2020 | 8 |" in out
     assert "| 4 | 2022 | 2 |" in out and "Run time:" in out
+
+
+def test_methods_measures_only_those_intervals(study: ModuleType) -> None:
+    """--methods: only the matched design is simulated when only matched intervals are asked."""
+    rows = pd.DataFrame(study.one_portfolio(1, 3, 20, 0.05, ("matched_boot",)))
+    assert set(rows["method"]) == {"matched_boot"} and len(rows) == 4 * 3 * 2
+    assert ((rows["lower"] < rows["estimate"]) & (rows["estimate"] < rows["upper"])).all()

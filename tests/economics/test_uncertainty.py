@@ -22,7 +22,8 @@ from survival_invest.economics import (
     realised_savings,
     savings_replicates,
 )
-from survival_invest.estimate.bootstrap import replicate_counts
+from survival_invest.economics.uncertainty import resample_counts
+from survival_invest.estimate.bootstrap import crossed_counts, replicate_counts
 from survival_invest.io.periods import weeks_in_month
 from survival_invest.pipeline.portfolio import run_portfolio
 from survival_invest.stats import case_statistics
@@ -157,6 +158,32 @@ def test_seeded_reproducible_and_shaped(cohorts) -> None:
     assert (f["lower"] <= f["upper"]).all() and (f["se"] > 0).all()
     assert set(f.loc[f["measure"] == "saved_fte", "unit"]) == {"fte"}
     assert list(a.years["forecast"]) == list(CONFIG.case("2").years)
+
+
+def test_a_matched_cohort_draws_its_sets_and_its_reused_controls() -> None:
+    """bootstrap_savings on a matched cohort: the replicates are those of resample_counts' crossed counts."""
+    spells = si.read_spells(CONFIG.data.spells)
+    members = si.read_memberships(CONFIG.data.memberships)
+    cohort = si.build_cohort(spells, members, case_id="3", as_of="2022-06", data_lag=2, comparison="matched")
+    case = replace(CONFIG.case("3"), comparison="matched")
+    persons = cohort.persons
+    codes = (persons["group"] == "intervention").to_numpy().astype(np.int64)
+    counts = resample_counts(persons, codes, 30, np.random.default_rng(6))
+    np.testing.assert_array_equal(
+        counts, crossed_counts(persons["matched_set"], persons["person_id"], 30, np.random.default_rng(6))
+    )
+    reused = (persons.groupby("person_id")["matched_set"].transform("nunique") > 1).to_numpy()
+    participant = pd.Series(counts[0][codes == 1], index=persons["matched_set"][codes == 1])
+    set_count = participant.reindex(persons["matched_set"]).to_numpy()
+    assert reused.any() and (counts[0][~reused] == set_count[~reused]).all()
+    assert (counts[:, reused] != set_count[reused]).any()  # a reused control is also drawn as a person
+    boot = bootstrap_savings(cohort, case, CONFIG, n_boot=30, seed=np.random.default_rng(6), forecast=False)
+    reps = savings_replicates(cohort, case, CONFIG, counts, forecast=False)
+    for b in (0, 29):
+        mine = reps[reps["replicate"] == b]
+        np.testing.assert_allclose(boot.replicates["realised"][b, 0], mine["saved_fte"], rtol=1e-12)
+    without = resample_counts(persons.drop(columns="person_id"), codes, 30, np.random.default_rng(6))
+    assert not np.array_equal(without, counts)  # without person ids: the sets alone (each row its own person)
 
 
 def test_bootstrap_se_agrees_with_the_delta_method_for_a_whole_year(cohorts) -> None:

@@ -9,12 +9,12 @@ are fixed by design). Replicate ``b`` is a vector of multinomial counts
 :func:`survival_invest.estimate.bootstrap.replicate_counts` (the same draws as
 :func:`survival_invest.bootstrap` with the same seed). A row is a person of a
 group; with ``comparison = "target_all"`` a participant is a row in both groups
-and is drawn independently in each. A **matched** cohort (``matched_set`` in
-``cohort.persons``) resamples *matched sets* instead: a participant and their
-controls are drawn together, every row of a set getting the set's count
-(:func:`resample_counts`), so the dependence the matching creates between a
-participant and their controls is kept. A person who is a control in several
-sets is a row in each and goes with each set.
+and is drawn independently in each.
+
+A **matched** cohort (``matched_set``) draws the sets *and* the controls reused
+across sets, a row's count the product of its set's and its person's counts;
+without reused controls this is the set bootstrap
+(:func:`survival_invest.estimate.bootstrap.crossed_counts` says why).
 
 How a replicate is computed
 ---------------------------
@@ -48,7 +48,7 @@ from survival_invest.economics.influence import realised_figures
 from survival_invest.economics.replicates import MEASURES, ReplicateDesign, replicate_design
 from survival_invest.economics.savings import YearFigures
 from survival_invest.errors import InputError, plain_repr
-from survival_invest.estimate.bootstrap import replicate_counts
+from survival_invest.estimate.bootstrap import crossed_counts, replicate_counts
 from survival_invest.stats import CaseStatistics, case_statistics
 
 __all__ = ["KINDS", "MEASURES", "SavingsBootstrap", "bootstrap_savings", "resample_counts", "savings_replicates"]
@@ -104,12 +104,15 @@ def _point_estimates(
 
 
 def resample_counts(persons: pd.DataFrame, codes: np.ndarray, n_boot: int, rng: np.random.Generator) -> np.ndarray:
-    """Bootstrap counts ``(B, n)`` of the rows: matched sets as units when ``persons`` has them, else within group.
+    """Bootstrap counts ``(B, n)`` of the rows: within group, or matched sets x reused persons when matched.
 
     Parameters
     ----------
     persons : DataFrame
-        ``cohort.persons``; a ``matched_set`` column makes the sets the units.
+        ``cohort.persons``. A ``matched_set`` column makes the sets the units,
+        with the persons (``person_id``) whose rows lie in two or more sets drawn
+        as well (:func:`~survival_invest.estimate.bootstrap.crossed_counts`);
+        otherwise rows are drawn within their group.
     codes : ndarray of int, shape (n,)
         0 comparison, 1 intervention, per row.
     n_boot : int
@@ -119,15 +122,14 @@ def resample_counts(persons: pd.DataFrame, codes: np.ndarray, n_boot: int, rng: 
     Returns
     -------
     ndarray of int64, shape (B, n)
-        Within groups, each row sums to ``n``; by matched sets, every row of a
-        set has the set's count and the number of sets drawn is the number of sets.
+        Within groups, each row sums to ``n``. Matched: a row's count is its
+        set's count times (a reused control) its person's count; without reused
+        controls, the set bootstrap's counts (the same draws for the same generator).
     """
     if "matched_set" not in persons.columns:
         return replicate_counts(codes, 2, n_boot, rng)
-    sets = pd.factorize(persons["matched_set"])[0]
-    n_sets = int(sets.max()) + 1 if sets.size else 0
-    per_set = replicate_counts(np.zeros(n_sets, dtype=np.int64), 1, n_boot, rng)
-    return per_set[:, sets]
+    who = persons["person_id"] if "person_id" in persons.columns else np.arange(len(persons))
+    return crossed_counts(persons["matched_set"], who, n_boot, rng)
 
 
 def _check_weights(counts: object, n: int, func: str) -> np.ndarray:
@@ -263,7 +265,7 @@ class SavingsBootstrap:
         wide = wide.reindex(columns=[m for m in MEASURES if m in wide.columns])
         head = (
             f"<div><b>Bootstrap of case {self.case_id}</b> ({self.curve}): {self.n_boot} replicates over persons "
-            f"within group, {100 * (1 - self.alpha):g} % percentile intervals; kroner are savings at the run's "
+            f"within group (matched: sets and reused controls), {100 * (1 - self.alpha):g} % percentile intervals; kroner are savings at the run's "
             "price level</div>"
         )
         return head + wide.to_html()
@@ -292,8 +294,9 @@ def bootstrap_savings(
 ) -> SavingsBootstrap:
     """Bootstrap over persons of a case's realised (and forecast) saved full-time persons and kroner per year.
 
-    Persons are resampled with replacement within their group (matched sets
-    as units in a matched cohort); all replicates
+    Persons are resampled with replacement within their group; in a matched
+    cohort the matched sets and the controls reused across sets are both
+    drawn (:func:`resample_counts`, the module docstring says why); all replicates
     are computed in one pass with replicate weights (see the module docstring
     for the formula). Percentile intervals, seeded and reproducible.
 

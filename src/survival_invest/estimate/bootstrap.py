@@ -24,7 +24,7 @@ from survival_invest.errors import InputError
 from survival_invest.estimate.checks import check_survival_input, check_taus, group_codes
 from survival_invest.estimate.fit import kaplan_meier_by
 
-__all__ = ["BootstrapResult", "bootstrap"]
+__all__ = ["BootstrapResult", "bootstrap", "crossed_counts", "replicate_counts"]
 
 
 @dataclass(frozen=True)
@@ -124,6 +124,74 @@ def replicate_counts(codes: np.ndarray, n_groups: int, n_boot: int, rng: np.rand
         draws = members[rng.integers(0, members.size, size=(n_boot, members.size))]
         counts += np.bincount((base + draws).ravel(), minlength=n_boot * n)
     return counts.reshape(n_boot, n)
+
+
+def crossed_counts(sets: object, persons: object, n_boot: int, rng: np.random.Generator) -> np.ndarray:
+    """Bootstrap counts ``(B, n)`` of the rows of a crossed (set x person) design, such as a matched cohort.
+
+    A row is a (matched set, person) pair; a control may be reused in several
+    sets. Both factors are drawn (a pigeonhole bootstrap restricted to where
+    the design is crossed):
+
+    * the sets, with replacement (``M_s``, multinomial over the ``S`` sets);
+    * the persons whose rows lie in **two or more** sets, with replacement among
+      themselves (``N_p``, multinomial);
+
+    and a row's count is ``M_s N_p`` (``N_p = 1`` for a person in one set).
+
+    Why this scheme. A person in a single set is *nested* in it and goes with
+    the set: resampling only the outer level of a nested design is the
+    standard rule (Davison and Hinkley 1997, section 3.8), so without reused
+    persons this is exactly the set bootstrap, drawn the same way from the same
+    generator. Resampling sets alone treats a reused control's rows as
+    independent copies and drops the covariance between the sets that share
+    the control (on the matched cases of ``benchmarks/coverage.py`` it covered
+    89.0-92.2 % by year). Owen's pigeonhole bootstrap over *all* persons (Owen
+    2007, "The pigeonhole bootstrap"; Owen and Eckles 2012) multiplies every
+    nested row by an independent person draw as well; to first order its
+    variance is the two-way clustered one ``V_set + V_person - V_row`` plus
+    ``2 V_row`` (standard errors 1.5-1.8 times the two-way one on those
+    cases). Restricted to the crossed persons the excess is twice the squared
+    influences of the reused persons' rows only (standard errors 1.00-1.15
+    times the two-way one). No scheme with non-negative counts reproduces the
+    two-way variance exactly (its covariance ``A_set + A_person - I`` of the
+    rows need not be positive semi-definite), so this one, like Owen's, is
+    mildly conservative by design.
+
+    Parameters
+    ----------
+    sets : array-like, shape (n,)
+        The set label of every row.
+    persons : array-like, shape (n,)
+        The person label of every row.
+    n_boot : int
+        Replicates B.
+    rng : numpy.random.Generator
+        Sets are drawn first, then (if any) the reused persons.
+
+    Returns
+    -------
+    ndarray of int64, shape (B, n)
+        Every row of a set has the set's count (times its person's, for a
+        reused person); the sets drawn number ``S`` and the reused persons drawn
+        number the reused persons.
+    """
+    s = pd.factorize(np.asarray(sets))[0]
+    who = pd.factorize(np.asarray(persons))[0]
+    if s.shape != who.shape:
+        raise InputError(
+            f"crossed_counts: sets and persons must have one label per row; got {s.shape} and {who.shape}."
+        )
+    n_sets = int(s.max()) + 1 if s.size else 0
+    counts = replicate_counts(np.zeros(n_sets, dtype=np.int64), 1, n_boot, rng)[:, s]
+    pairs = np.unique(np.stack([who, s]), axis=1)  # distinct (person, set) pairs
+    crossed = np.bincount(pairs[0], minlength=int(who.max()) + 1 if who.size else 0) > 1
+    rows = crossed[who]
+    if rows.any():
+        compact = np.cumsum(crossed) - 1  # person code -> 0 .. reused persons - 1
+        per_person = replicate_counts(np.zeros(int(crossed.sum()), dtype=np.int64), 1, n_boot, rng)
+        counts[:, rows] *= per_person[:, compact[who[rows]]]
+    return counts
 
 
 def bootstrap(

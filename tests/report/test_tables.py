@@ -110,3 +110,40 @@ def test_danish_number_format() -> None:
     assert format_mkr(-0.376, "da") == "-0,376"
     assert format_mkr(1234.5678, "en") == "1,234.568"
     assert format_mkr(float("nan")) == ""
+
+
+def _not_paid_back() -> pd.DataFrame:
+    """One case whose forecast never pays back by 2023 while its budget does in 2022."""
+    rows = []
+    for year, inv, bud, fc in ((2020, 3.0, -1.0, -0.5), (2021, 1.0, -2.0, -0.8), (2022, 1.0, -3.0, -1.0)):
+        rows += [
+            dict(case_id="1", year=year, measure="investment", kind="budget", value=inv),
+            dict(case_id="1", year=year, measure="savings", kind="budget", value=bud),
+            dict(case_id="1", year=year, measure="net", kind="budget", value=inv + bud),
+            dict(case_id="1", year=year, measure="investment", kind="forecast", value=inv),
+            dict(case_id="1", year=year, measure="savings", kind="forecast", value=fc, lower=fc - 0.1, upper=fc + 0.1),
+            dict(case_id="1", year=year, measure="net", kind="forecast", value=inv + fc),
+        ]
+    r = pd.DataFrame(rows)
+    r.loc[r["year"] == 2022, "year"] = 2023  # the last year shown is 2023 (2022 left out: no such year in the case)
+    return r.assign(unit="mio_kr")
+
+
+@pytest.mark.parametrize(("language", "words"), [("da", "ikke nået inden 2023"), ("en", "not reached by 2023")])
+def test_payback_not_reached_is_said_in_words(language: str, words: str) -> None:
+    from survival_invest.economics.portfolio import PORTFOLIO_ID, with_portfolio
+    from survival_invest.report.layout import estimates_table_html
+    from survival_invest.report.tables import KEY_FIGURES, estimate_rows, portfolio_sheet, with_case_totals
+
+    results = with_portfolio(_not_paid_back(), independent=True)
+    payback = results[(results["case_id"] == PORTFOLIO_ID) & (results["measure"] == "payback_year")]
+    # results.csv keeps the documented value: the budget's year, NaN for a payback not reached within the years
+    assert payback.set_index("kind")["value"]["budget"] == 2023
+    assert np.isnan(payback.set_index("kind")["value"]["forecast"])
+    for case_id, frame in ((PORTFOLIO_ID, results), ("1", with_case_totals(results, "1"))):
+        rows = estimate_rows(frame, case_id, ("net", *KEY_FIGURES), language)
+        page = estimates_table_html(rows, language, decimals={"payback_year": -1})
+        assert page.count(words) == 1 and ">2023<" in page  # the budget's payback year, the forecast's words
+        sheet = portfolio_sheet(rows, language)
+        assert words in set(sheet["value"].astype(str))
+    assert "text" not in estimate_rows(results, PORTFOLIO_ID, KEY_FIGURES).columns  # without a language: as before

@@ -194,6 +194,8 @@ def _net_from_parts(year_rows: pd.DataFrame) -> pd.DataFrame:
     keep = year_rows[year_rows["measure"] != "net"]
     if ("value", "investment") not in piv.columns or ("value", "savings") not in piv.columns:
         return keep
+    # pivot_table drops an all-NaN column: savings without any interval (a suppressed case) keeps NaN limits
+    piv = piv.reindex(columns=piv.columns.union(pd.MultiIndex.from_product([["below", "above"], ["savings"]])))
     net = pd.DataFrame(
         {
             "value": piv[("value", "investment")] + piv[("value", "savings")],

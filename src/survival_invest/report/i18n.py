@@ -51,6 +51,7 @@ LABELS: Mapping[str, Mapping[Language, str]] = {
         "da": "Første år med positivt akkumuleret resultat",
         "en": "First year with positive cumulative result",
     },
+    "payback_not_reached": {"da": "ikke nået inden {year}", "en": "not reached by {year}"},
     "reduction_target": {"da": "Reduktionsmål", "en": "Reduction target"},
     "delivered": {"da": "Initiativer i alt", "en": "Initiatives in total"},
     "outstanding": {"da": "Udestående", "en": "Outstanding"},

@@ -192,6 +192,8 @@ def estimates_table_html(
                 if y in by_year.index:
                     v = by_year.loc[y]
                     cell = estimate_cell(float(v["value"]), float(v["lower"]), float(v["upper"]), language, d)
+                    if isinstance(v.get("text"), str):  # a payback not reached: words, not a blank (tables.py)
+                        cell = f'<span class="v">{html.escape(v["text"])}</span>'
                 cells.append(f'<td class="est" data-label="{_column_label(y, language)}">{cell}</td>')
             parts.append(f'<tr><th scope="row">{kind_name}</th>{"".join(cells)}</tr>')
         parts.append("</tbody>")

@@ -29,12 +29,14 @@ from survival_invest.report.risk import risk_counts, risk_times, suppress_risk_c
 from survival_invest.report.summary import portfolio_notes, summary_paragraph
 from survival_invest.report.tables import (
     CASE_MEASURES,
+    KEY_FIGURES,
     PORTFOLIO_MEASURES,
     case_table,
     estimate_rows,
     portfolio_sheet,
     reduction_targets_table,
     targets_display,
+    with_case_totals,
 )
 from survival_invest.report.writers import html_report
 from survival_invest.stats import CaseStatistics
@@ -200,7 +202,7 @@ def case_page(
     CasePage
     """
     table = case_table(results, case.id, language=language)
-    rows = estimate_rows(results, case.id, CASE_MEASURES)
+    rows = estimate_rows(with_case_totals(results, case.id), case.id, (*CASE_MEASURES, *KEY_FIGURES), language)
     if statistics is None:
         settings: dict[str, object] = {label("setting_follow_up", language): label("follow_up_count", language)}
         return CasePage(case.id, case.name, table, settings, rows=rows)
@@ -319,7 +321,7 @@ def report_document(
     language = portfolio.run.language
     names = {c.id: c.name for c in portfolio.cases}
     sheets: dict[str, pd.DataFrame] = {f"{label('case', language)} {c.id}": c.table for c in cases}
-    rows = estimate_rows(results, PORTFOLIO_ID, (*PORTFOLIO_MEASURES, "savings_per_krone", "payback_year"))
+    rows = estimate_rows(results, PORTFOLIO_ID, (*PORTFOLIO_MEASURES, *KEY_FIGURES), language)
     targets = None if portfolio.targets is None else targets_table(results, portfolio.targets, language)
     if targets is not None:
         sheets[label("sheet_targets", language)] = targets

@@ -15,11 +15,12 @@ import numpy as np
 import pandas as pd
 
 from survival_invest.choices import LANGUAGES, Language
-from survival_invest.economics.portfolio import ALL_YEARS, case_rows
+from survival_invest.economics.portfolio import ALL_YEARS, case_rows, portfolio_rows
 from survival_invest.report.i18n import format_mkr, label
 
 __all__ = [
     "CASE_MEASURES",
+    "KEY_FIGURES",
     "LABELS",
     "PORTFOLIO_MEASURES",
     "case_table",
@@ -31,6 +32,7 @@ __all__ = [
     "reduction_targets_table",
     "targets_display",
     "totals_table",
+    "with_case_totals",
 ]
 
 _TABLE_KEYS = (
@@ -45,6 +47,7 @@ _TABLE_KEYS = (
     "total",
     "savings_per_krone",
     "payback_year",
+    "payback_not_reached",
     "reduction_target",
     "delivered",
     "outstanding",
@@ -125,11 +128,24 @@ def case_table(
 #: The measures of a case's table on the page, in order; the portfolio's.
 CASE_MEASURES = ("investment", "savings", "net", "refusion_part", "saved_fte")
 PORTFOLIO_MEASURES = ("investment", "savings", "net", "saved_fte")
+#: The key figures on the total (year 0) rows: savings per krone invested and the payback year.
+KEY_FIGURES = ("savings_per_krone", "payback_year")
 _KINDS = ("budget", "realised", "forecast")
 
 
-def estimate_rows(results: pd.DataFrame, case_id: str, measures: tuple[str, ...] = CASE_MEASURES) -> pd.DataFrame:
+def estimate_rows(
+    results: pd.DataFrame,
+    case_id: str,
+    measures: tuple[str, ...] = CASE_MEASURES,
+    language: Language | None = None,
+) -> pd.DataFrame:
     """One case's (or the portfolio's, ``case_id = "portfolio"``) figures as long rows in display order.
+
+    A ``payback_year`` row without a value means that the cumulative net never
+    turned within the kind's years (:mod:`survival_invest.economics.portfolio`):
+    with ``language`` given it is kept, its ``text`` column saying "ikke nået
+    inden 2023" / "not reached by 2023" (the kind's last year), so the table
+    does not show a blank that reads as missing data.
 
     Parameters
     ----------
@@ -139,14 +155,18 @@ def estimate_rows(results: pd.DataFrame, case_id: str, measures: tuple[str, ...]
         The case, or :data:`~survival_invest.economics.portfolio.PORTFOLIO_ID`.
     measures : tuple of str
         The measures shown, in order (kinds in the order budget, realised, forecast).
+    language : {"da", "en"}, optional
+        The language of the ``text`` column (none without it).
 
     Returns
     -------
     DataFrame
-        ``measure, kind, year, value, lower, upper``, unrounded; rows without a value dropped.
+        ``measure, kind, year, value, lower, upper`` (and ``text``), unrounded;
+        rows without a value dropped (but a payback not reached, with ``language``).
     """
     r = results[(results["case_id"].astype(str) == str(case_id)) & results["measure"].isin(measures)]
-    r = r[r["kind"].isin(_KINDS) & r["value"].notna()]
+    not_reached = (r["measure"] == "payback_year") & r["value"].isna() & (language is not None)
+    r = r[r["kind"].isin(_KINDS) & (r["value"].notna() | not_reached)]
     order = pd.DataFrame(
         {
             "m": r["measure"].map({m: i for i, m in enumerate(measures)}),
@@ -155,7 +175,47 @@ def estimate_rows(results: pd.DataFrame, case_id: str, measures: tuple[str, ...]
         }
     )
     r = r.loc[order.sort_values(["m", "k", "y"], kind="stable").index]
-    return r[["measure", "kind", "year", "value", "lower", "upper"]].reset_index(drop=True)
+    out = r[["measure", "kind", "year", "value", "lower", "upper"]].reset_index(drop=True)
+    if language is not None:
+        out["text"] = _payback_texts(results, case_id, out, language)
+    return out
+
+
+def _payback_texts(results: pd.DataFrame, case_id: str, rows: pd.DataFrame, language: Language) -> list[str | None]:
+    """ "ikke nået inden <last year>" for each payback row without a value (the kind's last year of net rows)."""
+    r = results[(results["case_id"].astype(str) == str(case_id)) & (results["measure"] == "net")]
+    last = r[r["year"] != ALL_YEARS].groupby("kind")["year"].max()
+    missing = (rows["measure"] == "payback_year") & rows["value"].isna()
+    return [
+        label("payback_not_reached", language, year=int(last.get(k, 0))) if m else None
+        for k, m in zip(rows["kind"], missing, strict=True)
+    ]
+
+
+def with_case_totals(results: pd.DataFrame, case_id: str) -> pd.DataFrame:
+    """``results`` with one case's totals over the years (year 0), savings per krone and payback year added.
+
+    The same rules as the portfolio's total (:func:`~survival_invest.economics.portfolio.portfolio_rows`
+    on the case alone: a case's yearly half-widths added over the years); for
+    the case's page, not for ``results.csv``.
+
+    Parameters
+    ----------
+    results : DataFrame
+        The run's long results.
+    case_id : str
+        The case.
+
+    Returns
+    -------
+    DataFrame
+        ``results`` and the case's year-0 rows (``case_id`` the case's).
+    """
+    one = case_rows(results)
+    one = one[one["case_id"].astype(str) == str(case_id)]
+    totals = portfolio_rows(one, independent=True)
+    totals = totals[totals["year"] == ALL_YEARS].assign(case_id=one["case_id"].iloc[0] if len(one) else case_id)
+    return pd.concat([results, totals], ignore_index=True)
 
 
 def portfolio_sheet(rows: pd.DataFrame, language: Language = "da") -> pd.DataFrame:
@@ -177,13 +237,19 @@ def portfolio_sheet(rows: pd.DataFrame, language: Language = "da") -> pd.DataFra
         {
             label("kind", language): [label(str(k), language) for k in rows["kind"]],
             label("year", language): [label("total", language) if y == ALL_YEARS else int(y) for y in rows["year"]],
-            "value": rows["value"].to_numpy(dtype=float),
+            "value": _values_or_texts(rows),
             "lower": rows["lower"].to_numpy(dtype=float),
             "upper": rows["upper"].to_numpy(dtype=float),
         },
         index=pd.Index([label(str(m), language) for m in rows["measure"]], name=label("measure", language)),
     )
     return out
+
+
+def _values_or_texts(rows: pd.DataFrame) -> list[object]:
+    """The rows' values, a payback not reached as its text ("ikke nået inden 2023") instead of an empty cell."""
+    texts = rows["text"] if "text" in rows.columns else pd.Series(None, index=rows.index, dtype=object)
+    return [t if isinstance(t, str) else float(v) for v, t in zip(rows["value"], texts, strict=True)]
 
 
 def totals_table(investment: pd.Series, savings: pd.Series, *, savings_sign: int = 1) -> pd.DataFrame:
@@ -276,7 +342,8 @@ def portfolio_display(table: pd.DataFrame, language: Language = "da") -> tuple[p
     ratio = float(table["savings_per_krone"]["net"])
     payback = float(table["payback_year"]["net"])
     r = "" if math.isnan(ratio) else format_mkr(ratio, language, 2)
-    y = "-" if math.isnan(payback) else str(int(payback))
+    last = max((c for c in table.columns if isinstance(c, (int, np.integer))), default=0)
+    y = label("payback_not_reached", language, year=int(last)) if math.isnan(payback) else str(int(payback))
     sentence = f"{lab['savings_per_krone']}: {r}. {lab['payback_year']}: {y}." if r else ""
     return out, sentence
 

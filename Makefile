@@ -45,12 +45,17 @@ fmt: $(STAMP)
 test: lint browser
 	$(BIN)/python -m pytest
 
+# The demo runs the monthly job once per as-of month, as a job centre would from January to July, so the
+# 2022-07 report's development chart has seven points per case (one per month's report, from the history).
+DEMO_MONTHS := 2022-01 2022-02 2022-03 2022-04 2022-05 2022-06 2022-07
 demo: $(STAMP) browser
 	$(BIN)/survival-invest synth --out demo_output/data --seed 20200101
-	$(BIN)/survival-invest run --config demo_output/data/portfolio.toml --as-of 2022-06 --out demo_output/reports --quiet
-	$(BIN)/survival-invest run --config demo_output/data/portfolio.toml --as-of 2022-07 --out demo_output/reports --quiet
+	@for month in $(DEMO_MONTHS); do \
+	  echo "monthly job as of $$month"; \
+	  $(BIN)/survival-invest run --config demo_output/data/portfolio.toml --as-of $$month --out demo_output/reports --quiet || exit 1; \
+	done
 	$(BIN)/survival-invest curves --data data/synthetic/two_groups.csv --tau 36 --out demo_output/curves
-	@echo "Open demo_output/reports/2022-07/report.html (the monthly report; history of both months in demo_output/reports/history.duckdb)"
+	@echo "Open demo_output/reports/2022-07/report.html (the monthly report; every month's report in demo_output/reports/<month>/, their history in demo_output/reports/history.duckdb)"
 
 synthetic: $(STAMP)
 	$(BIN)/python -m survival_invest.synthetic --out data/synthetic --seed 20200101

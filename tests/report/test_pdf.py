@@ -78,6 +78,22 @@ def test_pdf_text_has_the_summary_the_cases_the_header_and_page_numbers(run: tup
         assert any(0 <= s < 200 for s in starts), case.id
 
 
+def test_each_case_fits_on_its_own_page(run: tuple[Path, Path]) -> None:
+    # the demo's review: with the figure above the risk table, each case table's last rows (savings per krone,
+    # payback year) went to a second page that held nothing else
+    cfg, folder = run
+    text = subprocess.run(
+        [_tool("pdftotext"), str(folder / "report.pdf"), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    pages = [re.sub(r"\s+", " ", p) for p in text.split("\f") if p.strip()]
+    cases = load_config(cfg).cases
+    for case in cases:
+        heading = re.sub(r"\s+", " ", f"{case.id}. {case.name}")[:40]
+        page = next(p for p in pages if 0 <= p.find(heading) < 200)
+        assert "Første år med positivt akkumuleret resultat" in page, case.id  # the table's last group
+    assert len(pages) <= len(cases) + 3  # summary and portfolio, targets and development, one page per case
+
+
 def test_without_a_pdf_engine_the_html_is_written_and_the_run_says_so(
     run: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

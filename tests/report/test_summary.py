@@ -7,7 +7,13 @@ import pandas as pd
 
 from survival_invest.economics.portfolio import with_portfolio
 from survival_invest.io.periods import RunClock
-from survival_invest.report.summary import budget_to_date, cases_behind, summary_paragraph, year_fractions
+from survival_invest.report.summary import (
+    budget_to_date,
+    cases_behind,
+    portfolio_notes,
+    summary_paragraph,
+    year_fractions,
+)
 
 CLOCK = RunClock.parse("2022-07", 2, "month")  # cut-off 2022-05
 
@@ -67,3 +73,13 @@ def test_no_case_named_behind_when_every_interval_reaches_the_budget() -> None:
     r = r[r["case_id"].isin(["2", "portfolio"])]
     text = summary_paragraph(with_portfolio(r, independent=True), CLOCK, {}, "en")
     assert "No case is below its budget to date by more than its interval." in text
+
+
+def test_portfolio_notes_name_each_left_out_case_once() -> None:
+    names = {"3": "Lille sag", "5": "IGU"}
+    da = portfolio_notes(_results(), names, "da")
+    assert "Realiseret 2022 omfatter ikke sag 3 (Lille sag), sag 5 (IGU): undertrykt" in " ".join(da)
+    assert not any("sag sag" in n for n in da)  # the case list says "sag" itself (the demo showed "sag sag 5")
+    en = portfolio_notes(_results(), names, "en")
+    assert "Realised 2022 leaves out case 3 (Lille sag), case 5 (IGU): suppressed" in " ".join(en)
+    assert not any("case case" in n for n in en)

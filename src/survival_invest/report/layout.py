@@ -10,8 +10,10 @@ a total fit 1280 px) and, as rows, the kinds (Budget / Realised / Forecast)
 grouped under each measure's heading row; on a phone (below 40rem) each row
 becomes a block whose cells are labelled with their year (``data-label``),
 so nothing scrolls sideways. The print style sheet is the PDF's: A4 portrait,
-each case on a new page, the as-of month and price level in the running header
-and page numbers in the footer (CSS page-margin boxes, which Chromium prints).
+each case on a new page and on that page alone (its figure beside its risk
+table, so that the case table's last rows do not take a second, nearly empty
+page), the as-of month and price level in the running header and page numbers
+in the footer (CSS page-margin boxes, which Chromium prints).
 """
 
 from __future__ import annotations
@@ -71,7 +73,15 @@ table.risk td { text-align: right; font-variant-numeric: tabular-nums; }
   h1 { margin: 0 0 0.3rem; } h2 { margin-top: 1rem; }
   h2, h3 { break-after: avoid; page-break-after: avoid; }
   section.case { break-before: page; } section.case h2 { margin-top: 0; }
-  section.case img { display: block; max-width: 100%; max-height: 52mm; width: auto; }
+  /* a case on one page: the figure beside its risk table (stacked, the table's last rows took a second page) */
+  section.case { display: grid; grid-template-columns: 118mm 1fr; column-gap: 4mm; align-items: start; }
+  section.case > * { grid-column: 1 / -1; }
+  section.case > img { grid-column: 1; grid-row: span 2; display: block; width: 100%; max-width: 100%; }
+  section.case > h3 { grid-column: 2; margin-top: 0; font-size: 0.95rem; }
+  section.case > table.risk { grid-column: 2; margin-top: 0; font-size: 0.72rem; }
+  section.case > table.risk caption { font-size: 0.8rem; }
+  section.case table.est th, section.case table.est td { padding-top: 0.06rem; padding-bottom: 0.06rem; }
+  main > img { max-height: 62mm; width: auto; }  /* the development chart: the cases' intro fits under it */
   table { margin: 0.3rem 0; } th, td { padding: 0.12rem 0.35rem; }
   table, img, figure, tr, tbody, p { break-inside: avoid; }
   section.case table { font-size: 0.92rem; } section.case p.meta { font-size: 0.85rem; margin: 0.2rem 0; }

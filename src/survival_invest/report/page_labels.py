@@ -71,8 +71,8 @@ PAGE_LABELS: Mapping[str, Mapping[Language, str]] = {
         "(conservative: never too narrow).",
     },
     "portfolio_left_out": {
-        "da": "{kind} {year} omfatter ikke sag {cases} (undertrykt, ingen kurveopgørelse eller endnu ikke opgjort).",
-        "en": "{kind} {year} leaves out case {cases} (suppressed, not curve-based or not yet measured).",
+        "da": "{kind} {year} omfatter ikke {cases}: undertrykt, uden kurveopgørelse eller endnu ikke opgjort.",
+        "en": "{kind} {year} leaves out {cases}: suppressed, not curve-based or not yet measured.",
     },
     "caption_key_figures": {
         "da": "Besparelse pr. investeret krone = besparelse på forsørgelse i alt ÷ investering i alt (alle år). "

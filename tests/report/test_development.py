@@ -99,3 +99,12 @@ def test_the_portfolio_rows_are_not_a_case_of_the_chart_and_the_budget_is_drawn(
     assert dashed  # the budget-to-date line of case 1
     assert "budget to date (dashed)" in [t.get_text() for t in ax.get_legend().get_texts()]
     plt.close(fig)
+
+
+def test_the_legend_shows_whole_case_names_wrapped() -> None:
+    long = "Intensiveret indsats for aktivitetsparate kontanthjælpsmodtagere med mere end ét års ledighed"
+    fig = development_figure(HISTORY, "da", {"1": long, "2": "Mentor"})
+    texts = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    plt.close(fig)
+    assert " ".join(texts[0].split()) == f"1: {long}"  # not cut to "1: Intensiveret indsats for aktivitetspar…"
+    assert all(len(line) <= 40 for line in texts[0].splitlines()) and "2: Mentor" in texts

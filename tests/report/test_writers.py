@@ -71,6 +71,9 @@ def test_html_escapes_text_from_the_data_and_formats_numbers_in_danish() -> None
     page = _page()
     assert "&lt;Case &amp; co&gt;" in page and "<Case & co>" not in page
     assert "case 2: &lt;5 persons" in page
+    assert "<h3>Advarsler fra kørslen</h3>" in page  # the run's warnings say what they are (English lines)
+    assert "Warnings from the run" not in page and "<h3>Warnings from the run</h3>" in _page(language="en")
+    assert "Advarsler fra kørslen" not in _page(notes=[])
     assert '<td class="num">3,079</td>' in page and '<td class="num">-1.234,568</td>' in page
     assert '<td class="num">0,5</td>' in page  # full-time persons: one decimal
     assert "mio. kr., 2020 p/l" in page and '<html lang="da">' in page

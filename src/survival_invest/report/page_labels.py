@@ -40,6 +40,11 @@ PAGE_LABELS: Mapping[str, Mapping[Language, str]] = {
         "da": "Porteføljen: budget, realiseret og forventet",
         "en": "Portfolio: budget, realised and forecast",
     },
+    "heading_warnings": {"da": "Advarsler fra kørslen", "en": "Warnings from the run"},
+    "warnings_note": {
+        "da": "Som de står i kørslens log og run.json (tekniske beskeder på engelsk).",
+        "en": "As they stand in the run's log and run.json.",
+    },
     "heading_key_figures": {"da": "Nøgletal for porteføljen", "en": "Key figures of the portfolio"},
     "heading_cases": {"da": "Sagerne", "en": "The cases"},
     "measure": {"da": "Post", "en": "Item"},

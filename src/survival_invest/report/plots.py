@@ -323,7 +323,7 @@ def development_figure(
     language : {"da", "en"}
         Labels and decimal mark.
     names : mapping of case id to name, optional
-        Shown (shortened to 38 characters) after the case id in the legend.
+        Shown after the case id in the legend, wrapped at 40 characters.
     budget : DataFrame, optional
         Budget to date (mio. kr., signed as savings), as-of months by case id
         (:func:`survival_invest.report.summary.development_budget`).
@@ -341,8 +341,9 @@ def development_figure(
     names = names or {}
     for case_id in piv.columns:
         name = names.get(str(case_id), "")
-        short = f"{case_id}: {name[:38]}{'…' if len(name) > 38 else ''}" if name else str(case_id)
-        line = ax.plot(piv.index, -piv[case_id], marker="o", label=plain_text(short))[0]
+        # the whole name, wrapped (cut at 38 characters, names that differ only at their end looked alike)
+        text = textwrap.fill(f"{case_id}: {name}", 40, subsequent_indent="   ") if name else str(case_id)
+        line = ax.plot(piv.index, -piv[case_id], marker="o", label=plain_text(text))[0]
         if budget is not None and case_id in budget.columns:
             ref = budget[case_id].reindex(piv.index)
             ax.plot(piv.index, -ref, linestyle="--", color=line.get_color(), linewidth=1.2)

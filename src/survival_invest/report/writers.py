@@ -257,7 +257,9 @@ def html_report(
     if summary:
         parts.append(f"<h2>{label('heading_summary', language)}</h2>")
         parts.append(paragraphs_html(summary, "summary"))
-    if notes:
+    if notes:  # under a heading that says what they are (the demo's review: bare English lines on a Danish page)
+        parts.append(f"<h3>{label('heading_warnings', language)}</h3>")
+        parts.append(paragraphs_html([label("warnings_note", language)], "note"))
         parts.append("<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in notes) + "</ul>")
     parts.append(f"<h2>{label('heading_portfolio_all', language)}</h2>")
     caption = label("caption_portfolio_all", language, unit=unit, rule="")

@@ -72,3 +72,19 @@ def test_the_tables_labels_are_a_view_of_the_one_table() -> None:
     for language in LANGUAGES:
         for key, text in TABLE_LABELS[language].items():
             assert text == label(key, language)
+
+
+def test_a_label_key_is_in_one_of_the_two_label_modules_only() -> None:
+    import ast
+    from pathlib import Path
+
+    import survival_invest.report.i18n as i18n
+    from survival_invest.report.page_labels import PAGE_LABELS
+
+    tree = ast.parse(Path(i18n.__file__).read_text(encoding="utf-8"))
+    own = next(
+        n.value for n in ast.walk(tree) if isinstance(n, ast.AnnAssign) and getattr(n.target, "id", "") == "LABELS"
+    )
+    keys = [k.value for k in own.keys if isinstance(k, ast.Constant)]  # type: ignore[union-attr]
+    assert keys and not set(keys) & set(PAGE_LABELS)  # a page label must not silently replace a table label
+    assert len(keys) == len(set(keys))

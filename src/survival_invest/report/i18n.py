@@ -9,6 +9,16 @@ else.
 
 Labels with fields are :meth:`str.format` templates (``"horisont {tau} mdr."``);
 :func:`label` fills them.
+
+Which labels live where: this module holds the words *in* the tables, sheets
+and figures (row, kind and measure names, sheet names, the metadata table, the
+settings line and its choices, the case figure, the horizon and tail texts, the
+development plot's axes, the summary's sentences, the destinations);
+:data:`survival_invest.report.page_labels.PAGE_LABELS` holds the page's own
+texts *around* them (section headings, captions and notes, alt texts, the
+risk table, the portfolio interval's rule, the PDF's header, footer and
+warning). :data:`LABELS` merges both, and a key is in one of them only
+(``tests/report/test_i18n.py``); read every label through :func:`label`.
 """
 
 from __future__ import annotations

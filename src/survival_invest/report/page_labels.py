@@ -2,7 +2,13 @@
 
 Part of the report's one label table (:data:`survival_invest.report.i18n.LABELS`
 merges them); read them through :func:`survival_invest.report.i18n.label`.
-Kept apart so that each module stays short.
+Kept apart so that each module stays short. Here: the texts *around* the
+tables and figures (headings, captions and notes under the tables, alt texts,
+the risk table, the portfolio interval's rule, the run's warnings heading, the
+PDF's running header, page numbers and missing-PDF warning). In
+:mod:`survival_invest.report.i18n`: the words *in* them (row, kind and measure
+names, sheet names, settings, figures, summary sentences). A key is in one of
+the two only.
 """
 
 from __future__ import annotations

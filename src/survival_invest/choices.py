@@ -13,9 +13,11 @@ from __future__ import annotations
 from typing import Literal, get_args
 
 __all__ = [
+    "ADJUST_METHODS",
     "COMPARISONS",
     "CURVES",
     "ENGINES",
+    "ESTIMANDS",
     "ID_KINDS",
     "LANGUAGES",
     "METHODS",
@@ -23,9 +25,11 @@ __all__ = [
     "SPELLS_FORMATS",
     "SQL_COMPARISONS",
     "TAILS",
+    "AdjustMethod",
     "Comparison",
     "Curve",
     "EngineName",
+    "Estimand",
     "IdKind",
     "Language",
     "Method",
@@ -35,7 +39,11 @@ __all__ = [
 ]
 
 #: Who forms a case's comparison group (rules: :mod:`survival_invest.cohort.rules`).
-Comparison = Literal["non_participants", "target_all", "matched"]
+Comparison = Literal["non_participants", "target_all", "matched", "adjusted"]
+#: How an ``adjusted`` case's curves are adjusted for the covariates (:mod:`survival_invest.adjust.adjusted`).
+AdjustMethod = Literal["aipw", "ipw", "gformula"]
+#: Whose effect an ``adjusted`` case estimates: the participants' (ATT) or the whole cohort's (ATE).
+Estimand = Literal["att", "ate"]
 #: Which curve a case's figures rest on: the first exit (Kaplan-Meier) or occupancy.
 Curve = Literal["first_exit", "occupancy"]
 #: How a case's savings are computed: from survival curves, or counted placements.
@@ -63,7 +71,10 @@ LANGUAGES: tuple[Language, ...] = get_args(Language)
 SPELLS_FORMATS: tuple[SpellsFormat, ...] = get_args(SpellsFormat)
 ID_KINDS: tuple[IdKind, ...] = get_args(IdKind)
 TAILS: tuple[Tail, ...] = get_args(Tail)
+ADJUST_METHODS: tuple[AdjustMethod, ...] = get_args(AdjustMethod)
+ESTIMANDS: tuple[Estimand, ...] = get_args(Estimand)
 
 #: The comparison rules the SQL engines (DuckDB, Spark) implement; ``matched``
-#: needs the in-memory engine (sequential matching draws controls per month).
+#: needs the in-memory engine (sequential matching draws controls per month), and so does ``adjusted``
+#: (person-level hazard models on each person's covariates).
 SQL_COMPARISONS: tuple[Comparison, ...] = ("non_participants", "target_all")

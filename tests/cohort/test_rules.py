@@ -56,7 +56,9 @@ def test_comparison_rows(comparison: str, comp: list[int], note: dict[str, int])
 
 def test_comparison_rows_refuses_unknown_rules_cases_and_empty_groups() -> None:
     m = members_table()
-    with pytest.raises(CohortError, match=r"comparison must be one of \['non_participants', 'target_all', 'matched'\]"):
+    with pytest.raises(
+        CohortError, match=r"comparison must be one of \['non_participants', 'target_all', 'matched', 'adjusted'\]"
+    ):
         comparison_rows(m, "1", "everyone")
     with pytest.raises(CohortError, match=r"case '7': no memberships in .*cases present: \['1', '2'\]"):
         comparison_rows(m, "7", "non_participants")
@@ -105,3 +107,11 @@ def test_refuse_short_extract_when_the_extract_ends_before_the_cut_off() -> None
     weekly = RunClock.parse("2021-W10", 0, "week")
     with pytest.raises(ExtractError, match=r"ends 2021-W09 but the cut-off is 2021-W10"):
         refuse_short_extract("w", weekly.cutoff - 1, weekly)
+
+
+def test_the_adjusted_comparison_takes_the_non_participants() -> None:
+    m = members_table()
+    comp, inter, _ = comparison_rows(m, "1", "adjusted")
+    plain_comp, plain_inter, _ = comparison_rows(m, "1", "non_participants")
+    assert comp.tolist() == plain_comp.tolist() and inter.tolist() == plain_inter.tolist()
+    assert comp.size > 0

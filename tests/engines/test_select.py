@@ -93,3 +93,37 @@ def test_auto_picks_memory_for_an_occupancy_case_and_a_sql_engine_says_its_inter
     assert large.name == "duckdb" and "interval of occupancy case '2' is then the statistics-only" in large.reason
     assert chosen.name == "duckdb" and "engine memory gives the person-level one" in chosen.reason
     assert sum("occupancy case '2'" in r.getMessage() for r in caplog.records) == 2
+
+
+def _with_case_lines(tmp_path: Path, lines: str, engine: str | None = None) -> Path:
+    """The example portfolio with ``lines`` added to case 3 (its comparison replaced when they set one)."""
+    text = EXAMPLE.read_text(encoding="utf-8").replace("../data/", f"{ROOT / 'data'}/")
+    head, sep, rest = text.partition('id = "3"')
+    if "comparison" in lines:
+        rest = rest.replace('comparison = "non_participants"', "", 1)
+    text = head + sep + "\n" + lines + rest
+    if engine is not None:
+        text += f'\n[engine]\nname = "{engine}"\n'
+    out = tmp_path / "portfolio.toml"
+    out.write_text(text, encoding="utf-8")
+    return out
+
+
+ADJUSTED = 'comparison = "adjusted"\nadjust = { covariates = ["prior_weeks", "benefit_group"] }'
+
+
+@pytest.mark.parametrize(
+    ("lines", "why"),
+    [(ADJUSTED, "case '3' uses comparison 'adjusted'"), ("destinations = true", "case '3' asks for destinations")],
+)
+def test_auto_picks_memory_for_an_adjusted_or_destinations_case(tmp_path: Path, lines: str, why: str) -> None:
+    cfg = load_config(_with_case_lines(tmp_path, lines))
+    big = replace(cfg, engine=replace(cfg.engine, auto_threshold_mb=0.0))  # any extract is "large" now
+    choice = engine_choice(big)
+    assert choice.name == "memory" and why in choice.reason and "only the in-memory engine runs" in choice.reason
+    with pytest.raises(si.ConfigError, match=r"engine 'duckdb' cannot run case '3' \((comparison 'adjusted'|dest)"):
+        engine_choice(cfg, "duckdb")
+    found, problems = validate(_with_case_lines(tmp_path, lines))
+    assert not problems and any(line.startswith("engine memory: auto: " + why) for line in found)
+    found, problems = validate(_with_case_lines(tmp_path, lines), engine="spark")
+    assert any("engine 'spark' cannot run case '3'" in p for p in problems)

@@ -96,6 +96,9 @@ class AdjustedCurves:
     areas : DataFrame
         ``tau, value, se, lower, upper, p_value``: ``RMST_comparison - RMST_intervention``.
     n_persons, n_participants : int
+    influence : dict of str to ndarray, optional
+        Per group, the ``(n_persons, tau)`` influence matrix of its curve (nuisance fits included;
+        ``Var(w @ S) = sum_i (IF_i @ w)^2 / n^2``), kept with ``keep_influence=True``.
     """
 
     method: str
@@ -107,6 +110,7 @@ class AdjustedCurves:
     areas: pd.DataFrame
     n_persons: int
     n_participants: int
+    influence: dict[str, np.ndarray] | None = None
 
     @property
     def area(self) -> Estimate:
@@ -283,6 +287,7 @@ def adjusted_curves(
     taus: Sequence[int] | None = None,
     time: str = "spline",
     alpha: float = 0.05,
+    keep_influence: bool = False,
 ) -> AdjustedCurves:
     """Covariate-adjusted curves of comparison and intervention, RMST and months saved (module docstring).
 
@@ -306,6 +311,9 @@ def adjusted_curves(
         Time terms of the hazard models (:func:`~survival_invest.adjust.pooled.time_basis`).
     alpha : float
         1 - confidence level of the intervals.
+    keep_influence : bool
+        Keep both curves' influence matrices (:attr:`AdjustedCurves.influence`), e.g. for the
+        variance of a weighted sum over durations (the savings, :mod:`survival_invest.pipeline.adjusted`).
 
     Returns
     -------
@@ -327,7 +335,9 @@ def adjusted_curves(
         for arm in (0, 1):
             psi[arm], infl[arm] = _arm_influence(method, arm, estimand, grid, fits)
     table, rmst, areas = _summaries(psi, infl, all_taus, alpha)
-    return AdjustedCurves(method, estimand, int(tau), alpha, table, rmst, areas, len(persons), int(treated.sum()))
+    kept = {name: infl[arm] for arm, name in enumerate(GROUPS)} if keep_influence else None
+    n, n1 = len(persons), int(treated.sum())
+    return AdjustedCurves(method, estimand, int(tau), alpha, table, rmst, areas, n, n1, kept)
 
 
 def adjusted_bootstrap(

@@ -20,6 +20,9 @@ Comparison groups (``comparison``; ``docs/comparisons.md`` compares them)
   the columns ``prior_band`` and ``matched_set`` (the participant's set number,
   not an id).
 
+* ``"adjusted"``: the ``non_participants`` group, whose curves are then
+  adjusted for the case's covariates (:mod:`survival_invest.economics.adjusted`).
+
 The intervention group is every intervention member from the intervention entry
 period. Persons with no row at all in the spells extract are excluded from
 both groups and counted (most likely an id mismatch, not a self-supporting
@@ -139,7 +142,7 @@ def comparison_rows(
         k_target, k_inter = keys[target], keys[inter]
     participant = np.isin(k_target, k_inter)
     notes = {"target_rows_of_participants": int(participant.sum())}
-    if comparison == "non_participants":
+    if comparison in ("non_participants", "adjusted"):  # adjusted: the non-participants, adjusted for covariates
         comp = target[~participant]
         notes["participants_left_out_of_comparison"] = int(participant.sum())
     elif comparison == "matched":

@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from survival_invest.choices import (
+    AdjustMethod,
     Comparison,
     Curve,
     EngineName,
+    Estimand,
     IdKind,
     Language,
     Method,
@@ -26,6 +28,7 @@ from survival_invest.errors import SurvivalInvestError
 
 __all__ = [
     "DEFAULT_REFUSION_BANDS",
+    "AdjustConfig",
     "CaseConfig",
     "ConfigError",
     "DataConfig",
@@ -86,6 +89,22 @@ class InflowStep:
 
 
 @dataclass(frozen=True)
+class AdjustConfig:
+    """``adjust = { method, covariates, estimand }`` of a case with ``comparison = "adjusted"``.
+
+    ``method``: ``aipw`` (default, doubly robust), ``ipw`` or ``gformula``;
+    ``covariates``: columns of the cohort's persons (the person table's
+    ``age``, ``age_band``, ``sex`` and the cohort's ``prior_weeks``,
+    ``benefit_group``); ``estimand``: ``att`` (default: the effect on the
+    participants, what the savings figure needs) or ``ate``.
+    """
+
+    covariates: tuple[str, ...]
+    method: AdjustMethod = "aipw"
+    estimand: Estimand = "att"
+
+
+@dataclass(frozen=True)
 class CaseConfig:
     """One investment case.
 
@@ -101,6 +120,11 @@ class CaseConfig:
     ``exponential`` (constant hazard of each group's last ``tail_months``
     observed months), ``weibull`` or ``loglogistic`` extrapolate to the horizon
     (:mod:`survival_invest.estimate.tails`, ``docs/extrapolation.md``).
+
+    ``adjust`` (only with ``comparison = "adjusted"``): how the curves are
+    adjusted for covariates (:class:`AdjustConfig`). ``destinations``: the
+    report shows where the persons went (job, education, flex job, other) and
+    the results table the months by destination.
     """
 
     id: str
@@ -122,6 +146,8 @@ class CaseConfig:
     saving_per_placement: float | None = None  # mio. kr. per placement (count cases)
     placements: tuple[float, ...] = ()  # planned placements per year (count cases)
     realised_placements: tuple[float, ...] = ()  # realised placements per year so far (count cases)
+    adjust: AdjustConfig | None = None  # comparison = "adjusted" only
+    destinations: bool = False
 
     def cost_for(self, benefit_group: str | None) -> float:
         """Gross yearly cost of one full-time person on ``benefit_group`` (falls back to ``"*"``)."""

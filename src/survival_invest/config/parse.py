@@ -8,6 +8,7 @@ A municipality's portfolio is one file (see ``examples/norddjurs.toml``)::
     [targets]    years, reduction, other_initiatives (optional)
     [[case]]     id, name, method, comparison, curve, durable_exit, horizon,
                  tail, tail_months, month_rule, cost_per_fte, cost_price_year, years, budget_investment,
+                 adjust = {method, covariates, estimand} (comparison "adjusted"), destinations,
                  budget_savings, planned_inflow (survival cases) or
                  saving_per_placement, placements (count cases)
 
@@ -29,10 +30,12 @@ from pathlib import Path
 from typing import Any
 
 from survival_invest.choices import COMPARISONS, CURVES, METHODS, MONTH_RULES, TAILS, Method
+from survival_invest.config.adjusting import adjust_setting, check_adjusted, person_table_problems
 from survival_invest.config.model import CaseConfig, ConfigError, InflowStep, Portfolio
 from survival_invest.config.privacy import privacy_section
 from survival_invest.config.reader import TableReader, is_number
 from survival_invest.config.sections import (
+    conflict_reasons,
     data_section,
     engine_conflict_message,
     engine_section,
@@ -65,6 +68,8 @@ _CASE_KEYS = {
     "saving_per_placement",
     "placements",
     "realised_placements",
+    "adjust",
+    "destinations",
 }
 _INFLOW_KEYS = {"start", "end", "per_month"}
 
@@ -173,7 +178,8 @@ def _case(source: Path, raw: Mapping[str, Any], index: int, price_level: int) ->
         budget_savings=ctx.attempt(lambda: ctx.numbers(raw, "budget_savings", n), ()),
     )
     if method == "count":
-        survival_keys = ("comparison", "curve", "durable_exit", "horizon", "tail", "tail_months", "month_rule")
+        survival_keys: tuple[str, ...] = ("comparison", "curve", "durable_exit", "horizon", "tail", "tail_months")
+        survival_keys += ("month_rule", "adjust", "destinations")
         for key in (*survival_keys, "cost_per_fte", "planned_inflow"):
             if key in raw:
                 ctx.problems.append(str(ctx.error(key, 'not used by a count case (method = "count"); remove it')))
@@ -216,6 +222,12 @@ def _survival_case(
         tail_months=int(ctx.attempt(lambda: ctx.number(raw, "tail_months", lo=1, integer=True, default=12), 12)),
     )
     _check_tail(ctx, raw, case)
+    case = replace(
+        case,
+        adjust=adjust_setting(ctx, raw, case.comparison),
+        destinations=raw.get("destinations", False) is True,
+    )
+    check_adjusted(ctx, raw, case)
     return case
 
 
@@ -282,8 +294,9 @@ def parse_config(doc: Mapping[str, Any], source: Path) -> Portfolio:
         One problem, naming the file, the section or case and the key; or
         :class:`~survival_invest.config.reader.ConfigProblems` with every
         problem found (``problems``: one line each). Cross-check:
-        ``[engine] name = "duckdb"`` or ``"spark"`` with a ``matched`` case
-        (the SQL engines cannot match sequentially). Numbers must be finite
+        ``[engine] name = "duckdb"`` or ``"spark"`` with a ``matched`` or
+        ``adjusted`` case or one with ``destinations = true`` (person-level:
+        the SQL engines return counts only). Numbers must be finite
         (``nan`` and ``inf`` are refused with the section and key).
     """
     top = TableReader(source, "top level")
@@ -300,12 +313,15 @@ def parse_config(doc: Mapping[str, Any], source: Path) -> Portfolio:
         parsed = [top.attempt(partial(_case, source, c, i, level), None) for i, c in enumerate(raw_cases, start=1)]
         cases = tuple(c for c in parsed if c is not None)
     top.problems.extend(_check_cases(source, cases, run.price_index if run is not None else None))
+    top.problems.extend(person_table_problems(source, cases, data))
     targets = top.attempt(lambda: targets_section(source, doc["targets"]), None) if "targets" in doc else None
     engine = top.attempt(lambda: engine_section(source, doc.get("engine", {}), source.parent), None)
     privacy = top.attempt(lambda: privacy_section(source, doc.get("privacy", {})), None)
     conflicts = sql_engine_conflicts(cases)
     if engine is not None and engine.name in ("duckdb", "spark") and conflicts:
-        top.problems.append(engine_conflict_message(engine.name, conflicts, f"{source}: [engine], key 'name'"))
+        top.problems.append(
+            engine_conflict_message(engine.name, conflicts, f"{source}: [engine], key 'name'", conflict_reasons(cases))
+        )
     if len(top.problems) == 1:
         raise ConfigError(top.problems[0])
     top.done()

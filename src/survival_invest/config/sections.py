@@ -27,9 +27,12 @@ from survival_invest.config.model import (
 from survival_invest.config.reader import TableReader, is_number, location_value, path_value
 
 __all__ = [
+    "PERSON_LEVEL_REASONS",
+    "conflict_reasons",
     "data_section",
     "engine_conflict_message",
     "engine_section",
+    "person_level_reason",
     "refusion_section",
     "run_section",
     "sql_engine_conflicts",
@@ -231,8 +234,25 @@ def engine_section(source: Path, raw: Any, base: Path) -> EngineConfig:
     )
 
 
+#: Why a case needs the in-memory engine, by what it asks for (the SQL engines return count tables only).
+PERSON_LEVEL_REASONS = {
+    "matched": "comparison 'matched': sequential matching needs each person's months",
+    "adjusted": "comparison 'adjusted': the hazard models are fitted on each person's covariates",
+    "destinations": "destinations = true: each person's destination at exit",
+}
+
+
+def person_level_reason(case: CaseConfig) -> str | None:
+    """Why ``case`` needs the in-memory engine (:data:`PERSON_LEVEL_REASONS`), or None when any engine runs it."""
+    if case.method != "survival":
+        return None
+    if case.comparison not in SQL_COMPARISONS:
+        return PERSON_LEVEL_REASONS.get(case.comparison, f"comparison {case.comparison!r}")
+    return PERSON_LEVEL_REASONS["destinations"] if case.destinations else None
+
+
 def sql_engine_conflicts(cases: tuple[CaseConfig, ...]) -> list[str]:
-    """Ids of the survival cases whose comparison rule the SQL engines cannot run (``matched``).
+    """Ids of the survival cases the SQL engines cannot run (:func:`person_level_reason`).
 
     Parameters
     ----------
@@ -242,12 +262,18 @@ def sql_engine_conflicts(cases: tuple[CaseConfig, ...]) -> list[str]:
     -------
     list of str
         Case ids whose ``comparison`` is not in
-        :data:`survival_invest.choices.SQL_COMPARISONS`, in configuration order.
+        :data:`survival_invest.choices.SQL_COMPARISONS` (``matched``,
+        ``adjusted``) or that ask for ``destinations``, in configuration order.
     """
-    return [c.id for c in cases if c.method == "survival" and c.comparison not in SQL_COMPARISONS]
+    return [c.id for c in cases if person_level_reason(c) is not None]
 
 
-def engine_conflict_message(engine: str, case_ids: list[str], where: str) -> str:
+def conflict_reasons(cases: tuple[CaseConfig, ...]) -> str:
+    """``case '3' (comparison 'matched': ...), case '5' (...)``: the cases only the in-memory engine runs, and why."""
+    return ", ".join(f"case {c.id!r} ({person_level_reason(c)})" for c in cases if person_level_reason(c) is not None)
+
+
+def engine_conflict_message(engine: str, case_ids: list[str], where: str, why: str = "") -> str:
     """The one message for "these cases need the in-memory engine but ``engine`` was asked for".
 
     Parameters
@@ -255,17 +281,20 @@ def engine_conflict_message(engine: str, case_ids: list[str], where: str) -> str
     engine : str
         The engine that was asked for (``duckdb`` or ``spark``).
     case_ids : list of str
-        The cases with a comparison rule only the in-memory engine runs.
+        The cases only the in-memory engine runs.
     where : str
         Where the engine was chosen (the file and key, the argument, or the environment variable).
+    why : str
+        The cases and their reasons (:func:`conflict_reasons`); default: the cases as comparison 'matched'.
 
     Returns
     -------
     str
     """
     cases = ", ".join(repr(c) for c in case_ids)
+    what = why or f"case {cases} (comparison 'matched': sequential matching needs the in-memory engine)"
     return (
-        f"{where}: engine {engine!r} cannot run case {cases} (comparison 'matched': sequential matching needs "
-        f"the in-memory engine; the SQL engines implement {', '.join(SQL_COMPARISONS)}); "
-        'use engine = "memory" or "auto", or another comparison for that case.'
+        f"{where}: engine {engine!r} cannot run {what}; the SQL engines return count tables and implement the "
+        f"comparisons {', '.join(SQL_COMPARISONS)}, so only the in-memory engine runs it; "
+        'use engine = "memory" or "auto", or change that case.'
     )

@@ -3,14 +3,16 @@
 The choice, in order: the ``engine`` argument (``run --engine``), else the
 environment variable ``SURVIVAL_INVEST_ENGINE``, else ``[engine] name`` of the
 configuration. ``auto`` resolves to ``memory`` when a survival case uses the
-``matched`` comparison (only the in-memory engine matches sequentially; the
-reason is returned and logged, with a warning when the extract is above the
-size threshold), else to ``duckdb`` when long spells on disk exceed
+``matched`` comparison (only the in-memory engine matches sequentially) or the
+``adjusted`` one (hazard models fitted on each person's covariates), or asks for
+``destinations = true`` (each person's destination; the SQL engines return
+count tables only) -- the reason is returned and logged, with a warning when
+the extract is above the size threshold -- else to ``duckdb`` when long spells on disk exceed
 ``auto_threshold_mb`` (the reason then says that an occupancy case's interval
 is the statistics-only approximation: its person-level variance needs the
 persons, :mod:`survival_invest.economics.influence`), else to ``memory``
 (named as needed by an occupancy case when there is one). An explicit ``duckdb`` or ``spark``
-with a ``matched`` case is a :class:`~survival_invest.config.ConfigError`
+with such a case is a :class:`~survival_invest.config.ConfigError`
 raised before any extract is scanned.
 """
 
@@ -25,7 +27,7 @@ import pandas as pd
 
 from survival_invest.choices import ENGINES, EngineName
 from survival_invest.config import ConfigError, Portfolio
-from survival_invest.config.sections import engine_conflict_message, sql_engine_conflicts
+from survival_invest.config.sections import conflict_reasons, engine_conflict_message, sql_engine_conflicts
 from survival_invest.engines.aggregates import CaseSpec, SqlBackend, sql_aggregates
 from survival_invest.engines.memory import EngineRun, memory_statistics
 from survival_invest.errors import ExtractError
@@ -128,7 +130,8 @@ def engine_choice(config: Portfolio, engine: str | None = None) -> EngineChoice:
     Raises
     ------
     ConfigError
-        An unknown engine name, or ``duckdb``/``spark`` for a portfolio with a ``matched`` case.
+        An unknown engine name, or ``duckdb``/``spark`` for a portfolio with a ``matched`` or ``adjusted``
+        case or one with ``destinations = true``.
     """
     name, where = _requested(config, engine)
     if name not in ENGINES:
@@ -146,7 +149,7 @@ def engine_choice(config: Portfolio, engine: str | None = None) -> EngineChoice:
                 '([privacy] ids = "cpr") would not be pseudonymised; use engine = "memory" or "auto".'
             )
         if conflicts:
-            raise ConfigError(engine_conflict_message(name, conflicts, where))
+            raise ConfigError(engine_conflict_message(name, conflicts, where, conflict_reasons(config.cases)))
         return EngineChoice(name, f"chosen by {where}" + _occupancy_caveat(occupancy))
     if name == "memory":
         return EngineChoice("memory", f"chosen by {where}")
@@ -160,8 +163,7 @@ def engine_choice(config: Portfolio, engine: str | None = None) -> EngineChoice:
     size = spells_size_mb(config.data.spells) if long else 0.0
     threshold = config.engine.auto_threshold_mb
     if conflicts:
-        cases = ", ".join(repr(c) for c in conflicts)
-        reason = f"auto: case {cases} uses comparison 'matched', which only the in-memory engine runs"
+        reason = f"auto: {_person_level(config)}, which only the in-memory engine runs"
         if size > threshold:
             reason += f"; the spells take {size:,.0f} MB on disk (above {threshold:,.0f} MB): they must fit in memory"
             log.warning("engine %s", reason)
@@ -177,6 +179,19 @@ def engine_choice(config: Portfolio, engine: str | None = None) -> EngineChoice:
         "DREAM wide spells are read in memory" if not long else f"{size:,.0f} MB of spells, within {threshold:,.0f} MB"
     )
     return EngineChoice("memory", f"auto: {what}")
+
+
+def _person_level(config: Portfolio) -> str:
+    """``case '3' uses comparison 'matched'``, ``case '5' asks for destinations = true``: why auto picks memory."""
+    parts = []
+    for c in config.cases:
+        if c.id not in sql_engine_conflicts((c,)):
+            continue
+        if c.comparison in ("matched", "adjusted"):
+            parts.append(f"case {c.id!r} uses comparison {c.comparison!r}")
+        else:
+            parts.append(f"case {c.id!r} asks for destinations = true (each person's destination)")
+    return "; ".join(parts)
 
 
 def _occupancy_caveat(occupancy: str) -> str:

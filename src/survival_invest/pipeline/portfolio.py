@@ -40,6 +40,7 @@ import pandas as pd
 from survival_invest.cohort.build import Cohort
 from survival_invest.cohort.rules import refuse_empty_groups
 from survival_invest.config import CaseConfig, Portfolio, load_config
+from survival_invest.config.sections import person_level_reason
 from survival_invest.economics.forecast import case_forecast, case_horizon, count_forecast
 from survival_invest.economics.influence import needs_persons, realised_figures
 from survival_invest.economics.payments import payment_savings
@@ -48,6 +49,8 @@ from survival_invest.engines import portfolio_statistics
 from survival_invest.errors import CohortError, InputError
 from survival_invest.io.periods import RunClock
 from survival_invest.io.readers import read_finance
+from survival_invest.pipeline.adjusted import adjusted_figures
+from survival_invest.pipeline.destinations import destination_rows
 from survival_invest.pipeline.horizon import flag_rows, horizon_notes
 from survival_invest.pipeline.payments import payment_costs, with_bases
 from survival_invest.stats import CaseStatistics, as_statistics
@@ -108,28 +111,9 @@ def _rows(case_id: str, figures: YearFigures, kind: str, years: tuple[int, ...],
     for r in f.to_dict("records"):  # a few years per case
         y = int(r["year"])
         rows.append(_row(case_id, y, "saved_fte", kind, r["saved_fte"], r["saved_fte_lower"], r["saved_fte_upper"]))
-        rows.append(
-            _row(
-                case_id,
-                y,
-                "savings",
-                kind,
-                -r["savings_kr"] / 1e6,
-                -r["savings_kr_upper"] / 1e6,
-                -r["savings_kr_lower"] / 1e6,
-            )
-        )
-        rows.append(
-            _row(
-                case_id,
-                y,
-                "refusion_part",
-                kind,
-                -r["refusion_part_kr"] / 1e6,
-                -r["refusion_part_kr_upper"] / 1e6,
-                -r["refusion_part_kr_lower"] / 1e6,
-            )
-        )
+        for measure, col in (("savings", "savings_kr"), ("refusion_part", "refusion_part_kr")):  # negated, mio. kr.
+            lo, hi = -r[f"{col}_upper"] / 1e6, -r[f"{col}_lower"] / 1e6
+            rows.append(_row(case_id, y, measure, kind, -r[col] / 1e6, lo, hi))
     return rows if tau is None else flag_rows(rows, f, tau)
 
 
@@ -179,13 +163,16 @@ def _survival_rows(
     )
     # occupancy and matched cases get the person-level variance when the cohort is at hand (economics.influence)
     cohort = statistics if isinstance(statistics, Cohort) else None
-    real = realised_figures(stats, case, config, cohort=cohort, alpha=alpha)
-    cut_year = cutoff // 12
-    rows = _rows(case.id, real, "realised", tuple(y for y in case.years if y <= cut_year))
-    if payments is not None and isinstance(statistics, Cohort):
+    adjusted = case.comparison == "adjusted"
+    if adjusted:  # the adjusted curves through the same economics (pipeline.adjusted)
+        real, fc, tau, _ = adjusted_figures(cohort, case, config, cutoff=cutoff, alpha=alpha)
+    else:
+        real = realised_figures(stats, case, config, cohort=cohort, alpha=alpha)
+        fc, tau = case_forecast(stats, case, config, cutoff=cutoff, alpha=alpha), case_horizon(stats, case).tau
+    rows = _rows(case.id, real, "realised", tuple(y for y in case.years if y <= cutoff // 12))
+    if payments is not None and isinstance(statistics, Cohort) and not adjusted:
         rows = _payment_rows(case, config, statistics, payments, rows, alpha)
-    fc = case_forecast(stats, case, config, cutoff=cutoff, alpha=alpha)
-    return rows + _rows(case.id, fc, "forecast", case.years, case_horizon(stats, case).tau)
+    return rows + _rows(case.id, fc, "forecast", case.years, tau) + destination_rows(case, config, statistics, cutoff)
 
 
 def _payment_rows(
@@ -369,7 +356,7 @@ def run_portfolio_full(
     payments = payment_costs(config, ran.engine)
     frames = []
     for case in config.cases:  # a handful of cases; each is vectorised inside
-        wants_cohort = payments is not None or needs_persons(case)
+        wants_cohort = payments is not None or needs_persons(case) or person_level_reason(case) is not None
         stats: CaseStatistics | Cohort | None = ran.cohorts.get(case.id) if wants_cohort else None
         stats = stats if stats is not None else ran.statistics.get(case.id)
         frames.append(

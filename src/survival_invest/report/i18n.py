@@ -244,6 +244,34 @@ LABELS: Mapping[str, Mapping[Language, str]] = {
         "en": "No realised figure yet: {cases}.",
     },
     "summary_case": {"da": "sag {id} ({name})", "en": "case {id} ({name})"},
+    # issue 16: the adjusted comparison and the destinations (report.destinations, report.pages)
+    "choice_adjusted": {
+        "da": "ikke-deltagere i målgruppen, justeret for baggrund ({method}, {estimand})",
+        "en": "non-participants of the target group, adjusted for covariates ({method}, {estimand})",
+    },
+    "uncertainty_adjusted": {
+        "da": "influensfunktion for de justerede kurver (inkl. propensity- og udfaldsmodel)",
+        "en": "influence function of the adjusted curves (propensity and outcome models included)",
+    },
+    "destinations_heading": {"da": "Hvor gik de hen?", "en": "Where did they go?"},
+    "destinations_caption": {
+        "da": "Andel efter afgangsårsag {months} måneder efter start (Aalen-Johansen)",
+        "en": "Share by destination {months} months after entry (Aalen-Johansen)",
+    },
+    "destinations_suppressed": {"da": "færre end {n} personer", "en": "fewer than {n} persons"},
+    "destinations_months": {"da": "Måneder siden start", "en": "Months since entry"},
+    "destinations_share": {"da": "Andel afgået, efter årsag", "en": "Share left support, by destination"},
+    "destinations_group": {"da": "Gruppe", "en": "Group"},
+    "destinations_month": {"da": "Måned", "en": "Month"},
+    "destination_job": {"da": "job", "en": "job"},
+    "destination_education": {"da": "uddannelse (SU)", "en": "education (SU)"},
+    "destination_flex_job": {"da": "fleksjob", "en": "flex job"},
+    "destination_other": {"da": "anden selvforsørgelse", "en": "other self-support"},
+    "destination_on_support": {"da": "stadig på forsørgelse", "en": "still on support"},
+    "months_in_job": {"da": "Ekstra måneder i job", "en": "Extra months in job"},
+    "months_in_education": {"da": "Ekstra måneder i uddannelse", "en": "Extra months in education"},
+    "months_in_flex_job": {"da": "Ekstra måneder i fleksjob", "en": "Extra months in flex job"},
+    "months_in_other": {"da": "Ekstra måneder i anden selvforsørgelse", "en": "Extra months in other self-support"},
     **PAGE_LABELS,
 }
 

@@ -108,15 +108,24 @@ def _survival_settings(
 ) -> dict[str, object]:
     """A survival case's settings line: comparison, curve, durable exit, horizon, month rule, group sizes, uncertainty."""
     return {
-        label("setting_comparison", language): label(f"choice_{case.comparison}", language),
+        label("setting_comparison", language): _comparison_text(case, language),
         label("setting_curve", language): label(f"choice_{case.curve}", language),
         label("setting_durable_exit", language): case.durable_exit,
         label("setting_horizon_to", language): horizon_text(case_horizon(stats, case), language),
         label("setting_month_rule", language): label(f"choice_{case.month_rule}", language),
         label("setting_participants", language): _shown_count(stats.persons("intervention"), min_persons),
         label("setting_comparison_persons", language): _shown_count(stats.persons("comparison"), min_persons),
-        label("setting_uncertainty", language): label("uncertainty_delta", language),
+        label("setting_uncertainty", language): label(
+            "uncertainty_adjusted" if case.adjust else "uncertainty_delta", language
+        ),
     }
+
+
+def _comparison_text(case: CaseConfig, language: Language) -> str:
+    """The comparison rule as the settings line says it (an adjusted case: its method and estimand)."""
+    if case.adjust is None:
+        return label(f"choice_{case.comparison}", language)
+    return label("choice_adjusted", language, method=case.adjust.method.upper(), estimand=case.adjust.estimand.upper())
 
 
 def _realised_basis(results: pd.DataFrame, case_id: str, language: Language) -> str:

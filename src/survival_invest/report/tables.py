@@ -91,8 +91,8 @@ def case_table(
         Unrounded; empty rows and columns dropped; the index named after the case.
     """
     lab = LABELS[language]
-    r = results[results["case_id"].astype(str) == str(case_id)]
     measures = ["investment", "savings", "net", "refusion_part", "saved_fte"]
+    r = results[(results["case_id"].astype(str) == str(case_id)) & results["measure"].isin(measures)]
     kinds = ["budget", "realised", "forecast"]
     years = sorted(r["year"].unique())
     cols = pd.MultiIndex.from_tuples([(y, lab[k]) for y in years for k in kinds], names=["year", "kind"])

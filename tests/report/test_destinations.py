@@ -67,3 +67,30 @@ def test_plot_has_a_panel_per_group() -> None:
     import matplotlib.pyplot as plt
 
     plt.close(fig)
+
+
+@pytest.mark.parametrize(
+    ("language", "heading", "job", "small"),
+    [
+        ("da", "Hvor gik de hen?", "uddannelse (SU)", "færre end"),
+        ("en", "Where did they go?", "education (SU)", "fewer"),
+    ],
+)
+def test_the_page_part_has_the_plot_and_the_share_table(language: str, heading: str, job: str, small: str) -> None:
+    from survival_invest.report.destinations import destinations_html
+
+    p = _persons()
+    html = destinations_html(p, 5, language, tau=24)  # type: ignore[arg-type]
+    assert html.startswith('<div class="destinations">') and heading in html and job in html
+    assert html.count("data:image/png;base64,") == 1
+    assert html.count("<tr>") == 1 + 6  # the header and two groups x three months
+    shares = destination_shares(p, 5)
+    first = shares.iloc[0]
+    mark = "," if language == "da" else "."
+    assert f"{100 * first['job']:.1f}".replace(".", mark) + " %" in html
+    assert small not in html
+    n_int = int((p["group"] == "intervention").sum())
+    hidden = destinations_html(p, n_int + 1, language, tau=24)  # type: ignore[arg-type]
+    assert hidden.count(small) == 3  # the three table rows of the intervention group (the panel is in the PNG)
+    intervention_share = f"{100 * shares[shares['group'] == 'intervention'].iloc[0]['job']:.1f}".replace(".", mark)
+    assert intervention_share + " %" not in hidden

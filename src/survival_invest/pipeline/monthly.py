@@ -151,6 +151,7 @@ def _write_cases(tmp: Path, run: _Run, steps: _Steps) -> list[CasePage]:
             clock=run.clock,
             min_persons=run.portfolio.run.min_persons,
             language=run.portfolio.run.language,
+            persons=run.computed.cohorts[case.id].persons if case.id in run.computed.cohorts else None,
         )
         write_text(tmp / f"case_{case.id}.csv", csv_text(page.table))
         if page.png is not None and page.svg is not None:

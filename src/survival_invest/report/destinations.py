@@ -16,24 +16,33 @@ Three pure parts, from a cohort's persons (``Cohort.persons`` with its
   (``measure = "months_in_<destination>"``, ``kind = "realised"``);
 
 and :func:`plot_destinations`, the stacked cumulative-incidence plot per
-group (matplotlib imported inside).
+group (matplotlib imported inside); :func:`destinations_html` puts the plot
+and the share table on a case's page (``destinations = true``; labels from
+:mod:`survival_invest.report.i18n`, shares in per cent, a group below
+``min_persons`` shown as ``<N persons`` with no figure).
 """
 
 from __future__ import annotations
 
+import base64
+import html
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from survival_invest.choices import Language
 from survival_invest.estimate.competing import CumulativeIncidence, cumulative_incidence
 from survival_invest.io.classification import DESTINATIONS
+from survival_invest.report.i18n import format_mkr, label
+from survival_invest.report.plots import png_svg
 
 __all__ = [
     "SHARE_MONTHS",
     "destination_curves",
     "destination_shares",
+    "destinations_html",
     "plot_destinations",
     "saved_months_by_destination",
 ]
@@ -143,7 +152,9 @@ def saved_months_by_destination(persons: pd.DataFrame, case_id: str, tau: int, m
     return pd.DataFrame(rows)
 
 
-def plot_destinations(persons: pd.DataFrame, min_persons: int, *, tau: int = 36, ax: Any = None) -> Any:
+def plot_destinations(
+    persons: pd.DataFrame, min_persons: int, *, tau: int = 36, ax: Any = None, language: Language | None = None
+) -> Any:
     """Stacked cumulative incidence of the destinations, one panel per group (suppressed groups left empty).
 
     Parameters
@@ -156,6 +167,8 @@ def plot_destinations(persons: pd.DataFrame, min_persons: int, *, tau: int = 36,
         Last month drawn.
     ax : sequence of matplotlib Axes, optional
         One per group; default a new figure.
+    language : {"da", "en"}, optional
+        Titles, axes and legend from :mod:`survival_invest.report.i18n`; None: the column values in English.
 
     Returns
     -------
@@ -174,18 +187,85 @@ def plot_destinations(persons: pd.DataFrame, min_persons: int, *, tau: int = 36,
     t = np.arange(tau + 1)
     inc = fit.incidence_at(t)
     sizes = persons["group"].astype(str).value_counts()
+    text = _plot_texts(language, min_persons)
     for a, g in zip(axes, groups, strict=False):
-        a.set_title(g)
-        a.set_xlabel("months since entry")
+        a.set_title(g if language is None else label(f"curve_{g}", language))
+        a.set_xlabel(text["x"])
         if sizes.get(g, 0) < min_persons:
-            a.text(0.5, 0.5, f"fewer than {min_persons} persons", ha="center", transform=a.transAxes)
+            a.text(0.5, 0.5, text["small"], ha="center", transform=a.transAxes)
             continue
         stack = [
             inc[(inc["group"] == g) & (inc["cause"] == k + 1)]["incidence"].to_numpy() for k in range(len(DESTINATIONS))
         ]
-        a.stackplot(t, *stack, labels=[d.replace("_", " ") for d in DESTINATIONS], step="post", alpha=0.8)
+        names = [d.replace("_", " ") if language is None else label(f"destination_{d}", language) for d in DESTINATIONS]
+        a.stackplot(t, *stack, labels=names, step="post", alpha=0.8)
         a.set_xlim(0, tau)
         a.set_ylim(0, 1)
-    axes[0].set_ylabel("share left support, by destination")
+    axes[0].set_ylabel(text["y"])
     axes[0].legend(loc="upper left", fontsize="small")
     return fig
+
+
+def _plot_texts(language: Language | None, min_persons: int) -> dict[str, str]:
+    """The plot's axis and suppression texts: English without a language, else the report's labels."""
+    if language is None:
+        return {
+            "x": "months since entry",
+            "y": "share left support, by destination",
+            "small": f"fewer than {min_persons} persons",
+        }
+    return {
+        "x": label("destinations_months", language),
+        "y": label("destinations_share", language),
+        "small": label("destinations_suppressed", language, n=min_persons),
+    }
+
+
+def destinations_html(persons: pd.DataFrame, min_persons: int, language: Language, *, tau: int = 36) -> str:
+    """The case page's destinations part: a heading, the stacked plot (PNG) and the share table.
+
+    Parameters
+    ----------
+    persons : DataFrame
+        ``group, duration, event, destination`` per person (``Cohort.persons``).
+    min_persons : int
+        A group with fewer persons is not drawn and its shares are shown as ``<min_persons``.
+    language : {"da", "en"}
+        The report's language (labels and the decimal mark).
+    tau : int
+        Last month of the plot.
+
+    Returns
+    -------
+    str
+        An HTML fragment (``<div class="destinations">``).
+    """
+    fig = plot_destinations(persons, min_persons, tau=tau, language=language)
+    png, _ = png_svg(fig)
+    shares = destination_shares(persons, min_persons)
+    months = ", ".join(str(m) for m in SHARE_MONTHS)
+    head = [label("destinations_group", language), label("destinations_month", language)]
+    head += [label(f"destination_{d}", language) for d in (*DESTINATIONS, "on_support")]
+    body = []
+    for r in shares.to_dict("records"):  # two groups x three months
+        group = label(f"curve_{r['group']}", language)
+        if r["shown"]:
+            cells = [format_mkr(100.0 * float(r[d]), language, 1) + " %" for d in (*DESTINATIONS, "on_support")]
+        else:
+            cells = [html.escape(label("destinations_suppressed", language, n=min_persons))] + [""] * len(DESTINATIONS)
+        body.append(
+            f'<tr><th scope="row">{html.escape(group)}</th><td>{int(r["month"])}</td>'
+            + "".join(f"<td>{c}</td>" for c in cells)
+            + "</tr>"
+        )
+    caption = html.escape(label("destinations_caption", language, months=months))
+    alt = html.escape(label("destinations_heading", language))
+    return (
+        f'<div class="destinations"><h3>{alt}</h3>'
+        f'<img alt="{alt}" src="data:image/png;base64,{base64.b64encode(png).decode()}">'
+        f"<table><caption>{caption}</caption><thead><tr>"
+        + "".join(f'<th scope="col">{html.escape(h)}</th>' for h in head)
+        + "</tr></thead><tbody>"
+        + "".join(body)
+        + "</tbody></table></div>"
+    )

@@ -21,6 +21,7 @@ from survival_invest.config import CaseConfig, Portfolio, RunConfig, Targets
 from survival_invest.economics.horizon import case_area, case_horizon
 from survival_invest.economics.portfolio import PORTFOLIO_ID, case_rows
 from survival_invest.io.periods import RunClock
+from survival_invest.report.destinations import destinations_html
 from survival_invest.report.development import development_history, development_png
 from survival_invest.report.horizon import horizon_text, tail_lines
 from survival_invest.report.i18n import label
@@ -76,6 +77,7 @@ class CasePage:
     rows: pd.DataFrame | None = None
     risk: Mapping[str, pd.DataFrame] = field(default_factory=dict)
     alt: str = ""
+    destinations: str = ""  # destinations = true: the plot and share table (report.destinations), HTML
 
     def block(self) -> dict[str, Any]:
         """The case as :func:`~survival_invest.report.writers.html_report` takes it."""
@@ -87,6 +89,8 @@ class CasePage:
             block["rows"] = self.rows
         if self.risk:
             block["risk"] = dict(self.risk)
+        if self.destinations:
+            block["destinations"] = self.destinations
         return block
 
 
@@ -188,6 +192,7 @@ def case_page(
     clock: RunClock,
     min_persons: int,
     language: Language,
+    persons: pd.DataFrame | None = None,
 ) -> CasePage:
     """One case's table, settings line and (survival cases with large enough groups) figure.
 
@@ -205,6 +210,8 @@ def case_page(
         Group sizes below it are shown as ``<N`` and no figure is drawn.
     language : {"da", "en"}
         The report's language.
+    persons : DataFrame, optional
+        The cohort's persons (with ``destination``): a case with ``destinations = true`` shows where they went.
 
     Returns
     -------
@@ -222,7 +229,14 @@ def case_page(
         return CasePage(case.id, case.name, table, settings, rows=rows)
     risk = _risk_tables(statistics, case.horizon, min_persons, language)
     alt = label("alt_case", language, id=case.id, tau=case.horizon)
-    return CasePage(case.id, case.name, table, settings, images[0], images[1], rows=rows, risk=risk, alt=alt)
+    where = (
+        destinations_html(persons, min_persons, language, tau=case.horizon)
+        if case.destinations and persons is not None
+        else ""
+    )
+    return CasePage(
+        case.id, case.name, table, settings, images[0], images[1], rows=rows, risk=risk, alt=alt, destinations=where
+    )
 
 
 def targets_table(results: pd.DataFrame, targets: Targets, language: Language) -> pd.DataFrame:

@@ -22,6 +22,7 @@ from survival_invest.choices import MONTH_RULES, SQL_COMPARISONS, Comparison, Mo
 from survival_invest.cohort.rules import comparison_rows, lookback_reset, refuse_late_entries, refuse_short_extract
 from survival_invest.cohort.status import first_week_of_month, unknown_codes_error
 from survival_invest.engines import sql as Q
+from survival_invest.engines.sql_grouped import grouped_member_steps
 from survival_invest.errors import CohortError, ExtractError
 from survival_invest.io.ids import integer_ids, integer_ids_where_canonical
 from survival_invest.io.periods import Frequency, RunClock, parse_periods, week_to_month, weeks_in_month
@@ -249,6 +250,39 @@ def participant_lengths(lengths: pd.DataFrame, participants: pd.DataFrame) -> pd
     return pd.concat([lengths, *extra], ignore_index=True)[list(lengths.columns)]
 
 
+def _member_pass(
+    backend: SqlBackend,
+    source: str,
+    status: str,
+    rollup: bool,
+    cutoff: int,
+    horizon: int,
+    freq: Frequency,
+    src_freq: Frequency,
+) -> None:
+    """Materialise ``m_agg`` (one row per member) in the engine's dialect and refuse repeated person-period rows."""
+    lookback, _ = lookback_reset(freq)
+    src_lookback, src_reset = lookback_reset(src_freq)  # prior support at the source frequency (weeks for weekly data)
+    if backend.name == "duckdb":  # per-member GROUP BY with bit strings; Spark SQL has no bitstring_agg: windows
+        steps = grouped_member_steps(
+            rollup=rollup, status=status, cutoff=cutoff, lookback=lookback,
+            src_lookback=src_lookback, src_reset=src_reset, horizon=horizon,
+        )  # fmt: skip
+    else:
+        steps = Q.window_member_steps(
+            status=status, cutoff=cutoff, lookback=lookback, src_lookback=src_lookback, src_reset=src_reset
+        )
+    for name, text in steps:
+        backend.materialise(name, text)
+    dups = backend.query("SELECT COALESCE(SUM(dup_rows), 0) AS n FROM m_agg")["n"].iloc[0]
+    if int(dups):
+        raise ExtractError(
+            f"{source}: {int(dups)} person-period rows of the cohorts' persons repeat an earlier row of the same person "
+            "and period; the SQL engines need one row per person and period (the in-memory reader drops identical "
+            "duplicates and lists conflicting ones: run it on the affected persons, or deduplicate the extract)."
+        )
+
+
 def sql_aggregates(
     backend: SqlBackend,
     *,
@@ -303,26 +337,17 @@ def sql_aggregates(
 
     lookback, _ = lookback_reset(freq)
     lo = int(members["entry"].min()) - lookback
+    horizon = cutoff - int(members["entry"].min())
     del members  # the engine holds its own copy; national scale: ~50 bytes per membership
-    status = Q.status_sql(rollup=rollup, lo=lo, hi=cutoff)
-    backend.materialise(
-        "present", "SELECT DISTINCT person_id FROM spells WHERE person_id IN (SELECT person_id FROM members)"
+    _member_pass(
+        backend, source, Q.status_sql(rollup=rollup, lo=lo, hi=cutoff), rollup, cutoff, horizon, freq, src_freq
     )
-    backend.materialise("m_agg", Q.member_sql(status=status, cutoff=cutoff, lookback=lookback))
-    dups = backend.query("SELECT COALESCE(SUM(dup_rows), 0) AS n FROM m_agg")["n"].iloc[0]
-    if int(dups):
-        raise ExtractError(
-            f"{source}: {int(dups)} person-period rows of the cohorts' persons repeat an earlier row of the same person "
-            "and period; the SQL engines need one row per person and period (the in-memory reader drops identical "
-            "duplicates and lists conflicting ones: run it on the affected persons, or deduplicate the extract)."
-        )
-    # prior support at the source frequency (weeks for weekly data, also when analysed by month)
-    src_lookback, src_reset = lookback_reset(src_freq)
-    backend.materialise("p_agg", Q.prior_sql(lookback=src_lookback, reset=src_reset))
-    backend.materialise("outcome", Q.outcome_sql(Q.persons_sql(cutoff=cutoff, reset=src_reset)))
+    backend.materialise("outcome", Q.outcome_sql(Q.persons_sql(cutoff=cutoff)))
     backend.materialise("kept", Q.kept_sql())
     out = {name: backend.query(text) for name, text in Q.aggregate_sqls().items()}
-    out["units"] = backend.query(Q.units_sql(status=status, cutoff=cutoff))
+    # monthly rows join the kept members directly; weekly rows are grouped per month for the members' persons first
+    units_status = Q.status_sql(rollup=rollup, lo=lo, hi=cutoff, members_only=rollup)
+    out["units"] = backend.query(Q.units_sql(status=units_status, cutoff=cutoff))
     out["lengths"] = participant_lengths(out["lengths"], out.pop("participants"))
 
     labels = np.array(case_ids, dtype=object)

@@ -1,9 +1,14 @@
 """The cohort rules of :func:`survival_invest.build_cohort` as SQL, for DuckDB and Spark.
 
-One text serves both engines: it uses only what DuckDB and Spark SQL share
-(CTEs, ``CASE``, ``COALESCE``, ``LEAST``, window frames ``ROWS BETWEEN
-UNBOUNDED PRECEDING AND 1 PRECEDING``, ``%``), no dialect functions. The
-engines register five relations and run the statements below:
+One text serves both engines except the member pass: it uses only what DuckDB
+and Spark SQL share (CTEs, ``CASE``, ``COALESCE``, ``LEAST``, window frames
+``ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING``, ``%``). The member pass
+has two dialects giving identical member tables (``m_agg``, tested member by
+member): DuckDB's per-member ``GROUP BY`` with ``bitstring_agg``
+(:mod:`survival_invest.engines.sql_grouped`: one scan, no window), and Spark's
+windows over the joined rows (:func:`window_member_steps`; Spark SQL has no
+``bitstring_agg``). The engines register five relations and run the statements
+below:
 
 ``spells``   person_id, period, benefit           (the extract; Parquet/CSV, any size)
 ``members``  member, case_id, grp, person_id, entry, entry_src, k, rule   (from the memberships file: small)
@@ -37,9 +42,12 @@ Rules (identical to :mod:`survival_invest.cohort`; ``t = period - entry``):
 * exclusions: no spell row at all, censored at entry, too short to see a
   durable exit — counted per group, never dropped silently.
 
-Two scans of the extract carry the work: the member pass (window) and the
-units pass (hash join and aggregate); the output is the four small aggregates
-of :mod:`survival_invest.stats`.
+Besides the profile of the period and code labels, two scans of the extract
+carry the work for monthly data on DuckDB: the member pass (one ``GROUP BY``
+per member, presence and prior support included) and the units pass (hash
+join with the kept members and aggregate); weekly data rolled up to months,
+and Spark, read it once more for presence and prior support. The output is
+the four small aggregates of :mod:`survival_invest.stats`.
 """
 
 from __future__ import annotations
@@ -55,7 +63,7 @@ CODE_BASE = 1_000_000
 MONTH_RULE_CODES = {"any": 0, "majority": 1, "all": 2}
 
 
-def status_sql(*, rollup: bool, lo: int, hi: int) -> str:
+def status_sql(*, rollup: bool, lo: int, hi: int, members_only: bool = True) -> str:
     """Per person and analysis period: units (support weeks), wim (weeks in it), censor (0/1), code_id, dup rows.
 
     Only persons in ``members`` and periods in ``[lo, hi]`` are read. Whether
@@ -68,6 +76,9 @@ def status_sql(*, rollup: bool, lo: int, hi: int) -> str:
         Weekly spells rolled up to months (the week's month is its Thursday's).
     lo, hi : int
         The first and last analysis period read.
+    members_only : bool
+        Keep only the rows of persons in ``members`` (a semi-join before the
+        rollup's grouping); a query that joins the members itself needs none.
 
     Returns
     -------
@@ -81,7 +92,7 @@ def status_sql(*, rollup: bool, lo: int, hi: int) -> str:
         JOIN pmap p ON s.period = p.raw_period
         JOIN codes c ON s.benefit = c.benefit
         WHERE p.period >= {lo} AND p.period <= {hi}
-          AND s.person_id IN (SELECT person_id FROM members)
+          {"AND s.person_id IN (SELECT person_id FROM members)" if members_only else ""}
     """
     if not rollup:
         return f"""
@@ -205,10 +216,12 @@ def member_sql(*, status: str, cutoff: int, lookback: int) -> str:
     """
 
 
-def persons_sql(*, cutoff: int, reset: int) -> str:
-    """Member tables ``m_agg`` (:func:`member_sql`), ``p_agg`` (:func:`prior_sql`), ``members``, ``present`` -> outcome.
+def persons_sql(*, cutoff: int) -> str:
+    """The member table ``m_agg`` (one row per member with spell rows) and ``members`` -> outcome.
 
-    ``reset`` is the prior-duration clock's break at the source frequency.
+    ``m_agg`` holds member, present, t_c, dup_rows, exit_mid, last_on,
+    entry_code_key and prior_periods, from :func:`window_member_steps` (Spark)
+    or :func:`survival_invest.engines.sql_grouped.grouped_member_steps` (DuckDB).
 
     Columns: member, case_id, grp, entry, excluded reason flags, event,
     duration, followed, by_code, prior_periods, code_id. (The participants'
@@ -219,15 +232,12 @@ def persons_sql(*, cutoff: int, reset: int) -> str:
     return f"""
     WITH a AS (
         SELECT m.member AS member, m.case_id AS case_id, m.grp AS grp, m.entry AS entry, m.k AS k,
-               CASE WHEN pr.person_id IS NULL THEN 1 ELSE 0 END AS no_spells,
+               CASE WHEN COALESCE(g.present, 0) = 0 THEN 1 ELSE 0 END AS no_spells,
                g.t_c AS t_c, g.exit_mid AS exit_mid, COALESCE(g.last_on, -1) AS last_on,
-               COALESCE(q.prior_total, 0) AS prior_total, q.prior_before_break AS prior_before_break,
-               q.last_prior AS last_prior, g.entry_code_key AS entry_code_key,
+               COALESCE(g.prior_periods, 0) AS prior_periods, g.entry_code_key AS entry_code_key,
                LEAST({cutoff} - m.entry, COALESCE(g.t_c, {NEVER}) - 1) AS obs_end
         FROM members m
         LEFT JOIN m_agg g ON g.member = m.member
-        LEFT JOIN p_agg q ON q.member = m.member
-        LEFT JOIN present pr ON pr.person_id = m.person_id
     ),
     b AS (
         SELECT a.*,
@@ -247,11 +257,54 @@ def persons_sql(*, cutoff: int, reset: int) -> str:
         CASE WHEN no_spells = 0 AND COALESCE(t_c, -1) = 0 THEN 1 ELSE 0 END AS censored_at_entry,
         CASE WHEN no_spells = 0 AND COALESCE(t_c, -1) <> 0 AND event = 0 AND duration < 0 THEN 1 ELSE 0 END AS too_short,
         CASE WHEN event = 0 AND t_c IS NOT NULL AND t_c <= {cutoff} - entry THEN 1 ELSE 0 END AS by_code,
-        CASE WHEN last_prior IS NULL OR -last_prior - 1 >= {reset} THEN 0
-             ELSE prior_total - COALESCE(prior_before_break, 0) END AS prior_periods,
+        prior_periods,
         CASE WHEN entry_code_key IS NULL THEN -1 ELSE entry_code_key % {CODE_BASE} END AS code_id
     FROM c
     """
+
+
+def window_member_steps(
+    *, status: str, cutoff: int, lookback: int, src_lookback: int, src_reset: int
+) -> list[tuple[str, str]]:
+    """The Spark dialect of the member pass: the tables to materialise, in order, ending with ``m_agg``.
+
+    Spark SQL has no ``bitstring_agg``, so the sequence rules run as windows
+    (:func:`member_sql`, :func:`prior_sql`) and the persons present are a
+    ``DISTINCT`` of the extract; ``m_agg`` then has the columns of
+    :func:`survival_invest.engines.sql_grouped.grouped_member_steps`.
+
+    Parameters
+    ----------
+    status : str
+        The status query (:func:`status_sql`).
+    cutoff : int
+        The last complete period.
+    lookback : int
+        Analysis periods read before entry (the benefit at entry).
+    src_lookback, src_reset : int
+        The prior-support clock at the source frequency.
+
+    Returns
+    -------
+    list of (name, sql)
+    """
+    combine = f"""
+        SELECT m.member AS member, CASE WHEN pr.person_id IS NULL THEN 0 ELSE 1 END AS present,
+               g.t_c AS t_c, COALESCE(g.dup_rows, 0) AS dup_rows, g.exit_mid AS exit_mid, g.last_on AS last_on,
+               g.entry_code_key AS entry_code_key,
+               CASE WHEN q.last_prior IS NULL OR -q.last_prior - 1 >= {src_reset} THEN 0
+                    ELSE q.prior_total - COALESCE(q.prior_before_break, 0) END AS prior_periods
+        FROM members m
+        LEFT JOIN m_win g ON g.member = m.member
+        LEFT JOIN p_win q ON q.member = m.member
+        LEFT JOIN present pr ON pr.person_id = m.person_id
+    """
+    return [
+        ("present", "SELECT DISTINCT person_id FROM spells WHERE person_id IN (SELECT person_id FROM members)"),
+        ("m_win", member_sql(status=status, cutoff=cutoff, lookback=lookback)),
+        ("p_win", prior_sql(lookback=src_lookback, reset=src_reset)),
+        ("m_agg", combine),
+    ]
 
 
 def units_sql(*, status: str, cutoff: int) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
@@ -70,6 +71,9 @@ def test_tails_are_drawn_only_where_the_curve_itself_is_drawn(stats) -> None:
     assert any(t.startswith("areal til 36 mdr. (fra ") for t in texts)
     assert any("horisont til 36 mdr." in t for t in texts)
     assert sum(("ekstrapoleret" in t) and ":" in t for t in texts) >= 2
+    # long entries wrapped (unwrapped, the legend took half the figure's width and its text was tiny in print)
+    assert max(len(line) for t in texts for line in t.splitlines()) <= 48 < max(len(" ".join(t.split())) for t in texts)
+    plt.close(fig)
 
 
 def test_capped_case_has_no_tail_lines(stats) -> None:

@@ -72,10 +72,15 @@ def test_pdf_text_has_the_summary_the_cases_the_header_and_page_numbers(run: tup
     n = len([p for p in pages if p.strip()])
     assert f"Side 1 af {n}" in flat and f"Side {n} af {n}" in flat
     assert all("Opgørelsesmåned 2022-06" in p and "2020 p/l" in p for p in pages if p.strip())  # the running header
-    for case in load_config(cfg).cases:  # each case begins a page
+    cases = load_config(cfg).cases
+    on_page = []
+    for k, case in enumerate(cases):  # each case begins a page (the first one under the cases' short intro)
         heading = re.sub(r"\s+", " ", f"{case.id}. {case.name}")[:40]
         starts = [re.sub(r"\s+", " ", p).find(heading) for p in pages]
-        assert any(0 <= s < 200 for s in starts), case.id
+        top = 200 if k else 800
+        assert any(0 <= s < top for s in starts), case.id
+        on_page.append(next(i for i, s in enumerate(starts) if 0 <= s < top))
+    assert len(set(on_page)) == len(cases)  # a page break between every two cases
 
 
 def test_each_case_fits_on_its_own_page(run: tuple[Path, Path]) -> None:
@@ -89,9 +94,11 @@ def test_each_case_fits_on_its_own_page(run: tuple[Path, Path]) -> None:
     cases = load_config(cfg).cases
     for case in cases:
         heading = re.sub(r"\s+", " ", f"{case.id}. {case.name}")[:40]
-        page = next(p for p in pages if 0 <= p.find(heading) < 200)
+        page = next(p for p in pages if 0 <= p.find(heading) < 800)
         assert "Første år med positivt akkumuleret resultat" in page, case.id  # the table's last group
     assert len(pages) <= len(cases) + 3  # summary and portfolio, targets and development, one page per case
+    intro = next(p for p in pages if "Realiseret: opgjort til datagrænsen" in p)  # how to read a case table
+    assert f"{cases[0].id}. {cases[0].name}"[:40] in intro  # with the first case, not on a page of its own
 
 
 def test_without_a_pdf_engine_the_html_is_written_and_the_run_says_so(

@@ -74,14 +74,18 @@ table.risk td { text-align: right; font-variant-numeric: tabular-nums; }
   h2, h3 { break-after: avoid; page-break-after: avoid; }
   section.case { break-before: page; } section.case h2 { margin-top: 0; }
   /* a case on one page: the figure beside its risk table (stacked, the table's last rows took a second page) */
-  section.case { display: grid; grid-template-columns: 118mm 1fr; column-gap: 4mm; align-items: start; }
+  section.case { display: grid; grid-template-columns: 104mm 1fr; column-gap: 4mm; align-items: start; }
   section.case > * { grid-column: 1 / -1; }
   section.case > img { grid-column: 1; grid-row: span 2; display: block; width: 100%; max-width: 100%; }
   section.case > h3 { grid-column: 2; margin-top: 0; font-size: 0.95rem; }
   section.case > table.risk { grid-column: 2; margin-top: 0; font-size: 0.72rem; }
   section.case > table.risk caption { font-size: 0.8rem; }
   section.case table.est th, section.case table.est td { padding-top: 0.06rem; padding-bottom: 0.06rem; }
-  main > img { max-height: 62mm; width: auto; }  /* the development chart: the cases' intro fits under it */
+  main > img { max-height: 62mm; width: auto; }  /* the development chart */
+  /* the cases' intro (how to read a case table) opens the first case's page, never a page of its own */
+  h2:has(+ div.note + section.case) { break-before: page; margin-top: 0; }
+  h2:has(+ div.note + section.case) + div.note { font-size: 0.85rem; }
+  div.note + section.case { break-before: auto; } div.note + section.case h2 { margin-top: 0.8rem; }
   table { margin: 0.3rem 0; } th, td { padding: 0.12rem 0.35rem; }
   table, img, figure, tr, tbody, p { break-inside: avoid; }
   section.case table { font-size: 0.92rem; } section.case p.meta { font-size: 0.85rem; margin: 0.2rem 0; }

@@ -272,7 +272,9 @@ def case_figure(
     note = label("figure_note", language, min_persons=min_persons)
     heading = textwrap.fill(title, 70) + "\n" if title else ""
     ax.set_title(heading + note, fontsize="medium", parse_math=False)  # a case name is text, never mathtext
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
+    legend = ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
+    for text in legend.get_texts():  # long entries wrapped: the legend took half the width, the text was tiny
+        text.set_text(textwrap.fill(text.get_text(), 46, subsequent_indent="  "))
     decimal_comma_axis(ax, language, ".1f")
     if at_risk:
         _at_risk_rows(ax, curves, min_persons, language)

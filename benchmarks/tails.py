@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/tails.py                    # 1000 replicates, sizes x1 and x5 (about a minute)
+    python benchmarks/tails.py                    # 1000 replicates, sizes x1 and x5 (under a minute)
     python benchmarks/tails.py --replicates 200   # quicker
     python benchmarks/tails.py --out rows.csv     # also the per-replicate figures
 
@@ -32,9 +32,10 @@ Columns: ``truth``; ``mean`` estimate; ``bias`` (mean - truth) split into the
 (the months the tail supplies); the **tail's own error** (``model error``: the
 tail model fitted to the *true* hazards with all persons at risk, anchored at
 the true curve, minus the truth: what the model would be wrong by with
-unlimited data); ``sd`` of the estimates; mean delta-method ``se`` (Greenwood
-plus the tail's parameters, :func:`~survival_invest.estimate.tails.extended_variance`)
-and its ``tail share`` of the variance; ``coverage`` of the 95 % interval with
+unlimited data); ``sd`` of the estimates; mean delta-method ``se`` (Greenwood,
+the last 12 observed months' terms at their pooled hazard, plus the tail's
+parameters: :func:`~survival_invest.estimate.tails.extended_variance`, module
+docstring *End of follow-up*) and its ``tail share`` of the variance; ``coverage`` of the 95 % interval with
 its Monte-Carlo SE ``sqrt(p (1 - p) / R)``. ``none`` (no tail: the figure stops
 at the last observed duration, 24) is shown for comparison: its "truth" is the
 truth to 36, so its bias is the months it leaves out.

@@ -75,19 +75,46 @@ def test_without_a_tail_nothing_beyond_the_cap_is_counted(stats) -> None:
     ].iloc[-1]
 
 
+def _end_of_follow_up_greenwood(s: pd.DataFrame, group: str, v: np.ndarray, months: int) -> np.ndarray:
+    """Greenwood's sum with the terms of the last ``months`` observed durations at their pooled hazard D / N."""
+    g = s[s["group"] == group]
+    size = v.shape[0]
+    d = np.bincount(g["t"], weights=g["events"], minlength=size)[:size]
+    n = np.cumsum(np.bincount(g["t"], weights=g["events"] + g["censored"], minlength=size)[::-1])[::-1][:size]
+    last = _largest_observed(s, group)
+    end = (np.arange(size) > last - months) & (np.arange(size) <= last) & (n > 0)
+    h = d[end].sum() / n[end].sum()
+    terms = np.diff(v, prepend=0.0)
+    terms[end] = h / (n[end] * (1.0 - h))
+    return np.cumsum(terms)
+
+
 def test_the_flat_tail_is_the_old_forecast_of_saved_months(stats) -> None:
-    """The months (not priced) of tail = "flat" are the pre-tail rule: curves carried flat to the horizon."""
+    """The months (not priced) of tail = "flat" are the pre-tail rule: curves carried flat to the horizon.
+
+    The variance is the old rule's with Greenwood's terms of the last
+    ``tail_months`` observed durations taken at their pooled hazard (the
+    end-of-follow-up rule of ``estimate.tails``, which every declared tail uses).
+    """
     st, case = stats["3"], replace(CONFIG.case("3"), tail="flat")
     sc, vc, s_i, vi, _ = curves_on_grid(st, case)
     cost, prior = entrant_prices(st, case, CONFIG.run.price_index, CONFIG.run.price_level)
     flow = case_forecast_weights(st, case, CONFIG, cutoff=CLOCK.cutoff)  # months: the inflow convolved
-    old = forecast_savings(
-        sc, vc, s_i, vi, _inflow(st, case), case.years, monthly_cost=cost, prior_weeks=prior, refusion=CONFIG.refusion
-    ).frame
+    args = (_inflow(st, case), case.years)
+    prices = {"monthly_cost": cost, "prior_weeks": prior, "refusion": CONFIG.refusion}
+    old = forecast_savings(sc, vc, s_i, vi, *args, **prices).frame
     new = case_forecast(st, case, CONFIG, cutoff=CLOCK.cutoff).frame
     np.testing.assert_allclose(new["saved_fte"], old["saved_fte"], rtol=1e-12)
-    np.testing.assert_allclose(new["saved_fte_se"], old["saved_fte_se"], rtol=1e-12)
     np.testing.assert_allclose(flow[0] @ (sc - s_i) / 12, new["saved_fte"], rtol=1e-12)
+    vc_end, vi_end = (
+        _end_of_follow_up_greenwood(st.survival, g, v, case.tail_months)
+        for g, v in (("comparison", vc), ("intervention", vi))
+    )
+    ended = forecast_savings(sc, vc_end, s_i, vi_end, *args, **prices).frame
+    np.testing.assert_allclose(new["saved_fte_se"], ended["saved_fte_se"], rtol=1e-12)
+    # the entry year's durations lie before the last tail_months observed: Greenwood's variance as before
+    np.testing.assert_allclose(new["saved_fte_se"].iloc[0], old["saved_fte_se"].iloc[0], rtol=1e-12)
+    assert new["saved_fte_se"].iloc[-1] > old["saved_fte_se"].iloc[-1]
 
 
 def _inflow(st, case) -> pd.Series:  # type: ignore[no-untyped-def]

@@ -46,23 +46,42 @@ the fitted parameters, which rest on the same months
 first term alone is Greenwood's quadratic form of the extended curve; the
 other two are the *tail's* share, reported separately.
 
+End of follow-up: when a tail extrapolates, ``g_j`` of the group's last
+``months`` observed durations (``T - months + 1 .. T``, the exponential
+tail's window, whatever the model) is the binomial variance at their *pooled*
+hazard, ``g_j = h / (n_j (1 - h))`` with ``h = D / N`` (exits over
+person-months at risk in those months; :func:`end_of_follow_up`), instead of
+Greenwood's plug-in ``d_j / (n_j (n_j - d_j))``. The tail is anchored at
+``S_KM(T)``, and every extrapolated month carries that anchor's variance; at
+the end of follow-up only one to three persons may be at risk, where
+Greenwood's plug-in is 0 in a month without an exit and noisy otherwise, and
+is known to underestimate the variance (Klein 1991, *Scand. J. Statist.* 18,
+333-340; Borkowf 2005, *Statist. Med.* 24, 827-851). The pooled hazard is
+the exponential tail's own estimate over the same months, and ``g_j`` the
+inverse of a month's binomial information at it; on ``benchmarks/tails.py`` it lifts the coverage of the
+forecast's interval from 92.4-93.3 % to 94.2-94.8 % at the demo sizes and
+94.8-95.5 % at five times them. Without a tail, or when nothing is
+extrapolated, Greenwood's terms are used as they are.
+
 Only first-exit (Kaplan-Meier) curves have hazards; an occupancy share is
 carried flat or not at all (the configuration refuses other tails there).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.optimize import minimize
 
 from survival_invest.errors import InputError
+from survival_invest.estimate.tail_counts import end_of_follow_up, last_observed, monthly_counts
 
 __all__ = [
     "TAIL_MODELS",
     "ExtendedCurve",
     "TailFit",
+    "end_of_follow_up",
     "extend_curve",
     "extended_variance",
     "fit_tail",
@@ -74,52 +93,6 @@ __all__ = [
 TAIL_MODELS = ("flat", "exponential", "weibull", "loglogistic")
 
 _N_PARAMS = {"flat": 0, "exponential": 1, "weibull": 2, "loglogistic": 2}
-
-
-def last_observed(times: np.ndarray, events: np.ndarray, censored: np.ndarray) -> int:
-    """The largest duration with an exit or a censoring (survRM2's largest observed time); -1 when there is none.
-
-    Parameters
-    ----------
-    times : ndarray of int
-        Durations of the rows.
-    events, censored : ndarray
-        Exits and censorings at each duration.
-
-    Returns
-    -------
-    int
-    """
-    seen = (np.asarray(events) + np.asarray(censored)) > 0
-    return int(np.asarray(times)[seen].max()) if seen.any() else -1
-
-
-def monthly_counts(times: np.ndarray, events: np.ndarray, censored: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Exits and persons at risk at *every* duration ``0 .. T`` (no delayed entry), the input of :func:`fit_tail`.
-
-    A Kaplan-Meier event table lists only the times with an exit or a
-    censoring; a month in which everyone at risk stays on support belongs to
-    the likelihood too (it is evidence of a low hazard), so the counts are
-    spread onto the full monthly grid and the at-risk numbers are the reverse
-    cumulative sums of exits plus censorings.
-
-    Parameters
-    ----------
-    times : ndarray of int
-        Durations of the rows (any order; repeated durations are added).
-    events, censored : ndarray
-        Exits and censorings at each row's duration.
-
-    Returns
-    -------
-    (t, events, at_risk) : tuple of ndarray
-        On ``t = 0 .. max(times)``.
-    """
-    t = np.asarray(times, dtype=np.int64)
-    size = int(t.max()) + 1 if t.size else 0
-    d = np.bincount(t, weights=np.asarray(events, dtype=np.float64), minlength=size)
-    c = np.bincount(t, weights=np.asarray(censored, dtype=np.float64), minlength=size)
-    return np.arange(size), d, np.cumsum((d + c)[::-1])[::-1]
 
 
 def _cumulative_hazard(model: str, theta: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -156,6 +129,13 @@ class TailFit:
         Inverse expected information of ``theta``.
     window : ndarray of int
         The durations whose exits the fit used.
+    end_months : ndarray of int
+        The group's last ``months`` observed durations with persons at risk
+        (``T - months + 1 .. T``, whatever the model), where the variance uses
+        the pooled hazard instead of each month's own (module docstring, *End of
+        follow-up*); empty when that does not apply.
+    end_variance : ndarray
+        ``Var l_j = h / (n_j (1 - h))`` at ``end_months``, ``h = D / N`` pooled over them.
     """
 
     model: str
@@ -163,6 +143,8 @@ class TailFit:
     params: np.ndarray
     covariance: np.ndarray
     window: np.ndarray
+    end_months: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    end_variance: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     def cumulative_hazard(self, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``Lambda(t)`` and its gradient in ``theta``, shape ``(len(t), p)``."""
@@ -243,13 +225,14 @@ def fit_tail(
     t = np.asarray(times, dtype=np.float64)
     d = np.asarray(events, dtype=np.float64)
     n = np.asarray(at_risk, dtype=np.float64)
+    end = end_of_follow_up(t, d, n, last=last, months=months)
     keep = _window(model, t, n, last, int(months))
     if model == "flat":
-        return TailFit(model, int(last), np.zeros(0), np.zeros((0, 0)), t[keep].astype(np.int64))
+        return TailFit(model, int(last), np.zeros(0), np.zeros((0, 0)), t[keep].astype(np.int64), *end)
     tw, dw, nw = t[keep], d[keep], n[keep]
     total_d, total_n = float(dw.sum()), float(nw.sum())
     if total_d <= 0 and total_n > 0:  # no exits in the window: the maximum-likelihood hazard is 0, a flat tail
-        return TailFit("flat", int(last), np.zeros(0), np.zeros((0, 0)), tw.astype(np.int64))
+        return TailFit("flat", int(last), np.zeros(0), np.zeros((0, 0)), tw.astype(np.int64), *end)
     if total_d >= total_n:
         where = f"durations {int(tw.min())}-{int(tw.max())}" if tw.size else "no observed durations"
         raise InputError(
@@ -263,7 +246,7 @@ def fit_tail(
     h = fit.hazard(tw)
     dl = fit.increments(tw)
     info = (dl * (nw * (1.0 - h) / np.maximum(h, 1e-300))[:, None]).T @ dl
-    return TailFit(model, int(last), theta, np.linalg.pinv(info), tw.astype(np.int64))
+    return TailFit(model, int(last), theta, np.linalg.pinv(info), tw.astype(np.int64), *end)
 
 
 @dataclass(frozen=True)
@@ -284,6 +267,10 @@ class ExtendedCurve:
         ``dL_t`` at the durations of the fit's window (zero elsewhere), for the covariance term.
     fit : TailFit or None
         The tail model; None when the curve is not extended (nothing beyond ``T`` is used).
+    log_variance : ndarray, shape (H,) or None
+        ``Var l_j`` per duration as :func:`extended_variance` uses it: Greenwood's
+        increments of ``greenwood``, replaced at the end of follow-up by the
+        pooled-hazard terms (:func:`end_of_follow_up`); None: Greenwood's as they are.
     """
 
     survival: np.ndarray
@@ -292,6 +279,7 @@ class ExtendedCurve:
     gradient: np.ndarray
     window: np.ndarray
     fit: TailFit | None
+    log_variance: np.ndarray | None = None
 
 
 def extend_curve(survival: np.ndarray, greenwood: np.ndarray, fit: TailFit | None) -> ExtendedCurve:
@@ -309,6 +297,9 @@ def extend_curve(survival: np.ndarray, greenwood: np.ndarray, fit: TailFit | Non
     Returns
     -------
     ExtendedCurve
+        With ``log_variance`` set when months are extrapolated: Greenwood's
+        increments, the fit's ``end_months`` at their pooled-hazard variance
+        (module docstring, *End of follow-up*).
     """
     s = np.asarray(survival, dtype=np.float64).copy()
     v = np.asarray(greenwood, dtype=np.float64).copy()
@@ -331,7 +322,12 @@ def extend_curve(survival: np.ndarray, greenwood: np.ndarray, fit: TailFit | Non
     inside = fit.window[fit.window < h]
     if p and inside.size:
         window[inside] = fit.increments(inside.astype(np.float64))
-    return ExtendedCurve(s, v, beyond, grad, window, fit)
+    if not beyond.any():  # nothing extrapolated: Greenwood's terms as they are
+        return ExtendedCurve(s, v, beyond, grad, window, fit)
+    log_variance = np.diff(v, prepend=0.0)
+    end = fit.end_months < h
+    log_variance[fit.end_months[end]] = fit.end_variance[end]
+    return ExtendedCurve(s, v, beyond, grad, window, fit, log_variance)
 
 
 def extended_variance(weights: np.ndarray, curve: ExtendedCurve) -> tuple[np.ndarray, np.ndarray]:
@@ -352,7 +348,7 @@ def extended_variance(weights: np.ndarray, curve: ExtendedCurve) -> tuple[np.nda
         ``flat`` or no tail).
     """
     w = np.atleast_2d(np.asarray(weights, dtype=np.float64))
-    g = np.diff(curve.greenwood, prepend=0.0)
+    g = np.diff(curve.greenwood, prepend=0.0) if curve.log_variance is None else curve.log_variance
     a = np.cumsum((w * curve.survival)[:, ::-1], axis=1)[:, ::-1]
     greenwood_part = (a * a) @ g
     if curve.fit is None or curve.fit.params.shape[0] == 0:

@@ -29,26 +29,32 @@ Norddjurs example at their published sizes (target / intervention: 300/60,
 
 Intervals (estimate ± z · SE, or percentiles for the bootstrap), per case and year:
 
-===================  ==========================================================
-``delta``            :func:`survival_invest.economics.realised_savings` (first exit:
-                     comparison Greenwood + the participants' exact window variance)
-``bootstrap``        :func:`survival_invest.bootstrap_savings`, ``--boot`` replicates,
-                     persons resampled within group, percentile interval
-``ipw_robust``       IPW (ATT) weights from the propensity on the baseline covariates
-                     (:mod:`survival_invest.adjust.ipw`), weighted figures with the
-                     robust person-level variance, weights held fixed
-                     (:func:`survival_invest.economics.influence.person_savings`)
-``occupancy``        occupancy clock, person-level (cluster-by-person) variance
-``occupancy_cells``  occupancy clock, the statistics-only variance (months independent;
-                     what an SQL engine gives): shown to measure the approximation
-``matched``          matched comparison, person-level variance clustered two ways, by
-                     matched set and by person (the published interval)
-``matched_sets``     the same clustered by matched set only (a reused control's sets
-                     taken as independent)
-``matched_boot``     matched comparison, :func:`survival_invest.bootstrap_savings`
-                     drawing the matched sets and the controls reused across sets
-                     (:func:`survival_invest.estimate.bootstrap.crossed_counts`)
-===================  ==========================================================
+=====================  ==========================================================
+``delta``              :func:`survival_invest.economics.realised_savings` (first exit:
+                       comparison Greenwood + the participants' exact window variance)
+``bootstrap``          :func:`survival_invest.bootstrap_savings`, ``--boot`` replicates,
+                       persons resampled within group, percentile interval
+``ipw_robust``         IPW (ATT) weights from the propensity on the baseline covariates
+                       (:mod:`survival_invest.adjust.ipw`), weighted figures with the
+                       robust person-level variance, weights held fixed
+                       (:func:`survival_invest.economics.influence.person_savings`)
+``occupancy``          occupancy clock, person-level (cluster-by-person) variance
+``occupancy_cells``    occupancy clock, the statistics-only variance (months independent;
+                       what an SQL engine gives): shown to measure the approximation
+``matched``            matched comparison, person-level variance clustered two ways, by
+                       matched set and by person (the published interval)
+``matched_sets``       the same clustered by matched set only (a reused control's sets
+                       taken as independent)
+``matched_boot``       matched comparison, :func:`survival_invest.bootstrap_savings`
+                       drawing the matched sets and the controls reused across sets
+                       (:func:`survival_invest.estimate.bootstrap.crossed_counts`)
+``adjusted_aipw``      ``comparison = "adjusted"`` on the standard design, ATT adjusted for
+                       ``prior_weeks`` and ``benefit_group``: the report's realised figures
+                       (:func:`survival_invest.pipeline.adjusted.adjusted_realised`), interval
+                       from the influence function with the nuisance fits (AIPW)
+``adjusted_ipw``       the same with ``method = "ipw"`` (the propensity fit included)
+``adjusted_gformula``  the same with ``method = "gformula"`` (the outcome fit included)
+=====================  ==========================================================
 
 **Truth**: for the participant-months the realised figure counts, the sum of the
 *true* ``S_comparison(t) - S_intervention(t)`` of the simulation model (on the
@@ -88,6 +94,9 @@ METHODS = (
     "matched",
     "matched_sets",
     "matched_boot",
+    "adjusted_aipw",
+    "adjusted_ipw",
+    "adjusted_gformula",
 )
 MEMORYLESS_SEED = 100_000
 
@@ -226,7 +235,9 @@ def memoryless_cases():
     return tuple(replace(c, hazard_comparison=(0.03,) * len(c.hazard_comparison)) for c in NORDDJURS_CASES)
 
 
-STANDARD = METHODS[:5]  # measured on the standard design; the others on the memoryless (matched) one
+ADJUSTED = {"adjusted_aipw": "aipw", "adjusted_ipw": "ipw", "adjusted_gformula": "gformula"}
+ADJUST_COVARIATES = ("prior_weeks", "benefit_group")
+STANDARD = (*METHODS[:5], *ADJUSTED)  # measured on the standard design; the others on the memoryless (matched) one
 
 
 def one_portfolio(k: int, seed: int, n_boot: int, alpha: float, methods: tuple[str, ...] = METHODS) -> list[dict]:
@@ -243,7 +254,7 @@ def one_portfolio(k: int, seed: int, n_boot: int, alpha: float, methods: tuple[s
 
 
 def _standard_rows(k: int, seed: int, n_boot: int, alpha: float, methods: tuple[str, ...]) -> list[dict]:
-    """The standard design: delta, bootstrap, ipw_robust (first exit), occupancy and occupancy_cells."""
+    """The standard design: delta, bootstrap, ipw_robust, adjusted_* (first exit), occupancy and occupancy_cells."""
     import survival_invest as si
     from survival_invest.economics.influence import person_savings
     from survival_invest.estimate.summaries import z_value
@@ -268,6 +279,7 @@ def _standard_rows(k: int, seed: int, n_boot: int, alpha: float, methods: tuple[
             w = _ipw_weights(cohort.persons)
             weighted = person_savings(cohort, case, config, weights=w, alpha=alpha, stats=stats)
             rows += _rows_of(k, case.id, "ipw_robust", truth, _delta_limits(weighted, z))
+        rows += _adjusted_rows(k, cohort, stats, case, truth, methods, alpha)
         if not {"occupancy", "occupancy_cells"} & set(methods):
             continue
         occ_case = replace(case, curve="occupancy")
@@ -280,6 +292,29 @@ def _standard_rows(k: int, seed: int, n_boot: int, alpha: float, methods: tuple[
         if "occupancy_cells" in methods:
             cells = boot_points(occ_stats, occ_case, config, alpha)
             rows += _rows_of(k, case.id, "occupancy_cells", occ_truth, _delta_limits(cells, z))
+    return rows
+
+
+def _adjusted_rows(k: int, cohort, stats, case, truth, methods: tuple[str, ...], alpha: float) -> list[dict]:
+    """The realised figures of ``comparison = "adjusted"`` (ATT on prior weeks and benefit group), as the report's.
+
+    The production path of :func:`survival_invest.pipeline.adjusted.adjusted_figures`: the case's adjusted curves
+    with their influence matrices (nuisance fits included), then :func:`~survival_invest.pipeline.adjusted.
+    adjusted_realised`. The cohort is the non-participants' one (what ``"adjusted"`` builds), so the truth is
+    ``delta``'s.
+    """
+    from survival_invest.config.model import AdjustConfig
+    from survival_invest.estimate.summaries import z_value
+    from survival_invest.pipeline.adjusted import adjusted_realised, case_adjusted_curves
+
+    config, z, rows = _config(), z_value(alpha), []
+    for method, how in ADJUSTED.items():
+        if method not in methods:
+            continue
+        adj = replace(case, comparison="adjusted", adjust=AdjustConfig(ADJUST_COVARIATES, method=how))
+        fit = case_adjusted_curves(cohort, adj, config, alpha=alpha)
+        real = adjusted_realised(stats, adj, config, fit, alpha=alpha)
+        rows += _rows_of(k, case.id, method, truth, _delta_limits(real, z))
     return rows
 
 

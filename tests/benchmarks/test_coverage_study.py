@@ -83,3 +83,31 @@ def test_methods_measures_only_those_intervals(study: ModuleType) -> None:
     rows = pd.DataFrame(study.one_portfolio(1, 3, 20, 0.05, ("matched_boot",)))
     assert set(rows["method"]) == {"matched_boot"} and len(rows) == 4 * 3 * 2
     assert ((rows["lower"] < rows["estimate"]) & (rows["estimate"] < rows["upper"])).all()
+
+
+def test_adjusted_intervals_are_the_reports(study: ModuleType, rows: pd.DataFrame) -> None:
+    """adjusted_*: delta's truth, lower < estimate < upper, and the figures of the report's adjusted_figures."""
+    from dataclasses import replace
+
+    from survival_invest.config.model import AdjustConfig
+    from survival_invest.pipeline.adjusted import adjusted_figures
+    from survival_invest.synthetic import NORDDJURS_CASES
+
+    key = ["case_id", "year", "measure"]
+    delta = rows[rows["method"] == "delta"].set_index(key).sort_index()
+    for method in study.ADJUSTED:
+        got = rows[rows["method"] == method].set_index(key).sort_index()
+        assert len(got) == 4 * 3 * 2
+        assert ((got["lower"] < got["estimate"]) & (got["estimate"] < got["upper"])).all()
+        np.testing.assert_allclose(got["truth"], delta["truth"], rtol=1e-12)
+    # portfolio 0 with seed 3, case 1 through the report's own entry point (what run_portfolio calls)
+    spells, members, _ = study._simulate(NORDDJURS_CASES, 3)
+    case = study._config().case(NORDDJURS_CASES[0].case_id)
+    adj = replace(case, comparison="adjusted", adjust=AdjustConfig(study.ADJUST_COVARIATES, method="ipw"))
+    cohort = study._cohort(spells, members, adj, "adjusted", "first_exit")
+    real = adjusted_figures(cohort, adj, study._config(), cutoff=2022 * 12 + 3).realised.frame.set_index("year")
+    ipw = rows[(rows["method"] == "adjusted_ipw") & (rows["case_id"] == case.id)]
+    for measure in ("saved_fte", "savings_kr"):
+        mine = ipw[ipw["measure"] == measure].set_index("year")
+        np.testing.assert_allclose(mine["estimate"], real.loc[mine.index, measure], rtol=1e-12)
+        np.testing.assert_allclose(mine["se"], real.loc[mine.index, f"{measure}_se"], rtol=1e-12)

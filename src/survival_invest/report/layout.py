@@ -81,6 +81,7 @@ table.risk td { text-align: right; font-variant-numeric: tabular-nums; }
   section.case > table.risk { grid-column: 2; margin-top: 0; font-size: 0.72rem; }
   section.case > table.risk caption { font-size: 0.8rem; }
   section.case table.est th, section.case table.est td { padding-top: 0.06rem; padding-bottom: 0.06rem; }
+  section.case table.est { break-inside: avoid; }  /* a case's table on one page: no header row left alone */
   main > img { max-height: 62mm; width: auto; }  /* the development chart */
   /* the cases' intro (how to read a case table) opens the first case's page, never a page of its own */
   h2:has(+ div.note + section.case) { break-before: page; margin-top: 0; }

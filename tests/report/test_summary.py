@@ -76,3 +76,25 @@ def test_portfolio_notes_name_each_left_out_case_once(result_row: ResultRow) -> 
     en = portfolio_notes(_results(result_row), names, "en")
     assert "Realised 2022 leaves out case 3 (Lille sag), case 5 (IGU): suppressed" in " ".join(en)
     assert not any("case case" in n for n in en)
+
+
+def test_the_net_is_written_as_saved_like_the_sentences_around_it(result_row: ResultRow) -> None:
+    rows = []
+    for case in ("1", "2"):
+        for year in (2021, 2022):
+            rows += [
+                result_row(case, year, "investment", "budget", 1.0),
+                result_row(case, year, "savings", "budget", -3.0),
+                result_row(case, year, "net", "budget", -2.0),
+                result_row(case, year, "investment", "realised", 1.0),
+                result_row(case, year, "savings", "realised", -2.0, 0.5),
+                result_row(case, year, "net", "realised", -1.0, 0.5),
+            ]
+    text = " ".join(summary_paragraph(with_portfolio(pd.DataFrame(rows), independent=True), CLOCK, {}, "da"))
+    # savings 8.00 saved, investment 4.00: 4.00 saved net (the demo's page said "resultatet -0,21 ... negativ =
+    # besparelsen er størst" right after "besparelser for 14,66")
+    assert "realiseret besparelser på forsørgelse for 8,00 mio. kr." in text
+    assert (
+        "nettobesparelsen 4,00 mio. kr. (95 %-interval 2,59 til 5,41)" in text
+    )  # a case's years add, cases in quadrature
+    assert "budget til dato på 5,67 mio. kr." in text  # net budget 2.0 + 2.0 * 5 / 12 per case, saved

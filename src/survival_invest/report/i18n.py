@@ -209,11 +209,11 @@ LABELS: Mapping[str, Mapping[Language, str]] = {
         "en": "To the data cut-off {cutoff}, realised savings on public support are DKK {value} million "
         "(95 % interval {lower} to {upper}) against a budget to date of DKK {budget} million for the same cases.",
     },
-    "summary_net": {
-        "da": "Fratrukket den realiserede investering er resultatet {value} mio. kr. ({lower} til {upper}; budget "
-        "til dato {budget} mio. kr.; negativ = besparelsen er størst).",
-        "en": "Net of the realised investment the result is DKK {value} million ({lower} to {upper}; budget to "
-        "date DKK {budget} million; negative = savings exceed the investment).",
+    "summary_net": {  # signed as the sentences around it: positive = saved (negative: the investment is larger)
+        "da": "Fratrukket den realiserede investering er nettobesparelsen {value} mio. kr. (95 %-interval {lower} "
+        "til {upper}) mod et budget til dato på {budget} mio. kr. (negativ: investeringen er større end besparelsen).",
+        "en": "Net of the realised investment, the net savings are DKK {value} million (95 % interval {lower} to "
+        "{upper}) against a budget to date of DKK {budget} million (negative: the investment exceeds the savings).",
     },
     "summary_no_investment": {
         "da": "Den realiserede investering kendes ikke (intet økonomiudtræk), så resultatet efter investering er "

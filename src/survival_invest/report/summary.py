@@ -217,8 +217,9 @@ def summary_paragraph(
         if net is None:
             out.append(label("summary_no_investment", language))
         else:
-            net_budget = float(budget_to_date(results, clock, "net")["budget"].sum())
-            amounts = _amounts(net, language, 1.0)
+            # savings positive, as in the sentences before and after it (the tables sign savings negative)
+            net_budget = -float(budget_to_date(results, clock, "net")["budget"].sum())
+            amounts = _amounts(net, language, -1.0)
             out.append(label("summary_net", language, budget=format_mkr(net_budget, language, 2), **amounts))
     year = int(clock.as_of_label[:4])
     fc = _portfolio(results, year, "savings", "forecast")

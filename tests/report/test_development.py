@@ -108,3 +108,14 @@ def test_the_legend_shows_whole_case_names_wrapped() -> None:
     plt.close(fig)
     assert " ".join(texts[0].split()) == f"1: {long}"  # not cut to "1: Intensiveret indsats for aktivitetspar…"
     assert all(len(line) <= 40 for line in texts[0].splitlines()) and "2: Mentor" in texts
+
+
+def test_the_caption_says_the_chart_shows_savings_as_positive_amounts() -> None:
+    from survival_invest.report.i18n import label
+
+    fig = development_figure(HISTORY, "da", {"1": "Mentor"})
+    solid = [line for line in fig.axes[0].get_lines() if line.get_linestyle() == "-"]
+    plt.close(fig)
+    assert solid and all(np.nanmin(line.get_ydata()) > 0 for line in solid)  # the savings are negative in the rows
+    assert "positive beløb (i tabellerne negative)" in label("development_caption", "da")
+    assert "positive amounts here (negative in the tables)" in label("development_caption", "en")

@@ -25,10 +25,10 @@ PAGE_LABELS: Mapping[str, Mapping[Language, str]] = {
     "development_caption": {
         "da": "Realiseret besparelse til datagrænsen, alle år, for hver opgørelsesmåned (fuld linje) og budgettet til "
         "dato (stiplet: et års budget fordelt ligeligt på årets måneder frem til datagrænsen). Vist til og med "
-        "rapportens opgørelsesmåned.",
+        "rapportens opgørelsesmåned. Besparelser vises her som positive beløb (i tabellerne negative).",
         "en": "Realised savings to the data cut-off, all years, at each as-of month (solid line) and the budget to date "
         "(dashed: a year's budget spread evenly over its months up to the cut-off). Shown up to the report's as-of "
-        "month.",
+        "month. Savings are shown as positive amounts here (negative in the tables).",
     },
     "alt_development": {
         "da": "Linjediagram: realiseret besparelse og budget til dato pr. sag og opgørelsesmåned ({months}).",

@@ -16,7 +16,9 @@ memberships repeated as cases ``"1".."N"`` (same persons in every case), for the
 cost per additional case.
 
 ``run`` measures, each in a **fresh Python process** (its own peak memory, no
-warm caches), repeated ``--repeats`` times (the median is reported):
+warm caches), repeated ``--repeats`` times, the paths interleaved in each round
+so that a shared machine's drifting load falls on the engine and its reference
+alike (the median is reported):
 
 * ``memory`` / ``duckdb`` / ``spark``: the production path, ``load_config`` +
   ``run_portfolio(config, "2024-06", engine=...)`` from the files: the
@@ -467,8 +469,16 @@ def run(
         portfolio_file(data, cases)
         check(data, cases, threads)
         whats = [*engines, "lean-numpy"] + (["lean-duckdb"] if cases == 1 else [])
-        for what in whats:  # each a fresh process per repeat
-            runs = [r for r in (_spawn(data, what, cases, threads, memory_limit) for _ in range(repeats)) if r]
+        # interleaved (engine, lean, engine, lean, ...): on a shared machine the load drifts, and a ratio of
+        # medians taken minutes apart measures the drift; each a fresh process
+        spawned: dict[str, list[dict]] = {what: [] for what in whats}
+        for _ in range(repeats):
+            for what in whats:
+                r = _spawn(data, what, cases, threads, memory_limit)
+                if r:
+                    spawned[what].append(r)
+        for what in whats:
+            runs = spawned[what]
             if not runs:
                 continue
             med = {

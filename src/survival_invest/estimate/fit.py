@@ -112,9 +112,12 @@ def kaplan_meier_by(
 ) -> SurvivalCurves:
     """Fit one Kaplan-Meier curve per group in a single pass.
 
-    The counting is one ``bincount`` over ``(group, time)`` cells and every
-    estimate is a cumulative sum along the group's row, so the cost does not
-    grow with a Python loop over groups.
+    The counting is one ``bincount`` over ``(group, time)`` cells (integer
+    durations) or two plain sorts of one 64-bit (group, time) key per subject
+    (float durations, each group's row holding only its own times:
+    :mod:`survival_invest.estimate.kernel`), and every estimate is a cumulative
+    sum along the group's row, so the cost does not grow with a Python loop
+    over groups.
 
     Parameters
     ----------

@@ -19,6 +19,14 @@ Three layouts, chosen by size:
 * *padded grid*: when groups x distinct times would be too large, each row
   holds only its own distinct times, padded at the end by repeating the row's
   last time with zero counts (such padding changes no estimate).
+* *sorted padded grid*: float durations of several groups without weights or
+  delayed entry. The same padded rows, counted by two plain sorts of one
+  64-bit key per subject, ``group * span + (bits(duration) - bits(min))`` (the
+  bit pattern of a non-negative double orders as the double itself, so the key
+  orders by group, then time, exactly): no index sort, no ``np.unique``, no
+  group x all-times grid. Used when the key fits in 64 bits (always for a
+  few groups of durations above 0, or of at most 3 groups); else the shared or
+  padded grid above.
 
 The tie rule is the usual one (R, lifelines, scikit-survival): at a tied time
 events happen before censorings, i.e. a subject censored at ``t`` is still at
@@ -33,6 +41,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from survival_invest.errors import InputError
+from survival_invest.estimate.timekeys import group_time_keys, key_times
 
 __all__ = ["DENSE_CELL_BUDGET", "Counts", "count_on_grid", "km_arrays"]
 
@@ -155,6 +164,10 @@ def count_on_grid(
         # one unweighted group of float durations: two plain sorts, no index sort
         time_row, pair = _count_sorted(durations, events)
         length = time_row.shape[0]
+    elif (durations.dtype.kind == "f" and codes is not None and weights is None and entry is None) and (
+        sorted_counts := _count_sorted_groups(durations, events, codes, n_groups)
+    ) is not None:
+        return sorted_counts
     else:
         uniq, col = np.unique(durations, return_inverse=True)
         if uniq[0] < 0:
@@ -245,6 +258,52 @@ def _count_sorted(durations: np.ndarray, events: np.ndarray) -> tuple[np.ndarray
     return uniq.astype(np.float64, copy=False), pair
 
 
+def _count_sorted_groups(durations: np.ndarray, events: np.ndarray, codes: np.ndarray, n_groups: int) -> Counts | None:
+    """Padded per-group counts of unweighted float durations by two plain sorts of 64-bit keys (None: key too wide).
+
+    The distinct (group, time) cells are the runs of the sorted keys, removals
+    their lengths; the sorted keys of the events land on their cell with one
+    ``searchsorted`` (as :func:`_count_sorted` does for one group).
+    """
+    keyed = group_time_keys(durations, codes, n_groups)
+    if keyed is None:
+        return None
+    key, span, low = keyed
+    ev = key[events.astype(bool, copy=False)]
+    key.sort()
+    new = np.empty(key.shape[0], dtype=bool)
+    new[0] = True
+    np.not_equal(key[1:], key[:-1], out=new[1:])
+    starts = np.flatnonzero(new)
+    del new
+    cell, n_all = key[starts], key.shape[0]
+    del key  # the arrays below are per cell, freed as soon as they are used (peak memory)
+    removed = np.diff(starts, append=n_all)
+    del starts
+    ev.sort()
+    n_events = np.bincount(np.searchsorted(cell, ev), minlength=cell.shape[0])
+    del ev
+    # the cells are sorted by group: each group's cells are one slice, laid out at the start of its row
+    row_start = np.searchsorted(cell, np.arange(n_groups + 1, dtype=np.uint64) * np.uint64(span))
+    sizes = np.diff(row_start)
+    length = int(sizes.max())
+    cflat = np.repeat(np.arange(n_groups, dtype=np.int64) * length - row_start[:-1], sizes)
+    cflat += np.arange(cell.shape[0])
+    ctime = key_times(cell, span, low)
+    del cell
+    time = np.empty((n_groups, length))
+    time[:] = ctime[np.maximum(row_start[1:] - 1, 0)][:, None]  # pad each row with its own last time
+    time.reshape(-1)[cflat] = ctime
+    del ctime
+    events_c, censored = np.zeros((n_groups, length)), np.zeros((n_groups, length))
+    events_c.reshape(-1)[cflat], censored.reshape(-1)[cflat] = n_events, removed - n_events
+    del removed, n_events, cflat
+    at_risk = events_c + censored
+    np.cumsum(at_risk[:, ::-1], axis=1, out=at_risk[:, ::-1])  # the reverse cumulative sum, in place
+    last = np.where(sizes > 0, time[np.arange(n_groups), np.maximum(sizes - 1, 0)], np.nan)  # each cell has removals
+    return Counts(time, at_risk, events_c, censored, last, False, False)
+
+
 def _last_time(time: np.ndarray, removed: np.ndarray) -> np.ndarray:
     """Time of the last column with any removal, per row (NaN for an empty row)."""
     has = removed > 0
@@ -325,10 +384,15 @@ def km_arrays(counts: Counts) -> KMArrays:
     """
     n = counts.at_risk
     d = counts.events
-    hazard = np.divide(d, n, out=np.zeros_like(d), where=n > 0)
-    survival = np.cumprod(1.0 - hazard, axis=1)
+    # in place where possible: a float-duration grid has a cell per subject, and each temporary is one more
+    survival = np.divide(d, n, out=np.zeros_like(d), where=n > 0)  # the hazard
+    np.subtract(1.0, survival, out=survival)
+    np.cumprod(survival, axis=1, out=survival)
     survival[survival < 0] = 0.0  # guard rounding when d == n with weights
-    left = n - d
-    denom = n * left
-    term = np.divide(d, denom, out=np.zeros_like(d), where=(d > 0) & (left > 0) & (denom > 0))
+    denom = n - d  # those left after the events
+    ok = (d > 0) & (denom > 0)
+    denom *= n
+    ok &= denom > 0
+    term = np.divide(d, denom, out=np.zeros_like(d), where=ok)
+    del denom, ok
     return KMArrays(survival, np.cumsum(term, axis=1), term)

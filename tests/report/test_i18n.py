@@ -88,3 +88,8 @@ def test_a_label_key_is_in_one_of_the_two_label_modules_only() -> None:
     keys = [k.value for k in own.keys if isinstance(k, ast.Constant)]  # type: ignore[union-attr]
     assert keys and not set(keys) & set(PAGE_LABELS)  # a page label must not silently replace a table label
     assert len(keys) == len(set(keys))
+
+
+def test_the_durable_exit_setting_says_what_its_number_counts() -> None:
+    assert label("setting_durable_exit", "da") == "varig afgang (perioder i træk uden forsørgelse)"
+    assert label("setting_durable_exit", "en") == "durable exit (consecutive periods off support)"

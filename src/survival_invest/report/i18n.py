@@ -117,7 +117,10 @@ LABELS: Mapping[str, Mapping[Language, str]] = {
     # a case's settings line on the page
     "setting_comparison": {"da": "sammenligning", "en": "comparison"},
     "setting_curve": {"da": "kurve", "en": "curve"},
-    "setting_durable_exit": {"da": "varig afgang, perioder", "en": "durable exit, periods"},
+    "setting_durable_exit": {  # the settings line said "varig afgang, perioder: 1", which a reader cannot decode
+        "da": "varig afgang (perioder i træk uden forsørgelse)",
+        "en": "durable exit (consecutive periods off support)",
+    },
     "setting_horizon": {"da": "horisont, mdr.", "en": "horizon, months"},
     "setting_month_rule": {"da": "måned på forsørgelse (ugedata)", "en": "month on support (weekly data)"},
     "setting_participants": {"da": "deltagere", "en": "participants"},

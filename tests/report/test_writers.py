@@ -177,3 +177,9 @@ def test_csv_text_neutralises_text_cells_and_keeps_negative_numbers_unquoted() -
     assert "'+x" in csv_text(table)
     plain = pd.DataFrame({"case_id": ["1"], "value": [-0.25]})
     assert csv_text(plain, index=False) == plain.to_csv(index=False, lineterminator="\n")  # nothing to change
+
+
+def test_the_targets_table_has_two_decimals_like_the_other_tables() -> None:
+    targets = pd.DataFrame({2022: [-2.0, 3.33333]}, index=["Reduktionsmål", "Udestående"])
+    page = _page(targets=targets)
+    assert '<td class="num">3,33</td>' in page and '<td class="num">-2,00</td>' in page  # was 3,333 / -2,000

@@ -272,7 +272,8 @@ def html_report(
     parts.append(paragraphs_html([*portfolio_notes, label("caption_key_figures", language)], "note"))
     if targets is not None:
         parts.append(f"<h2>{label('heading_targets', language)}</h2>")
-        parts.append(table_html(targets, language, caption=label("caption_targets", language, unit=unit)))
+        caption = label("caption_targets", language, unit=unit)  # 2 decimals of mio. kr., as every table on the page
+        parts.append(table_html(targets, language, decimals=2, caption=caption))
     if development_png is not None:
         parts.append(f"<h2>{label('heading_development', language)}</h2>")
         alt = label("alt_development", language, months=", ".join(development_months))

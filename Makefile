@@ -49,7 +49,7 @@ test: lint browser
 # 2022-07 report's development chart has seven points per case (one per month's report, from the history).
 DEMO_MONTHS := 2022-01 2022-02 2022-03 2022-04 2022-05 2022-06 2022-07
 demo: $(STAMP) browser
-	$(BIN)/survival-invest synth --out demo_output/data --seed 20200101
+	$(BIN)/survival-invest synth --out demo_output/data --seed 20200101 --demo
 	@for month in $(DEMO_MONTHS); do \
 	  echo "monthly job as of $$month"; \
 	  $(BIN)/survival-invest run --config demo_output/data/portfolio.toml --as-of $$month --out demo_output/reports --quiet || exit 1; \

@@ -140,7 +140,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 def _cmd_synth(args: argparse.Namespace) -> int:
     """Write a synthetic portfolio (extracts + config) that `run` accepts as it is."""
-    config = write_synthetic_portfolio(args.out, seed=args.seed)
+    config = write_synthetic_portfolio(args.out, seed=args.seed, demo=args.demo)
     print(f"Wrote a synthetic portfolio to {args.out}; run it with:")
     print(f"  survival-invest run --config {config} --as-of 2022-06 --out reports/")
     return 0
@@ -243,6 +243,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("synth", help="write a synthetic portfolio (extracts + config) that run accepts")
     p.add_argument("--out", type=Path, required=True, help="folder to write")
     p.add_argument("--seed", type=int, default=20200101, help="random seed (equal seeds give identical files)")
+    p.add_argument(
+        "--demo",
+        action="store_true",
+        help="also destinations on case 1 and case 6 adjusted for age (what make demo shows; in-memory engine)",
+    )
     p.set_defaults(func=_cmd_synth)
     _add_file_commands(sub)
     return parser

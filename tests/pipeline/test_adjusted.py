@@ -8,17 +8,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from scipy.special import expit
 
 import survival_invest as si
-from survival_invest._arrays import ragged_arange
 from survival_invest.config import ConfigError, load_config
 from survival_invest.config.model import AdjustConfig
 from survival_invest.economics.forecast import case_forecast_weights
-from survival_invest.io.periods import month_label
 from survival_invest.pipeline.adjusted import adjusted_figures
 from survival_invest.pipeline.portfolio import run_portfolio_full
 from survival_invest.stats import as_statistics
+from survival_invest.synthetic.adjusted_case import adjusted_case, true_difference
 
 ROOT = Path(__file__).parents[2]
 EXAMPLE = ROOT / "examples" / "norddjurs.toml"
@@ -121,44 +119,18 @@ cost_per_fte = 120000
 """
 
 
-def _hazard(age: np.ndarray, treated: float) -> np.ndarray:
-    """Monthly exit hazard: younger persons leave sooner; the effort multiplies the odds by 1.6."""
-    return np.asarray(expit(-2.6 + 0.05 * (40.0 - age) + np.log(1.6) * treated))
-
-
-def _confounded_extract(folder: Path, seed: int, n: int = 3000) -> pd.DataFrame:
-    """Spells, memberships and persons where age drives both participation and exit; the participants' table."""
-    rng = np.random.default_rng(seed)
-    age = rng.uniform(20, 60, n)
-    part = rng.random(n) < expit(-0.8 + 0.08 * (40.0 - age))  # the young are picked more: naive is biased
-    entry = 24240 + rng.integers(0, 18, n)  # 2020-01 .. 2021-06 (month numbers: year * 12 + month - 1)
-    duration = rng.geometric(_hazard(age, part.astype(float)))  # months on support from entry, >= 1
-    last = 24268  # 2022-05, the cut-off of as-of 2022-07 with a lag of 2
-    months = np.minimum(entry + duration, last + 1) - entry
-    pid = np.char.add("P", np.arange(n).astype(str))
-    who, k = ragged_arange(months)
-    label = month_label(entry[who] + k)
-    pd.DataFrame({"person_id": pid[who], "period": label, "benefit": "130"}).to_csv(folder / "spells.csv", index=False)
-    start = month_label(entry)
-    target = pd.DataFrame({"person_id": pid, "case_id": "A", "group": "target", "entry_period": start})
-    inter = target[part].assign(group="intervention")
-    pd.concat([target, inter]).to_csv(folder / "memberships.csv", index=False)
-    birth = [f"{int(2020 - a) - 1}-07-01" for a in age]
-    pd.DataFrame({"person_id": pid, "birth_date": birth, "sex": "F"}).to_csv(folder / "persons.csv", index=False)
-    return pd.DataFrame({"age": age[part]})
-
-
-def _truth(age: np.ndarray, horizon: int) -> np.ndarray:
-    """The participants' mean ``S_0(t) - S_1(t)`` on ``t = 0 .. horizon - 1`` (``S(t) = (1 - h)^t``)."""
-    t = np.arange(horizon)[None, :]
-    s0 = (1 - _hazard(age, 0.0))[:, None] ** t
-    s1 = (1 - _hazard(age, 1.0))[:, None] ** t
-    return np.asarray((s0 - s1).mean(axis=0))
+def _confounded_extract(folder: Path, seed: int) -> np.ndarray:
+    """The synthetic case confounded by age (synthetic.adjusted_case) as files; the participants' ages."""
+    case = adjusted_case(seed=seed, case_id="A")
+    case.spells.to_csv(folder / "spells.csv", index=False)
+    case.memberships.to_csv(folder / "memberships.csv", index=False)
+    case.persons.to_csv(folder / "persons.csv", index=False)
+    return case.ages
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_aipw_recovers_the_true_saving_where_the_non_participants_are_biased(tmp_path: Path, seed: int) -> None:
-    participants = _confounded_extract(tmp_path, seed)
+    ages = _confounded_extract(tmp_path, seed)
     adjust = 'adjust = { method = "aipw", covariates = ["age"] }'
     figures = {}
     for comparison, extra in (("adjusted", adjust), ("non_participants", "")):
@@ -170,7 +142,7 @@ def test_aipw_recovers_the_true_saving_where_the_non_participants_are_biased(tmp
         figures[comparison] = r[(r["measure"] == "saved_fte") & (r["kind"] == "forecast") & (r["year"] == 2021)]
     stats = as_statistics(run.cohorts["A"])
     weights = case_forecast_weights(stats, cfg.case("A"), cfg, cutoff=run.cutoff)
-    truth = float(weights[0, 1] @ _truth(participants["age"].to_numpy(), 24)) / 12.0
+    truth = float(weights[0, 1] @ true_difference(ages, 24)) / 12.0
     aipw, naive = figures["adjusted"].iloc[0], figures["non_participants"].iloc[0]
     se = (aipw["upper"] - aipw["lower"]) / (2 * 1.959964)
     assert abs(aipw["value"] - truth) < 3 * se, (aipw["value"], truth, se)

@@ -13,6 +13,13 @@ which every report table is made:
 * ``unit``: ``mio_kr`` (at the run's price level; savings and refusion part
   negative, as in the Norddjurs tables) or ``fte``.
 
+A case with ``destinations = true`` adds its months by destination
+(``measure = months_in_job``, ``months_in_education``, ``months_in_flex_job``,
+``months_in_other``; ``kind = realised``, ``unit = months``, ``year`` = the
+cut-off's year: :mod:`survival_invest.pipeline.destinations`). An adjusted case
+(``comparison = "adjusted"``) has the same rows as the others, from its adjusted
+curves (:mod:`survival_invest.pipeline.adjusted`).
+
 ``horizon`` and ``extrapolated`` (forecast rows of survival cases): the months
 of duration counted and the part of the value from a declared tail
 (:mod:`survival_invest.pipeline.horizon`).

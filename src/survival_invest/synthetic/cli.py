@@ -12,12 +12,15 @@ import numpy as np
 import pandas as pd
 
 from survival_invest._atomic import write_text
+from survival_invest.synthetic.adjusted_case import adjusted_case
 from survival_invest.synthetic.extracts import NORDDJURS_CASES, dream_wide, simulate_portfolio
 from survival_invest.synthetic.payments import finance_extract, payment_file
 from survival_invest.synthetic.simple import write_demo_data
 
 __all__ = [
+    "ADJUSTED_CASE",
     "PARTIAL_MONTHS",
+    "add_adjusted_case",
     "main",
     "person_table",
     "template_budget",
@@ -95,14 +98,32 @@ def person_table(person_ids: pd.Series, *, seed: int) -> pd.DataFrame:
     )
 
 
-def write_synthetic_portfolio(out: Path, *, seed: int = 20200101) -> Path:
+def write_synthetic_portfolio(out: Path, *, seed: int = 20200101, demo: bool = False) -> Path:
     """Write the synthetic portfolio and a ready config (``portfolio.toml``) to ``out``; return the config path.
 
     The extract ends 2022-05 so that as-of months 2022-06 and 2022-07 (data lag 2)
     both have complete data; the config is the Norddjurs example pointing at the files.
     Besides :func:`write_portfolio`'s files: ``payments.csv`` (the national payment
     file of the simulated support months) and ``finance.csv`` (realised investment),
-    see :mod:`survival_invest.synthetic.payments`.
+    see :mod:`survival_invest.synthetic.payments`. With ``demo=True`` (``synth --demo``,
+    what ``make demo`` shows) the config also names the person table, case 1 has
+    ``destinations = true`` and case 6, confounded by age, is adjusted for it
+    (:func:`add_adjusted_case`); both need the in-memory engine, so the plain
+    portfolio (the default) stays runnable on every engine.
+
+    Parameters
+    ----------
+    out : Path
+        Folder (created if missing).
+    seed : int
+        Seed of every random stream.
+    demo : bool
+        Add the demo's destinations and adjusted case (above).
+
+    Returns
+    -------
+    Path
+        The config written (``out / "portfolio.toml"``).
     """
     out = Path(out)
     write_portfolio(out, seed=seed, as_of="2022-07", data_lag=2)
@@ -113,8 +134,54 @@ def write_synthetic_portfolio(out: Path, *, seed: int = 20200101) -> Path:
     finance = finance_extract(template_budget(template), last_year=2022, last_month=5, seed=seed)
     write_text(out / "finance.csv", finance.to_csv(index=False, lineterminator="\n"))
     config = out / "portfolio.toml"
+    if demo:
+        add_adjusted_case(out, seed=seed)
+        template = template.replace('payments = "payments.csv"', 'payments = "payments.csv"' + _PERSONS, 1)
+        template = template.replace("# destinations = true  ", "destinations = true    ", 1) + ADJUSTED_CASE
     write_text(config, template)
     return config
+
+
+#: The person table's line in the demo's ``[data]`` (the adjusted case's covariates age and sex come from it).
+_PERSONS = '\npersons = "persons.csv"       # person table (birth date, sex): the covariates of case 6'
+
+#: The demo's case 6 (synth only, not the template of ``init``): the case confounded by age, adjusted for it.
+ADJUSTED_CASE = """
+[[case]]
+id = "6"
+name = "Eksempel: justeret sammenligning (syntetisk sag, deltagere udvalgt efter alder)"
+method = "survival"
+comparison = "adjusted"     # the non-participants, adjusted for covariates (docs/comparisons.md)
+adjust = { method = "aipw", covariates = ["age", "sex"], estimand = "att" }
+curve = "first_exit"
+horizon = 24
+cost_per_fte = 165000
+years = [2020, 2021, 2022]
+budget_investment = [1.000, 1.000, 1.000]
+budget_savings = [-1.000, -3.000, -2.000]
+"""
+
+
+def add_adjusted_case(out: Path, *, seed: int) -> None:
+    """Append the demo's case 6 (:func:`~survival_invest.synthetic.adjusted_case.adjusted_case`) to the files in ``out``.
+
+    Its persons have their own ids and random streams, so the rows of cases 1-5 are unchanged; its spells go
+    into ``spells_monthly.csv`` only (not the weekly DREAM file) and its payment lines (stream ``seed + 16``)
+    are appended to ``payments.csv`` (an adjusted case's realised savings use the cost per full-time person,
+    so they are not used); its realised investment is the budget's (to May 2022).
+    """
+    case = adjusted_case(seed=seed, case_id="6", n=600, cutoff="2022-05")
+    for name, frame in (("spells_monthly.csv", case.spells), ("memberships.csv", case.memberships)):
+        old = pd.read_csv(out / name, dtype=str, keep_default_na=False)
+        text = pd.concat([old, frame.astype(str)], ignore_index=True).to_csv(index=False, lineterminator="\n")
+        write_text(out / name, text)
+    pay = payment_file(case.spells, seed=seed + 16).to_csv(sep=";", index=False, header=False, lineterminator="\n")
+    write_text(out / "payments.csv", (out / "payments.csv").read_text(encoding="utf-8") + pay)
+    persons = pd.read_csv(out / "persons.csv", dtype=str, keep_default_na=False)
+    write_text(out / "persons.csv", pd.concat([persons, case.persons]).to_csv(index=False, lineterminator="\n"))
+    finance = pd.read_csv(out / "finance.csv", dtype=str, keep_default_na=False)
+    extra = pd.DataFrame({"case_id": "6", "year": ["2020", "2021", "2022"], "investment_mkr": ["1.0", "1.0", "0.4167"]})
+    write_text(out / "finance.csv", pd.concat([finance, extra]).to_csv(index=False, lineterminator="\n"))
 
 
 def template_budget(template: str) -> pd.DataFrame:

@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from survival_invest.adjust.estimators import arm_curve, arm_jacobians, arm_weights, make_grid, models_used
+from survival_invest.adjust.estimators import (
+    aipw_parts,
+    arm_curve,
+    arm_jacobians,
+    arm_weights,
+    make_grid,
+    models_used,
+)
 from survival_invest.adjust.pooled import time_basis
 
 
@@ -69,3 +76,27 @@ def test_influence_has_mean_zero() -> None:
     for method in ("ipw", "gformula", "aipw"):
         _, infl = arm_curve(method, 0, "att", grid, theta, influence=True)
         assert infl is not None and np.abs(infl.mean(axis=0)).max() < 1e-10
+
+
+@pytest.mark.parametrize("estimand", ["att", "ate"])
+def test_shared_aipw_parts_give_the_same_results_and_stay_unchanged(estimand: str) -> None:
+    grid, rng = _grid(seed=3)
+    q = grid.basis.shape[1]
+    theta = {
+        "ps": rng.normal(0, 0.5, 3),
+        "out": np.concatenate([[-1.5], rng.normal(0, 0.3, q + 1)]),
+        "cens": np.concatenate([[-2.5], rng.normal(0, 0.3, q + 1)]),
+    }
+    parts = aipw_parts(grid, theta)
+    before = [p.copy() for p in parts]
+    for arm in (0, 1):
+        jac = arm_jacobians("aipw", arm, estimand, grid, theta, parts)
+        psi, infl = arm_curve("aipw", arm, estimand, grid, theta, influence=True, parts=parts)
+        psi0, infl0 = arm_curve("aipw", arm, estimand, grid, theta, influence=True)
+        np.testing.assert_array_equal(psi, psi0)
+        assert infl is not None and infl0 is not None
+        np.testing.assert_array_equal(infl, infl0)
+        for model, j in arm_jacobians("aipw", arm, estimand, grid, theta).items():
+            np.testing.assert_array_equal(jac[model], j)
+    for p, b in zip(parts, before, strict=True):
+        np.testing.assert_array_equal(p, b)  # neither function writes into the shared grids

@@ -55,7 +55,7 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from survival_invest.adjust.estimators import Grid, arm_curve, arm_jacobians, make_grid, models_used
+from survival_invest.adjust.estimators import Grid, aipw_parts, arm_curve, arm_jacobians, make_grid, models_used
 from survival_invest.adjust.ipw import ESTIMANDS, Estimand, design_matrix
 from survival_invest.adjust.pooled import (
     PooledLogit,
@@ -220,11 +220,14 @@ def _arm_influence(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(psi, influence) of one arm, the nuisance fits' share included (module docstring)."""
     theta = _thetas(fits, arm)
-    psi, infl = arm_curve(method, arm, estimand, grid, theta, influence=True)
+    parts = aipw_parts(grid, theta) if method == "aipw" else None  # the grids both steps need, computed once
+    jacobians = arm_jacobians(method, arm, estimand, grid, theta, parts)
+    psi, infl = arm_curve(method, arm, estimand, grid, theta, influence=True, parts=parts)
+    del parts
     if infl is None:  # pragma: no cover - influence=True always returns it
         raise RuntimeError("no influence")
     n = grid.x.shape[0]
-    for model, jac in arm_jacobians(method, arm, estimand, grid, theta).items():
+    for model, jac in jacobians.items():
         fit, basis, rs, rows = fits[(model, -1 if model == "ps" else arm)]
         scores = person_scores(basis, rs, theta[model])
         theta_infl = np.zeros((n, jac.shape[1]))

@@ -41,7 +41,9 @@ from survival_invest.adjust.pooled import expit, linear_predictor
 
 __all__ = [
     "MODELS",
+    "AipwParts",
     "Grid",
+    "aipw_parts",
     "arm_curve",
     "arm_jacobians",
     "arm_weights",
@@ -218,36 +220,48 @@ def _ipw(grid: Grid, v: np.ndarray, influence: bool) -> tuple[np.ndarray, np.nda
     return psi, -np.cumsum(_ipw_terms(grid, v, at_risk, h), axis=1) * psi[None, :]
 
 
-def _aipw_parts(grid: Grid, h: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(S, G(s-), M): the arm's survival, censoring survival and ``M(t) = sum_{s<=t} (dN - R h) / (S G)``."""
+#: The AIPW grids of one arm, ``(h, c, S, G(s-), M)`` (:func:`aipw_parts`), each ``(n, tau)``.
+AipwParts = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+_Parts = AipwParts | None
+_Thetas = Mapping[str, np.ndarray]
+
+
+def aipw_parts(grid: Grid, theta: _Thetas) -> AipwParts:
+    """``(h, c, S, G(s-), M)`` of the arm's ``out``/``cens`` models, ``M(t) = sum_{s<=t} (dN - R h) / (S G)``.
+
+    The bulk of the AIPW work: computed once per arm, shared by :func:`arm_curve` and
+    :func:`arm_jacobians` (``parts=``), which leave the grids as they are.
+    """
+    h = expit(linear_predictor(grid.basis, grid.x, theta["out"]))
+    c = expit(linear_predictor(grid.basis, grid.x, theta["cens"]))
     surv = np.cumprod(1.0 - h, axis=1)
     g_minus = np.ones_like(c)
     np.cumprod(1.0 - c[:, :-1], axis=1, out=g_minus[:, 1:])
-    m = grid.event - grid.risk * h
+    m = np.multiply(grid.risk, h, order="F")
+    np.subtract(grid.event, m, out=m)  # dN - R h
     den = surv * g_minus
     np.divide(m, den, out=m, where=den > 1e-300)
     np.cumsum(m, axis=1, out=m)
-    return surv, g_minus, m
+    return h, c, surv, g_minus, m
 
 
 def _aipw(
-    grid: Grid, omega: np.ndarray, lam: np.ndarray, h: np.ndarray, c: np.ndarray, influence: bool
+    omega: np.ndarray, lam: np.ndarray, surv: np.ndarray, m: np.ndarray, influence: bool
 ) -> tuple[np.ndarray, np.ndarray | None]:
-    """The augmented estimator (module docstring) and its influence at fixed models."""
-    surv, _, m = _aipw_parts(grid, h, c)
-    m *= surv
-    m *= -lam[:, None]
-    m += omega[:, None] * surv  # the per-person terms
-    psi = m.sum(axis=0) / omega.sum()
+    """The augmented estimator (module docstring) and its influence at fixed models (``m`` is left as it is)."""
+    terms = np.multiply(m, surv, order="F")
+    terms *= -lam[:, None]
+    terms += omega[:, None] * surv  # the per-person terms
+    psi = terms.sum(axis=0) / omega.sum()
     if not influence:
         return psi, None
-    m -= omega[:, None] * psi[None, :]
-    m /= omega.mean()
-    return psi, m
+    terms -= omega[:, None] * psi[None, :]
+    terms /= omega.mean()
+    return psi, terms
 
 
 def arm_curve(
-    method: str, arm: int, estimand: str, grid: Grid, theta: Mapping[str, np.ndarray], influence: bool = False
+    method: str, arm: int, estimand: str, grid: Grid, theta: _Thetas, influence: bool = False, parts: _Parts = None
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """One arm's adjusted curve ``psi_a(t)``, ``t = 0 .. tau - 1``, from the nuisance coefficients ``theta``.
 
@@ -263,6 +277,8 @@ def arm_curve(
         hazard models, :attr:`PooledLogit.theta`), as the method needs.
     influence : bool
         Also return the per-person influence at fixed ``theta`` (shape ``(n, tau)``).
+    parts : tuple, optional
+        For ``aipw``: :func:`aipw_parts` of ``theta``, when already computed.
 
     Returns
     -------
@@ -272,13 +288,13 @@ def arm_curve(
     omega = target_weights(grid, estimand)
     if method == "ipw":
         return _ipw(grid, arm_weights(grid, arm, estimand, e), influence)
-    h = expit(linear_predictor(grid.basis, grid.x, theta["out"]))
     if method == "gformula":
+        h = expit(linear_predictor(grid.basis, grid.x, theta["out"]))
         surv = np.cumprod(1.0 - h, axis=1)
         del h
         return _gformula(omega, surv, influence)
-    c = expit(linear_predictor(grid.basis, grid.x, theta["cens"]))
-    return _aipw(grid, omega, arm_weights(grid, arm, estimand, e), h, c, influence)
+    _, _, surv, _, m = aipw_parts(grid, theta) if parts is None else parts
+    return _aipw(omega, arm_weights(grid, arm, estimand, e), surv, m, influence)
 
 
 def _kappa(arm: int, estimand: str, e: np.ndarray) -> np.ndarray:
@@ -326,7 +342,7 @@ def _ps_design(grid: Grid) -> np.ndarray:
 
 
 def arm_jacobians(
-    method: str, arm: int, estimand: str, grid: Grid, theta: Mapping[str, np.ndarray]
+    method: str, arm: int, estimand: str, grid: Grid, theta: _Thetas, parts: _Parts = None
 ) -> dict[str, np.ndarray]:
     """``d psi_a(t) / d theta`` for each nuisance model the arm uses, analytically (``(tau, p)`` each).
 
@@ -339,7 +355,7 @@ def arm_jacobians(
 
     Parameters
     ----------
-    method, arm, estimand, grid, theta
+    method, arm, estimand, grid, theta, parts
         As for :func:`arm_curve`.
 
     Returns
@@ -360,12 +376,11 @@ def arm_jacobians(
         q = _ipw_terms(grid, lam * kappa, at_risk, h) / lam.shape[0]
         return {"ps": -np.cumsum(_ps_design(grid).T @ q, axis=1).T * psi[:, None]}
     total = omega.sum()
-    h = expit(linear_predictor(grid.basis, grid.x, theta["out"]))
     if method == "gformula":
+        h = expit(linear_predictor(grid.basis, grid.x, theta["out"]))
         surv = np.cumprod(1.0 - h, axis=1)
         return {"out": contract(grid.basis, grid.x, surv / total, -omega[:, None] * h, strict=False)}
-    c = expit(linear_predictor(grid.basis, grid.x, theta["cens"]))
-    surv, g_minus, m = _aipw_parts(grid, h, c)
+    h, c, surv, g_minus, m = aipw_parts(grid, theta) if parts is None else parts
     out: dict[str, np.ndarray] = {}
     if kappa is not None:
         out["ps"] = (-(_ps_design(grid).T @ ((lam * kappa)[:, None] * surv * m)) / total).T

@@ -228,24 +228,41 @@ def _month(rs: RiskSets, s: int) -> tuple[int, int, np.ndarray, np.ndarray]:
 
 
 def _derivatives(basis: np.ndarray, rs: RiskSets, theta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
-    """(penalised log-likelihood, score, Hessian) at ``theta`` (module docstring), month by month."""
+    """(penalised log-likelihood, score, Hessian) at ``theta`` (module docstring), month by month.
+
+    In month ``s`` the rows before ``n_at[s + 1]`` have outcome 0 and their frequency weight; only the
+    rows whose last month is ``s`` (the tail) carry ``y_last`` and ``keep_last``, so the weights are
+    applied in place (skipped when all are 1) instead of building per-month weight and outcome vectors.
+    """
     q, k, tau = basis.shape[1], rs.x.shape[1], basis.shape[0]
     a, xb = basis @ theta[:q], rs.x @ theta[q:]
     loglik = -RIDGE / 2 * float(theta @ theta)
     r_month, v_month = np.zeros(tau), np.zeros(tau)
     r_person, v_person = np.zeros(xb.shape[0]), np.zeros(xb.shape[0])
     xv = np.zeros((k, tau))
+    unit = bool(np.all(rs.weights == 1.0))
+    tail_w = rs.weights * rs.keep_last  # a row is in the tail of one month only: its last
     for s in range(tau):  # a loop over the months, each vectorised over the persons at risk
-        m, _, w, y = _month(rs, s)
+        m, tail = int(rs.n_at[s]), int(rs.n_at[s + 1])
         if m == 0:
             break
         eta = xb[:m] + a[s]
         p = expit(eta)
         log1m = np.log1p(-np.minimum(p, 1 - 1e-15))
         np.copyto(log1m, -eta, where=eta > 30)  # log(1 - p) = -eta where p rounds to 1
-        loglik += float(w @ (y * eta + log1m))
-        r = w * (y - p)
-        v = w * p * (1.0 - p)
+        y_tail = rs.y_last[tail:m]
+        log1m[tail:] += y_tail * eta[tail:]  # y eta + log(1 - p)
+        r = np.negative(p)
+        r[tail:] += y_tail  # y - p
+        v = p * (1.0 - p)
+        if not unit:
+            r[:tail] *= rs.weights[:tail]
+            v[:tail] *= rs.weights[:tail]
+            log1m[:tail] *= rs.weights[:tail]
+        r[tail:] *= tail_w[tail:m]
+        v[tail:] *= tail_w[tail:m]
+        log1m[tail:] *= tail_w[tail:m]
+        loglik += float(log1m.sum())
         r_month[s], v_month[s] = r.sum(), v.sum()
         r_person[:m] += r
         v_person[:m] += v

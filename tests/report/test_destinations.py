@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -84,6 +86,11 @@ def test_the_page_part_has_the_plot_and_the_share_table(language: str, heading: 
     assert html.startswith('<div class="destinations">') and heading in html and job in html
     assert html.count("data:image/png;base64,") == 1
     assert html.count("<tr>") == 1 + 6  # the header and two groups x three months
+    # each group under its heading row, as in the case tables; a phone stacks the rows (the cells are labelled)
+    assert '<table class="est dest">' in html and html.count('<tr class="group"><th scope="rowgroup"') == 2
+    cells = re.findall(r"<td[^>]*>", html)
+    assert len(cells) == 6 * 5 and all('class="num" data-label="' in c for c in cells)
+    assert f'<td class="num" data-label="{job}">' in html
     shares = destination_shares(p, 5)
     first = shares.iloc[0]
     mark = "," if language == "da" else "."

@@ -67,13 +67,17 @@ OUTER = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>pro
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo's report: its case 1 shows the destinations (plot and share table), its case 6 is adjusted."""
     data = tmp_path_factory.mktemp("synth")
-    assert main(["synth", "--out", str(data), "--seed", "5"]) == 0
+    assert main(["synth", "--demo", "--out", str(data), "--seed", "5"]) == 0
     out = tmp_path_factory.mktemp("reports")
     assert (
         main(["run", "--config", str(data / "portfolio.toml"), "--as-of", "2022-06", "--out", str(out), "--quiet"]) == 0
     )
-    return out / "2022-06" / "report.html"
+    page = out / "2022-06" / "report.html"
+    text = page.read_text(encoding="utf-8")
+    assert '<div class="destinations">' in text and '<table class="est dest">' in text  # the widths cover them
+    return page
 
 
 def _chromium() -> str:

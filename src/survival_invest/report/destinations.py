@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import base64
 import html
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -244,28 +244,36 @@ def destinations_html(persons: pd.DataFrame, min_persons: int, language: Languag
     png, _ = png_svg(fig)
     shares = destination_shares(persons, min_persons)
     months = ", ".join(str(m) for m in SHARE_MONTHS)
-    head = [label("destinations_group", language), label("destinations_month", language)]
-    head += [label(f"destination_{d}", language) for d in (*DESTINATIONS, "on_support")]
+    month = label("destinations_month", language)
+    names = [label(f"destination_{d}", language) for d in (*DESTINATIONS, "on_support")]
+    head = f'<th scope="col">{html.escape(month)}</th>' + "".join(
+        f'<th scope="col">{html.escape(n)}</th>' for n in names
+    )
     body = []
-    for r in shares.to_dict("records"):  # two groups x three months
-        group = label(f"curve_{r['group']}", language)
-        if r["shown"]:
-            cells = [format_mkr(100.0 * float(r[d]), language, 1) + " %" for d in (*DESTINATIONS, "on_support")]
-        else:
-            cells = [html.escape(label("destinations_suppressed", language, n=min_persons))] + [""] * len(DESTINATIONS)
-        body.append(
-            f'<tr><th scope="row">{html.escape(group)}</th><td>{int(r["month"])}</td>'
-            + "".join(f"<td>{c}</td>" for c in cells)
-            + "</tr>"
-        )
+    for group, rows in shares.groupby("group", sort=False):  # two groups, each under its heading row
+        name = html.escape(label(f"curve_{group}", language))
+        body.append(f'<tbody><tr class="group"><th scope="rowgroup" colspan="{len(names) + 1}">{name}</th></tr>')
+        body += [_share_row(r, names, month, min_persons, language) for r in rows.to_dict("records")]
+        body.append("</tbody>")
     caption = html.escape(label("destinations_caption", language, months=months))
     alt = html.escape(label("destinations_heading", language))
     return (
         f'<div class="destinations"><h3>{alt}</h3>'
         f'<img alt="{alt}" src="data:image/png;base64,{base64.b64encode(png).decode()}">'
-        f"<table><caption>{caption}</caption><thead><tr>"
-        + "".join(f'<th scope="col">{html.escape(h)}</th>' for h in head)
-        + "</tr></thead><tbody>"
+        f'<table class="est dest"><caption>{caption}</caption><thead><tr>{head}</tr></thead>'
         + "".join(body)
-        + "</tbody></table></div>"
+        + "</table></div>"
     )
+
+
+def _share_row(r: Mapping[Any, Any], names: list[str], month: str, min_persons: int, language: Language) -> str:
+    """One month's row: shares in per cent, right-aligned, each cell labelled for the phone layout (``data-label``)."""
+    head = f'<th scope="row" data-label="{html.escape(month)}">{int(r["month"])}</th>'
+    if not r["shown"]:
+        small = html.escape(label("destinations_suppressed", language, n=min_persons))
+        return f'<tr>{head}<td colspan="{len(names)}">{small}</td></tr>'
+    values = [format_mkr(100.0 * float(r[d]), language, 1) + " %" for d in (*DESTINATIONS, "on_support")]
+    cells = "".join(
+        f'<td class="num" data-label="{html.escape(n)}">{v}</td>' for n, v in zip(names, values, strict=True)
+    )
+    return f"<tr>{head}{cells}</tr>"

@@ -63,6 +63,8 @@ table.risk td { text-align: right; font-variant-numeric: tabular-nums; }
   table.est td:empty { display: none; }
   table.est th { border: none; }
   table.est caption { display: block; }
+  table.dest th[data-label]::before { content: attr(data-label) ": "; font-weight: normal; color: #444; }
+  table.dest td { white-space: normal; }  /* 'anden selvforsørgelse: 0,0 %' wraps inside its half */
   table { font-size: 0.78rem; } th, td { padding: 0.15rem 0.25rem; } th { overflow-wrap: break-word; hyphens: auto; }
   table.risk, table.meta-table { font-size: 0.72rem; }
   table.risk th, table.risk td { padding: 0.15rem 0.2rem; }

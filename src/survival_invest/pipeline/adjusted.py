@@ -69,6 +69,7 @@ from survival_invest.io.privacy import IdPolicy
 from survival_invest.stats import CaseStatistics, as_statistics
 
 __all__ = [
+    "AdjustedCurves",
     "AdjustedFigures",
     "adjusted_figures",
     "adjusted_forecast",

@@ -152,6 +152,7 @@ def _write_cases(tmp: Path, run: _Run, steps: _Steps) -> list[CasePage]:
             min_persons=run.portfolio.run.min_persons,
             language=run.portfolio.run.language,
             persons=run.computed.cohorts[case.id].persons if case.id in run.computed.cohorts else None,
+            adjusted=run.computed.adjusted.get(case.id),  # an adjusted case's curves (report.adjusted)
         )
         write_text(tmp / f"case_{case.id}.csv", csv_text(page.table))
         if page.png is not None and page.svg is not None:

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -56,7 +57,7 @@ from survival_invest.engines import portfolio_statistics
 from survival_invest.errors import CohortError, InputError
 from survival_invest.io.periods import RunClock
 from survival_invest.io.readers import read_finance
-from survival_invest.pipeline.adjusted import adjusted_figures
+from survival_invest.pipeline.adjusted import AdjustedCurves, adjusted_figures
 from survival_invest.pipeline.destinations import destination_rows
 from survival_invest.pipeline.horizon import flag_rows, horizon_notes
 from survival_invest.pipeline.payments import payment_costs, with_bases
@@ -93,6 +94,7 @@ class PortfolioRun:
     cohorts: dict[str, Cohort] = field(default_factory=dict)
     notes: tuple[str, ...] = ()  # warnings for the report's data-quality lines (a capped or extrapolated horizon)
     engine_inputs: dict[str, dict[str, object]] = field(default_factory=dict)  # what an SQL engine read, for run.json
+    adjusted: dict[str, AdjustedCurves] = field(default_factory=dict)  # an adjusted case's curves, for its page
 
     @property
     def clock(self) -> RunClock:
@@ -155,9 +157,10 @@ def _survival_rows(
     statistics: CaseStatistics | Cohort | None,
     cutoff: int,
     alpha: float,
-    payments: pd.DataFrame | None = None,
+    payments: pd.DataFrame | None,
+    kept: dict[str, AdjustedCurves],
 ) -> list[Row]:
-    """Realised (years to the cut-off's) and forecast figures of a survival case."""
+    """Realised (years to the cut-off's) and forecast figures of a survival case (``kept``: an adjusted fit)."""
     if statistics is None:
         raise CohortError(
             f"case {case.id!r} is a survival case (method 'survival') but no statistics were given: pass "
@@ -172,7 +175,8 @@ def _survival_rows(
     cohort = statistics if isinstance(statistics, Cohort) else None
     adjusted = case.comparison == "adjusted"
     if adjusted:  # the adjusted curves through the same economics (pipeline.adjusted)
-        real, fc, tau, _ = adjusted_figures(cohort, case, config, cutoff=cutoff, alpha=alpha)
+        real, fc, tau, fit = adjusted_figures(cohort, case, config, cutoff=cutoff, alpha=alpha)
+        kept[case.id] = fit  # the page draws these curves (report.pages)
     else:
         real = realised_figures(stats, case, config, cohort=cohort, alpha=alpha)
         fc, tau = case_forecast(stats, case, config, cutoff=cutoff, alpha=alpha), case_horizon(stats, case).tau
@@ -212,6 +216,7 @@ def case_results(
     clock: RunClock | None = None,
     alpha: float = 0.05,
     payments: pd.DataFrame | None = None,
+    adjusted: dict[str, AdjustedCurves] | None = None,
 ) -> pd.DataFrame:
     """The long results rows of one case (see the module docstring).
 
@@ -233,6 +238,8 @@ def case_results(
     payments : DataFrame, optional
         The net cost per person and month (:func:`survival_invest.io.payments.monthly_net`):
         realised savings from payments when ``statistics`` is the case's cohort.
+    adjusted : dict, optional
+        An adjusted case's :class:`~survival_invest.adjust.AdjustedCurves` are stored in it under the case id.
 
     Returns
     -------
@@ -256,7 +263,7 @@ def case_results(
     if case.method == "count":
         rows += _count_rows(case, cutoff)
     else:
-        rows += _survival_rows(case, config, statistics, cutoff, alpha, payments)
+        rows += _survival_rows(case, config, statistics, cutoff, alpha, payments, {} if adjusted is None else adjusted)
     return with_bases(_with_net(pd.DataFrame(rows, columns=RESULT_COLUMNS), case.id), case)
 
 
@@ -361,14 +368,13 @@ def run_portfolio_full(
     finance = read_finance(config.data.finance) if config.data.finance else None
     ran = portfolio_statistics(config, clock, engine)
     payments = payment_costs(config, ran.engine)
-    frames = []
+    frames, adjusted = [], dict[str, AdjustedCurves]()  # adjusted: case id -> its curves (case_results fills it)
+    results_of = partial(case_results, finance=finance, clock=clock, alpha=alpha, payments=payments, adjusted=adjusted)
     for case in config.cases:  # a handful of cases; each is vectorised inside
         wants_cohort = payments is not None or needs_persons(case) or person_level_reason(case) is not None
         stats: CaseStatistics | Cohort | None = ran.cohorts.get(case.id) if wants_cohort else None
         stats = stats if stats is not None else ran.statistics.get(case.id)
-        frames.append(
-            case_results(case, config, statistics=stats, finance=finance, clock=clock, alpha=alpha, payments=payments)
-        )
+        frames.append(results_of(case, config, statistics=stats))
         log.info("case %s done (%s engine)", case.id, ran.engine)
     results = _in_order(pd.concat(frames, ignore_index=True))
     input_rows = dict(ran.input_rows)
@@ -377,9 +383,8 @@ def run_portfolio_full(
     if payments is not None:
         input_rows["payments"] = len(payments)
     notes = horizon_notes(config, ran.statistics)
-    return PortfolioRun(
-        results, ran.statistics, clock.as_of, clock.cutoff, input_rows, ran.engine, ran.cohorts, notes, ran.inputs
-    )
+    run = (results, ran.statistics, clock.as_of, clock.cutoff, input_rows, ran.engine, ran.cohorts, notes, ran.inputs)
+    return PortfolioRun(*run, adjusted)
 
 
 def _in_order(results: pd.DataFrame) -> pd.DataFrame:

@@ -275,6 +275,15 @@ LABELS: Mapping[str, Mapping[Language, str]] = {
     "months_in_education": {"da": "Ekstra måneder i uddannelse", "en": "Extra months in education"},
     "months_in_flex_job": {"da": "Ekstra måneder i fleksjob", "en": "Extra months in flex job"},
     "months_in_other": {"da": "Ekstra måneder i anden selvforsørgelse", "en": "Extra months in other self-support"},
+    # an adjusted case's figure (report.adjusted)
+    "curve_comparison_adjusted": {"da": "Sammenligning, justeret ({method})", "en": "Comparison, adjusted ({method})"},
+    "curve_intervention_adjusted": {"da": "Indsats, justeret ({method})", "en": "Intervention, adjusted ({method})"},
+    "figure_area_adjusted": {
+        "da": "justeret areal ({method}, {estimand}) {horizon}: {value} mdr. pr. deltager [{lower}; {upper}]",
+        "en": "adjusted area ({method}, {estimand}) {horizon}: {value} months per participant [{lower}, {upper}]",
+    },
+    "figure_band_wald": {"da": "95 % Wald-bånd ({curve})", "en": "95 % Wald band ({curve})"},
+    "risk_observed": {"da": "{curve} (observeret, ujusteret)", "en": "{curve} (observed, unadjusted)"},
     **PAGE_LABELS,
 }
 

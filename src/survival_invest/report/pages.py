@@ -16,11 +16,14 @@ import numpy as np
 import pandas as pd
 
 from survival_invest._version import __version__
+from survival_invest.adjust import AdjustedCurves
 from survival_invest.choices import Language
 from survival_invest.config import CaseConfig, Portfolio, RunConfig, Targets
 from survival_invest.economics.horizon import case_area, case_horizon
 from survival_invest.economics.portfolio import PORTFOLIO_ID, case_rows
+from survival_invest.estimate import Estimate
 from survival_invest.io.periods import RunClock
+from survival_invest.report.adjusted import DrawnCurve, adjusted_area_text, adjusted_pair, observed_risk_label
 from survival_invest.report.destinations import destinations_html
 from survival_invest.report.development import development_history, development_png
 from survival_invest.report.horizon import horizon_text, tail_lines
@@ -158,22 +161,39 @@ def _risk_tables(stats: CaseStatistics, horizon: int, min_persons: int, language
 
 
 def _case_images(
-    case: CaseConfig, stats: CaseStatistics, clock: RunClock, min_persons: int, language: Language
+    case: CaseConfig,
+    stats: CaseStatistics,
+    clock: RunClock,
+    min_persons: int,
+    language: Language,
+    fit: AdjustedCurves | None = None,
 ) -> tuple[bytes, bytes] | None:
-    """The case figure as PNG and SVG bytes; None when either group has fewer than ``min_persons`` persons."""
+    """The case figure as PNG and SVG bytes (``fit``: an adjusted case's curves); None when a group is too small."""
     if stats.persons("comparison") < min_persons or stats.persons("intervention") < min_persons:
         return None
     comparison, intervention = _curves(stats, language)
-    area, forecast_curves = case_area(stats, case)  # to tau: capped at the last observed, or with the declared tail
-    shown = (suppressed_until(comparison, min_persons), suppressed_until(intervention, min_persons))
-    tails = tail_lines(forecast_curves, shown, (comparison.label, intervention.label), language)
+    curves: tuple[DrawnCurve, DrawnCurve]
+    area: Estimate
+    if fit is None:
+        area, forecast_curves = case_area(stats, case)  # to tau: capped at the last observed, or with the tail
+        horizon = horizon_text(forecast_curves.horizon, language)
+        shown = (suppressed_until(comparison, min_persons), suppressed_until(intervention, min_persons))
+        tails = tail_lines(forecast_curves, shown, (comparison.label, intervention.label), language)
+        curves, tau, area_text = (comparison, intervention), float(area.tau), None
+    else:  # the adjusted curves and area the case's figures come from (no tail model)
+        area, tau, tails = fit.area, float(fit.tau), (None, None)
+        horizon = horizon_text(case_horizon(stats, case), language)
+        curves, area_text = (
+            adjusted_pair(fit, comparison, intervention, language),
+            adjusted_area_text(fit, horizon, language),
+        )
     fig = case_figure(
-        comparison,
-        intervention,
-        tau=area.tau,
+        *curves,
+        tau=tau,
         area=area,
-        horizon=horizon_text(forecast_curves.horizon, language),
+        horizon=horizon,
         tails=tails,
+        area_text=area_text,
         longest_follow_up=float(clock.cutoff - stats.first_entry),
         cutoff_label=clock.cutoff_label,
         min_persons=min_persons,
@@ -193,6 +213,7 @@ def case_page(
     min_persons: int,
     language: Language,
     persons: pd.DataFrame | None = None,
+    adjusted: AdjustedCurves | None = None,
 ) -> CasePage:
     """One case's table, settings line and (survival cases with large enough groups) figure.
 
@@ -212,6 +233,8 @@ def case_page(
         The report's language.
     persons : DataFrame, optional
         The cohort's persons (with ``destination``): a case with ``destinations = true`` shows where they went.
+    adjusted : AdjustedCurves, optional
+        An adjusted case's curves from the run (``PortfolioRun.adjusted``): the figure draws them and its area.
 
     Returns
     -------
@@ -222,12 +245,13 @@ def case_page(
     if statistics is None:
         settings: dict[str, object] = {label("setting_follow_up", language): label("follow_up_count", language)}
         return CasePage(case.id, case.name, table, settings, rows=rows)
-    images = _case_images(case, statistics, clock, min_persons, language)
+    images = _case_images(case, statistics, clock, min_persons, language, adjusted)
     settings = _survival_settings(case, statistics, min_persons, language)
     settings[label("setting_realised_basis", language)] = _realised_basis(results, case.id, language)
     if images is None:
         return CasePage(case.id, case.name, table, settings, rows=rows)
     risk = _risk_tables(statistics, case.horizon, min_persons, language)
+    risk = risk if adjusted is None else {observed_risk_label(k, language): v for k, v in risk.items()}
     alt = label("alt_case", language, id=case.id, tau=case.horizon)
     where = (
         destinations_html(persons, min_persons, language, tau=case.horizon)

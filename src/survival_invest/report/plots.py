@@ -21,8 +21,9 @@ import pandas as pd
 
 from survival_invest.choices import Language
 from survival_invest.economics.portfolio import PORTFOLIO_ID
-from survival_invest.estimate import AreaBetween, SurvivalCurve
+from survival_invest.estimate import AreaBetween, Estimate, SurvivalCurve
 from survival_invest.estimate.plot import plot_curves, shade_between
+from survival_invest.report.adjusted import AdjustedCurve, DrawnCurve
 from survival_invest.report.i18n import decimal_text, format_count, has_decimal_comma, label
 
 __all__ = [
@@ -49,7 +50,7 @@ def plain_text(text: str) -> str:
     return text.replace("$", r"\$")
 
 
-def suppressed_until(curve: SurvivalCurve, min_persons: int) -> float:
+def suppressed_until(curve: DrawnCurve, min_persons: int) -> float:
     """Last time at which at least ``min_persons`` persons are at risk (curve drawn up to it)."""
     tab = curve.table
     ok = tab["at_risk"].to_numpy() >= min_persons
@@ -111,7 +112,7 @@ def decimal_comma_axis(ax: Any, language: Language, spec: str) -> None:
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: decimal_text(format(v, spec), language)))
 
 
-def _draw_curves(ax: Any, curves: tuple[SurvivalCurve, SurvivalCurve], min_persons: int, language: Language) -> float:
+def _draw_curves(ax: Any, curves: tuple[DrawnCurve, DrawnCurve], min_persons: int, language: Language) -> float:
     """Step curves with their 95 % bands while enough persons are at risk; returns the last time drawn."""
     x_end = 0.0
     for curve, color in zip(curves, _COLORS, strict=True):
@@ -122,7 +123,8 @@ def _draw_curves(ax: Any, curves: tuple[SurvivalCurve, SurvivalCurve], min_perso
         lo = np.concatenate([[1.0], tab["lower"].to_numpy()[keep]])
         up = np.concatenate([[1.0], tab["upper"].to_numpy()[keep]])
         ax.step(t, s, where="post", color=color, label=curve.label, linewidth=1.8)
-        band = label("figure_band", language, curve=curve.label.lower())
+        wald = isinstance(curve, AdjustedCurve)  # an adjusted curve's band is pointwise Wald (report.adjusted)
+        band = label("figure_band_wald" if wald else "figure_band", language, curve=curve.label.lower())
         ax.fill_between(t, lo, up, step="post", color=color, alpha=0.15, linewidth=0, label=band)
         x_end = max(x_end, float(t[-1]))
     return x_end
@@ -130,13 +132,14 @@ def _draw_curves(ax: Any, curves: tuple[SurvivalCurve, SurvivalCurve], min_perso
 
 def _shade_area(
     ax: Any,
-    curves: tuple[SurvivalCurve, SurvivalCurve],
+    curves: tuple[DrawnCurve, DrawnCurve],
     tau: float,
-    area: AreaBetween,
+    area: Estimate,
     *,
     min_persons: int,
     language: Language,
     horizon: str | None = None,
+    area_text: str | None = None,
 ) -> None:
     """Hatch the area between the curves where both are drawn (and up to the horizon), its value in the legend.
 
@@ -156,6 +159,7 @@ def _shade_area(
         if horizon is None
         else label("figure_area_to", language, horizon=horizon, **values)
     )
+    text = text if area_text is None else area_text
     ax.fill_between(
         grid,
         comparison.survival_at(grid),
@@ -169,7 +173,7 @@ def _shade_area(
     )
 
 
-def _at_risk_rows(ax: Any, curves: tuple[SurvivalCurve, SurvivalCurve], min_persons: int, language: Language) -> None:
+def _at_risk_rows(ax: Any, curves: tuple[DrawnCurve, DrawnCurve], min_persons: int, language: Language) -> None:
     """The number at risk under the axes at the x ticks; counts below ``min_persons`` shown as ``<N``."""
     ticks = np.asarray([x for x in ax.get_xticks() if 0 <= x <= ax.get_xlim()[1]])
     trans = ax.get_xaxis_transform()
@@ -193,11 +197,11 @@ def _at_risk_rows(ax: Any, curves: tuple[SurvivalCurve, SurvivalCurve], min_pers
 
 
 def case_figure(
-    comparison: SurvivalCurve,
-    intervention: SurvivalCurve,
+    comparison: DrawnCurve,
+    intervention: DrawnCurve,
     *,
     tau: float,
-    area: AreaBetween,
+    area: Estimate,
     longest_follow_up: float,
     cutoff_label: str,
     min_persons: int,
@@ -206,16 +210,17 @@ def case_figure(
     at_risk: bool = True,
     horizon: str | None = None,
     tails: Sequence[tuple[np.ndarray | None, np.ndarray | None, str] | None] = (),
+    area_text: str | None = None,
 ) -> Any:
     """Draw one case's curves, the area between them to ``tau``, the cut-off and the persons at risk.
 
     Parameters
     ----------
-    comparison, intervention : SurvivalCurve
-        The two groups' curves (their labels name them in the legend).
+    comparison, intervention : SurvivalCurve or AdjustedCurve
+        The two groups' curves (their labels name them in the legend; :mod:`survival_invest.report.adjusted`).
     tau : float
         The horizon (months): the area is shaded up to it and a dotted line marks it.
-    area : AreaBetween
+    area : AreaBetween or Estimate
         The area between the curves to ``tau``, shown in the legend with its 95 % limits.
     longest_follow_up : float
         Months from the first entry to the cut-off (the dashed line).
@@ -236,6 +241,8 @@ def case_figure(
         Per curve (comparison, intervention) the extrapolated part, drawn dashed
         and named in the legend (time None: not drawn, only the text);
         :func:`survival_invest.report.horizon.tail_lines`.
+    area_text : str, optional
+        The area's legend line in place of the default (an adjusted case names its method and estimand).
 
     Returns
     -------
@@ -246,7 +253,7 @@ def case_figure(
     fig, ax = plt.subplots(figsize=(12, 6) if at_risk else (11, 5))
     curves = (comparison, intervention)
     x_end = _draw_curves(ax, curves, min_persons, language)
-    _shade_area(ax, curves, tau, area, min_persons=min_persons, language=language, horizon=horizon)
+    _shade_area(ax, curves, tau, area, min_persons=min_persons, language=language, horizon=horizon, area_text=area_text)
     for tail, color in zip(tails, _COLORS, strict=False):  # two curves
         if tail is not None:
             t, s, text = tail

@@ -102,6 +102,31 @@ def test_each_case_table_is_on_one_page_and_the_intro_with_the_first_case(run: t
     assert f"{cases[0].id}. {cases[0].name}"[:40] in intro  # with the first case, not on a page of its own
 
 
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo's PDF: case 1 has destinations (``destinations = true``), a part the other cases lack."""
+    data = tmp_path_factory.mktemp("demo")
+    assert main(["synth", "--demo", "--out", str(data), "--seed", "5"]) == 0
+    out = tmp_path_factory.mktemp("demo_reports")
+    assert (
+        main(["run", "--config", str(data / "portfolio.toml"), "--as-of", "2022-06", "--out", str(out), "--quiet"]) == 0
+    )
+    return out / "2022-06" / "report.pdf"
+
+
+def test_a_case_with_destinations_keeps_its_table_on_its_first_page(demo: Path) -> None:
+    # the demo's review: the destinations (plot and share table) stood between the risk table and the case table
+    # and pushed the whole case table to the next page, which began with the table and did not name the case;
+    # in print they follow the case table, on the next page
+    text = subprocess.run([_tool("pdftotext"), str(demo), "-"], capture_output=True, text=True, check=True).stdout
+    pages = [re.sub(r"\s+", " ", p) for p in text.split("\f") if p.strip()]
+    first = next(k for k, p in enumerate(pages) if "1. Koordineret indsats" in p)
+    assert "Investering i indsats" in pages[first] and "Første år med positivt akkumuleret resultat" in pages[first]
+    where = next(k for k, p in enumerate(pages) if "Hvor gik de hen?" in p)
+    assert where == first + 1 and "stadig på forsørgelse" in pages[where]  # the share table with its plot
+    assert "2. Intensiveret indsats" not in pages[where]  # the next case still begins a page of its own
+
+
 def test_without_a_pdf_engine_the_html_is_written_and_the_run_says_so(
     run: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

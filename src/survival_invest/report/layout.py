@@ -12,8 +12,9 @@ becomes a block whose cells are labelled with their year (``data-label``),
 so nothing scrolls sideways. The print style sheet is the PDF's: A4 portrait,
 each case on a new page and on that page alone (its figure beside its risk
 table, so that the case table's last rows do not take a second, nearly empty
-page), the as-of month and price level in the running header and page numbers
-in the footer (CSS page-margin boxes, which Chromium prints).
+page; a case's destinations follow its table, on the next page), the as-of
+month and price level in the running header and page numbers in the footer
+(CSS page-margin boxes, which Chromium prints).
 """
 
 from __future__ import annotations
@@ -84,6 +85,8 @@ table.risk td { text-align: right; font-variant-numeric: tabular-nums; }
   section.case > table.risk caption { font-size: 0.8rem; }
   section.case table.est th, section.case table.est td { padding-top: 0.06rem; padding-bottom: 0.06rem; }
   section.case table.est { break-inside: avoid; }  /* a case's table on one page: no header row left alone */
+  /* where they went follows the case table: the case's figure and table stay on its first page */
+  section.case > div.destinations { order: 1; break-inside: avoid; }
   main > img { max-height: 62mm; width: auto; }  /* the development chart */
   /* the cases' intro (how to read a case table) opens the first case's page, never a page of its own */
   h2:has(+ div.note + section.case) { break-before: page; margin-top: 0; }

@@ -66,6 +66,12 @@ def test_plot_has_a_panel_per_group() -> None:
     matplotlib.use("Agg")
     fig = plot_destinations(_persons(), min_persons=5, tau=24)
     assert len(fig.axes) == 2 and [a.get_title() for a in fig.axes] == ["comparison", "intervention"]
+    # the legend stands under the panels, never over the stacked areas (the demo's first version had it inside)
+    assert all(a.get_legend() is None for a in fig.axes) and len(fig.legends) == 1
+    fig.canvas.draw()
+    box = fig.legends[0].get_window_extent()
+    assert all(not box.overlaps(a.get_window_extent()) for a in fig.axes)
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["job", "education", "flex job", "other"]
     import matplotlib.pyplot as plt
 
     plt.close(fig)

@@ -202,7 +202,10 @@ def plot_destinations(
         a.set_xlim(0, tau)
         a.set_ylim(0, 1)
     axes[0].set_ylabel(text["y"])
-    axes[0].legend(loc="upper left", fontsize="small")
+    drawn = [a for a in axes if a.get_legend_handles_labels()[0]]
+    if drawn:  # one legend under the panels: inside a panel it covers the stack once a group passes ~60 %
+        handles, names = drawn[0].get_legend_handles_labels()
+        fig.legend(handles, names, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=len(names), frameon=False)
     return fig
 
 

@@ -77,6 +77,20 @@ def test_plot_has_a_panel_per_group() -> None:
     plt.close(fig)
 
 
+def test_plot_on_a_danish_page_has_decimal_commas_and_danish_labels() -> None:
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    matplotlib.use("Agg")
+    fig = plot_destinations(_persons(), min_persons=5, tau=24, language="da")
+    fig.canvas.draw()
+    ticks = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    plt.close(fig)
+    assert "0,2" in ticks and "0.2" not in ticks  # the demo's first version: "0.2" beside the case figure's "0,2"
+    assert [t.get_text() for t in fig.legends[0].get_texts()][1] == "uddannelse (SU)"
+    assert [a.get_title() for a in fig.axes] == ["Sammenligning", "Indsats"]
+
+
 @pytest.mark.parametrize(
     ("language", "heading", "job", "small"),
     [

@@ -36,7 +36,7 @@ from survival_invest.choices import Language
 from survival_invest.estimate.competing import CumulativeIncidence, cumulative_incidence
 from survival_invest.io.classification import DESTINATIONS
 from survival_invest.report.i18n import format_mkr, label
-from survival_invest.report.plots import png_svg
+from survival_invest.report.plots import decimal_comma_axis, png_svg
 
 __all__ = [
     "SHARE_MONTHS",
@@ -202,6 +202,8 @@ def plot_destinations(
         a.set_xlim(0, tau)
         a.set_ylim(0, 1)
     axes[0].set_ylabel(text["y"])
+    if language is not None:  # "0,2" on a Danish page, as on the case figure (sharey: one axis formats all)
+        decimal_comma_axis(axes[0], language, ".1f")
     drawn = [a for a in axes if a.get_legend_handles_labels()[0]]
     if drawn:  # one legend under the panels: inside a panel it covers the stack once a group passes ~60 %
         handles, names = drawn[0].get_legend_handles_labels()

@@ -72,6 +72,7 @@ def test_an_adjusted_case_page_names_the_adjusted_curve_and_shows_the_adjusted_a
     text = _svg_text(page.svg)
     assert "Comparison, adjusted (AIPW)" in text
     assert "95 % Wald band (comparison, adjusted (aipw))" in text  # the fit's pointwise band, not log-log
+    assert "95 % Wald bands (adjusted curves)" in text and "log-log" not in text
     area = fit.area
     assert "adjusted area (AIPW, ATT) to 27 months (last observed): " in text
     assert f"{area.value:.2f} months per participant [{area.lower:.2f}, {area.upper:.2f}]" in text
@@ -115,8 +116,10 @@ def test_the_drawn_adjusted_curves_are_the_fits_with_the_observed_persons_at_ris
     assert drawn_i.label == "Intervention"  # ATT: the participants' own curve
     months = np.arange(fit.tau)
     np.testing.assert_array_equal(drawn_c.survival_at(months), fit.curve("comparison")["survival"].to_numpy())
-    np.testing.assert_array_equal(drawn_c.table["upper"], fit.curve("comparison")["upper"].to_numpy())
+    np.testing.assert_array_equal(drawn_c.table["upper"].iloc[:-1], fit.curve("comparison")["upper"].to_numpy())
+    assert drawn_c.table["time"].iloc[-1] == fit.tau  # the last step, [tau - 1, tau), is drawn
+    assert drawn_c.table["survival"].iloc[-1] == drawn_c.table["survival"].iloc[-2]
     assert drawn_c.survival_at(fit.tau + 5) == drawn_c.survival_at(fit.tau - 1)  # flat beyond tau
     assert float(drawn_c.survival_at(-1.0)) == 1.0
-    np.testing.assert_array_equal(drawn_c.table["at_risk"], comparison.at_risk_at(months).to_numpy())
+    np.testing.assert_array_equal(drawn_c.table["at_risk"], comparison.at_risk_at(np.arange(fit.tau + 1)).to_numpy())
     assert adjusted_area_text(fit, "to 12 months", "da").startswith("justeret areal (AIPW, ATT) to 12 months: ")

@@ -60,21 +60,21 @@ class AdjustedCurve:
     label : str
         The legend's name.
     table : DataFrame
-        ``time, at_risk, survival, lower, upper`` for ``time = 0 .. tau - 1``.
+        ``time, at_risk, survival, lower, upper`` for ``time = 0 .. tau`` (the last row repeats ``tau - 1``'s).
     """
 
     label: str
     table: pd.DataFrame
 
     def survival_at(self, times: ArrayLike) -> np.ndarray:
-        """``S(t)`` at (month) ``times``: 1 before 0, carried flat beyond ``tau - 1``."""
+        """``S(t)`` at (month) ``times``: 1 before 0, carried flat beyond ``tau - 1`` (the table's last row)."""
         t = np.asarray(times, dtype=np.float64)
         s = self.table["survival"].to_numpy()
         idx = np.clip(np.floor(t), 0, s.size - 1).astype(np.int64)
         return np.where(t < 0, 1.0, s[idx])
 
     def at_risk_at(self, times: ArrayLike) -> pd.Series:
-        """The observed group's persons at risk at (month) ``times`` (0 beyond ``tau - 1``)."""
+        """The observed group's persons at risk at (month) ``times`` (0 beyond the table's last row, ``tau``)."""
         t = np.atleast_1d(np.asarray(times, dtype=np.float64))
         n = self.table["at_risk"].to_numpy()
         idx = np.clip(np.floor(t), 0, n.size - 1).astype(np.int64)
@@ -82,17 +82,18 @@ class AdjustedCurve:
 
 
 def _arm(fit: AdjustedCurves, group: str, observed: SurvivalCurve, name: str) -> AdjustedCurve:
-    """One arm of ``fit``, its at-risk column the observed group's persons at risk at each month."""
+    """One arm of ``fit``, its at-risk column the observed group's persons at risk at each month.
+
+    A last row at ``tau`` repeats ``S(tau - 1)``: the step over ``[tau - 1, tau)`` is drawn, so the hatched area
+    is the area the legend states (``sum_{t < tau} S(t)``).
+    """
     tab = fit.curve(group)
-    times = tab["time"].to_numpy()
-    at_risk = observed.at_risk_at(times).to_numpy()
+    times = np.append(tab["time"].to_numpy(), fit.tau).astype(np.float64)
     table = pd.DataFrame(
         {
-            "time": times.astype(np.float64),
-            "at_risk": at_risk,
-            "survival": tab["survival"].to_numpy(),
-            "lower": tab["lower"].to_numpy(),
-            "upper": tab["upper"].to_numpy(),
+            "time": times,
+            "at_risk": observed.at_risk_at(times).to_numpy(),
+            **{c: np.append(tab[c].to_numpy(), tab[c].to_numpy()[-1]) for c in ("survival", "lower", "upper")},
         }
     )
     return AdjustedCurve(name, table)

@@ -276,7 +276,8 @@ def case_figure(
     ax.set_xlabel(label("figure_x", language))
     ax.set_ylabel(label("figure_y", language))
     ax.grid(alpha=0.3)
-    note = label("figure_note", language, min_persons=min_persons)
+    adjusted = any(isinstance(c, AdjustedCurve) for c in curves)  # Wald bands of the adjusted fit
+    note = label("figure_note_adjusted" if adjusted else "figure_note", language, min_persons=min_persons)
     heading = textwrap.fill(title, 70) + "\n" if title else ""
     ax.set_title(heading + note, fontsize="medium", parse_math=False)  # a case name is text, never mathtext
     legend = ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)

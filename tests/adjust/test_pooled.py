@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 
 from survival_invest import InputError
-from survival_invest.adjust.pooled import expit, fit_pooled_logit, person_scores, risk_sets, time_basis
+from survival_invest.adjust.pooled import (
+    expit,
+    fit_pooled_logit,
+    heap_allocations,
+    person_scores,
+    risk_sets,
+    time_basis,
+)
 
 TAU = 12
 
@@ -89,3 +96,22 @@ def test_time_basis_shapes_and_errors() -> None:
         time_basis(12, "cubic")
     with pytest.raises(InputError, match="tau must be at least 1"):
         time_basis(0)
+
+
+def test_heap_allocations_change_no_result_and_let_errors_through() -> None:
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((400, 2))
+    d = rng.integers(0, TAU + 2, 400)
+    ev = rng.random(400) < 0.6
+    basis = time_basis(TAU)
+    plain = fit_pooled_logit(basis, risk_sets(x, d, ev, TAU))
+    with heap_allocations():
+        big = np.ones((5_000_000,))  # 40 MB: above glibc's largest mmap threshold
+        inside = fit_pooled_logit(basis, risk_sets(x, d, ev, TAU))
+        assert big.sum() == 5_000_000
+    np.testing.assert_array_equal(inside.theta, plain.theta)
+    np.testing.assert_array_equal(inside.hessian, plain.hessian)
+    with pytest.raises(ZeroDivisionError), heap_allocations():
+        _ = 1 / 0
+    after = np.ones((5_000_000,))  # allocation works again once the defaults are back
+    assert after.sum() == 5_000_000

@@ -42,7 +42,9 @@ products of tall, thin matrices (``(tau x n)(n x tau)``). Those are
 memory-bound, and a multi-threaded BLAS spinning its threads on a shared
 machine made them 10-20 times slower than one thread
 (``benchmarks/bench_adjusted.py``), so the computation runs with the BLAS
-limited to one thread (``threadpoolctl``) and restores it afterwards.
+limited to one thread (``threadpoolctl``) and restores it afterwards; and
+it keeps freed arrays on malloc's heap for the next temporary
+(:func:`~survival_invest.adjust.pooled.heap_allocations`), as page faults were half its CPU time.
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ from survival_invest.adjust.pooled import (
     PooledLogit,
     RiskSets,
     fit_pooled_logit,
+    heap_allocations,
     person_scores,
     risk_sets,
     solve_symmetric,
@@ -333,7 +336,7 @@ def adjusted_curves(
         raise InputError(f"taus must be between 1 and tau={tau}; got {list(taus or [])}.")
     grid = make_grid(d, ev, treated, _covariates(persons, covariates), time_basis(int(tau), time))
     psi, infl = {}, {}
-    with threadpool_limits(limits=1, user_api="blas"):  # see the module docstring, "Speed"
+    with threadpool_limits(limits=1, user_api="blas"), heap_allocations():  # the module docstring, "Speed"
         fits = _nuisance(grid, method, estimand)
         for arm in (0, 1):
             psi[arm], infl[arm] = _arm_influence(method, arm, estimand, grid, fits)
@@ -382,7 +385,7 @@ def adjusted_bootstrap(
         curves = [arm_curve(method, arm, estimand, grid, _thetas(fits, arm))[0] for arm in (0, 1)]
         return float(curves[0].sum() - curves[1].sum())
 
-    with threadpool_limits(limits=1, user_api="blas"):
+    with threadpool_limits(limits=1, user_api="blas"), heap_allocations():
         value = area(None)
         reps = np.array([area(counts[b].astype(np.float64)) for b in range(n_boot)])  # loop over replicates only
     lo, hi = np.quantile(reps, [alpha / 2, 1 - alpha / 2])

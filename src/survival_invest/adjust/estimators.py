@@ -323,10 +323,12 @@ def contract(basis: np.ndarray, x: np.ndarray, left: np.ndarray, right: np.ndarr
     -------
     ndarray, shape (tau, q + k)
     """
-    cum = np.cumsum(right, axis=1)
-    if strict:
-        cum[:, 1:] = cum[:, :-1].copy()
+    if strict:  # the sum over u < t: shifted one month, written in place
+        cum = np.empty_like(right)
         cum[:, 0] = 0.0
+        np.cumsum(right[:, :-1], axis=1, out=cum[:, 1:])
+    else:
+        cum = np.cumsum(right, axis=1)
     cum *= left
     jb = (x.T @ cum).T
     del cum

@@ -71,7 +71,8 @@ def test_an_adjusted_case_page_names_the_adjusted_curve_and_shows_the_adjusted_a
     assert page.svg is not None
     text = _svg_text(page.svg)
     assert "Comparison, adjusted (AIPW)" in text
-    assert "95 % Wald band (comparison, adjusted (aipw))" in text  # the fit's pointwise band, not log-log
+    assert "95 % Wald band: comparison, adjusted (AIPW)" in text  # the fit's pointwise band, not log-log
+    assert "(aipw)" not in text  # the method's name keeps its capitals
     assert "95 % Wald bands (adjusted curves)" in text and "log-log" not in text
     area = fit.area
     assert "adjusted area (AIPW, ATT) to 27 months (last observed): " in text

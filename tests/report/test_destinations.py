@@ -121,3 +121,25 @@ def test_the_page_part_has_the_plot_and_the_share_table(language: str, heading: 
     assert hidden.count(small) == 3  # the three table rows of the intervention group (the panel is in the PNG)
     intervention_share = f"{100 * shares[shares['group'] == 'intervention'].iloc[0]['job']:.1f}".replace(".", mark)
     assert intervention_share + " %" not in hidden
+
+
+def test_the_page_part_names_its_case_and_follows_the_case_table() -> None:
+    """On its own PDF page the part still says which case it is; on the page it comes after the case's table."""
+    from survival_invest.report.destinations import destinations_html
+    from survival_invest.report.writers import html_report
+
+    part = destinations_html(_persons(), 5, "da", tau=24, case_title="1. Koordineret indsats")
+    assert "<h3>Hvor gik de hen? 1. Koordineret indsats</h3>" in part
+    table = pd.DataFrame({"2020": [1.0]}, index=["Budget"])
+    case = {"id": "1", "name": "Koordineret indsats", "table": table, "destinations": part}
+    page = html_report(
+        title="T",
+        language="da",
+        meta={},
+        cases=[case],
+        portfolio=pd.DataFrame({"2020": [1.0]}, index=["x"]),
+        development_png=None,
+        notes=[],
+    )
+    section = page[page.index('<section class="case">') :]
+    assert section.index("<table") < section.index('<div class="destinations">')

@@ -226,7 +226,9 @@ def _plot_texts(language: Language | None, min_persons: int) -> dict[str, str]:
     }
 
 
-def destinations_html(persons: pd.DataFrame, min_persons: int, language: Language, *, tau: int = 36) -> str:
+def destinations_html(
+    persons: pd.DataFrame, min_persons: int, language: Language, *, tau: int = 36, case_title: str = ""
+) -> str:
     """The case page's destinations part: a heading, the stacked plot (PNG) and the share table.
 
     Parameters
@@ -239,6 +241,9 @@ def destinations_html(persons: pd.DataFrame, min_persons: int, language: Languag
         The report's language (labels and the decimal mark).
     tau : int
         Last month of the plot.
+    case_title : str, optional
+        The case's "id. name", added to the heading, so that the part still
+        names its case where it stands alone (on its own PDF page).
 
     Returns
     -------
@@ -261,7 +266,8 @@ def destinations_html(persons: pd.DataFrame, min_persons: int, language: Languag
         body += [_share_row(r, names, month, min_persons, language) for r in rows.to_dict("records")]
         body.append("</tbody>")
     caption = html.escape(label("destinations_caption", language, months=months))
-    alt = html.escape(label("destinations_heading", language))
+    heading = label("destinations_heading", language)
+    alt = html.escape(f"{heading} {case_title}" if case_title else heading)
     return (
         f'<div class="destinations"><h3>{alt}</h3>'
         f'<img alt="{alt}" src="data:image/png;base64,{base64.b64encode(png).decode()}">'

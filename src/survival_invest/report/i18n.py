@@ -282,7 +282,7 @@ LABELS: Mapping[str, Mapping[Language, str]] = {
         "da": "justeret areal ({method}, {estimand}) {horizon}: {value} mdr. pr. deltager [{lower}; {upper}]",
         "en": "adjusted area ({method}, {estimand}) {horizon}: {value} months per participant [{lower}, {upper}]",
     },
-    "figure_band_wald": {"da": "95 % Wald-bånd ({curve})", "en": "95 % Wald band ({curve})"},
+    "figure_band_wald": {"da": "95 % Wald-bånd: {curve}", "en": "95 % Wald band: {curve}"},
     "figure_note_adjusted": {
         "da": "kurver vises, mens mindst {min_persons} personer er i risiko; 95 % Wald-bånd (justerede kurver)",
         "en": "curves shown while at least {min_persons} persons are at risk; 95 % Wald bands (adjusted curves)",

@@ -254,7 +254,7 @@ def case_page(
     risk = risk if adjusted is None else {observed_risk_label(k, language): v for k, v in risk.items()}
     alt = label("alt_case", language, id=case.id, tau=case.horizon)
     where = (
-        destinations_html(persons, min_persons, language, tau=case.horizon)
+        destinations_html(persons, min_persons, language, tau=case.horizon, case_title=f"{case.id}. {case.name}")
         if case.destinations and persons is not None
         else ""
     )

@@ -124,7 +124,8 @@ def _draw_curves(ax: Any, curves: tuple[DrawnCurve, DrawnCurve], min_persons: in
         up = np.concatenate([[1.0], tab["upper"].to_numpy()[keep]])
         ax.step(t, s, where="post", color=color, label=curve.label, linewidth=1.8)
         wald = isinstance(curve, AdjustedCurve)  # an adjusted curve's band is pointwise Wald (report.adjusted)
-        band = label("figure_band_wald" if wald else "figure_band", language, curve=curve.label.lower())
+        name = curve.label[:1].lower() + curve.label[1:]  # "comparison, adjusted (AIPW)": the method keeps its case
+        band = label("figure_band_wald" if wald else "figure_band", language, curve=name)
         ax.fill_between(t, lo, up, step="post", color=color, alpha=0.15, linewidth=0, label=band)
         x_end = max(x_end, float(t[-1]))
     return x_end

@@ -187,12 +187,12 @@ def _case_section(case: Mapping[str, Any], language: Language, caption: str, min
     if case.get("risk"):
         parts.append(f"<h3>{html.escape(label('risk_heading', language))}</h3>")
         parts.append(risk_table_html(case["risk"], language, min_persons=min_persons))
-    if case.get("destinations"):  # destinations = true: plot and share table (report.destinations)
-        parts.append(str(case["destinations"]))
     if case.get("rows") is not None:
         parts.append(estimates_table_html(case["rows"], language, caption=caption, decimals=PAGE_DECIMALS))
     else:
         parts.append(table_html(case["table"], language, caption=caption))
+    if case.get("destinations"):  # destinations = true: after the case's figures (report.destinations)
+        parts.append(str(case["destinations"]))
     parts.append("</section>")
     return parts
 

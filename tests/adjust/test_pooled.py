@@ -12,6 +12,7 @@ from survival_invest.adjust.pooled import (
     heap_allocations,
     person_scores,
     risk_sets,
+    running,
     time_basis,
 )
 
@@ -115,3 +116,13 @@ def test_heap_allocations_change_no_result_and_let_errors_through() -> None:
         _ = 1 / 0
     after = np.ones((5_000_000,))  # allocation works again once the defaults are back
     assert after.sum() == 5_000_000
+
+
+@pytest.mark.parametrize("order", ["F", "C"])
+def test_running_is_bit_identical_to_numpy_cumsum_and_cumprod(order: str) -> None:
+    grid = np.asarray(np.random.default_rng(2).uniform(0.5, 1.5, (300, 9)), order=order)
+    np.testing.assert_array_equal(running(np.add, grid.copy(order=order)), np.cumsum(grid, axis=1))
+    np.testing.assert_array_equal(running(np.multiply, grid.copy(order=order)), np.cumprod(grid, axis=1))
+    inplace = grid.copy(order=order)
+    assert running(np.add, inplace) is inplace  # in place
+    np.testing.assert_array_equal(inplace, np.cumsum(grid, axis=1))

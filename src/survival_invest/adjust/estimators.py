@@ -37,7 +37,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from survival_invest.adjust.pooled import expit, linear_predictor
+from survival_invest.adjust.pooled import expit, linear_predictor, running
 
 __all__ = [
     "MODELS",
@@ -217,7 +217,7 @@ def _ipw(grid: Grid, v: np.ndarray, influence: bool) -> tuple[np.ndarray, np.nda
     psi = np.cumprod(1.0 - h)
     if not influence:
         return psi, None
-    return psi, -np.cumsum(_ipw_terms(grid, v, at_risk, h), axis=1) * psi[None, :]
+    return psi, -running(np.add, _ipw_terms(grid, v, at_risk, h)) * psi[None, :]
 
 
 #: The AIPW grids of one arm, ``(h, c, S, G(s-), M)`` (:func:`aipw_parts`), each ``(n, tau)``.
@@ -234,14 +234,15 @@ def aipw_parts(grid: Grid, theta: _Thetas) -> AipwParts:
     """
     h = expit(linear_predictor(grid.basis, grid.x, theta["out"]))
     c = expit(linear_predictor(grid.basis, grid.x, theta["cens"]))
-    surv = np.cumprod(1.0 - h, axis=1)
+    surv = running(np.multiply, 1.0 - h)
     g_minus = np.ones_like(c)
-    np.cumprod(1.0 - c[:, :-1], axis=1, out=g_minus[:, 1:])
+    np.subtract(1.0, c[:, :-1], out=g_minus[:, 1:])
+    running(np.multiply, g_minus)  # 1 (1 - c_0) (1 - c_1) ...
     m = np.multiply(grid.risk, h, order="F")
     np.subtract(grid.event, m, out=m)  # dN - R h
     den = surv * g_minus
     np.divide(m, den, out=m, where=den > 1e-300)
-    np.cumsum(m, axis=1, out=m)
+    running(np.add, m)
     return h, c, surv, g_minus, m
 
 
@@ -290,7 +291,7 @@ def arm_curve(
         return _ipw(grid, arm_weights(grid, arm, estimand, e), influence)
     if method == "gformula":
         h = expit(linear_predictor(grid.basis, grid.x, theta["out"]))
-        surv = np.cumprod(1.0 - h, axis=1)
+        surv = running(np.multiply, 1.0 - h)
         del h
         return _gformula(omega, surv, influence)
     _, _, surv, _, m = aipw_parts(grid, theta) if parts is None else parts
@@ -323,12 +324,9 @@ def contract(basis: np.ndarray, x: np.ndarray, left: np.ndarray, right: np.ndarr
     -------
     ndarray, shape (tau, q + k)
     """
-    if strict:  # the sum over u < t: shifted one month, written in place
-        cum = np.empty_like(right)
-        cum[:, 0] = 0.0
-        np.cumsum(right[:, :-1], axis=1, out=cum[:, 1:])
-    else:
-        cum = np.cumsum(right, axis=1)
+    cum = np.zeros_like(right)
+    cum[:, int(strict) :] = right[:, : right.shape[1] - int(strict)]  # strict: u < t, shifted one month
+    running(np.add, cum)
     cum *= left
     jb = (x.T @ cum).T
     del cum
@@ -380,7 +378,7 @@ def arm_jacobians(
     total = omega.sum()
     if method == "gformula":
         h = expit(linear_predictor(grid.basis, grid.x, theta["out"]))
-        surv = np.cumprod(1.0 - h, axis=1)
+        surv = running(np.multiply, 1.0 - h)
         return {"out": contract(grid.basis, grid.x, surv / total, -omega[:, None] * h, strict=False)}
     h, c, surv, g_minus, m = aipw_parts(grid, theta) if parts is None else parts
     out: dict[str, np.ndarray] = {}

@@ -7,7 +7,9 @@ Usage::
 Both the wall-clock ``seconds`` and the process's ``cpu_seconds`` are
 recorded: on a machine shared with other work the wall clock measures the
 neighbours as much as the code (the computation itself runs on one core,
-see :mod:`survival_invest.adjust.adjusted`, "Speed").
+see :mod:`survival_invest.adjust.adjusted`, "Speed"); so is the 1-minute load
+average before and after each cell (``load_before``, ``load_after``). Cells
+not re-run keep their rows in ``--out``.
 
 Each cell runs in a fresh subprocess (so the peak resident memory, the
 kernel's ``VmHWM`` read through ``resource.getrusage``, is that of one call),
@@ -30,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -69,7 +72,7 @@ print(json.dumps({"n": n, "method": method, "seconds": elapsed, "cpu_seconds": c
 
 def run_cell(n: int, method: str, timeout: float) -> dict[str, object]:
     """One (size, method) cell in a fresh interpreter; a timeout is recorded as such."""
-    t0 = time.perf_counter()
+    t0, load_before = time.perf_counter(), os.getloadavg()[0]
     try:
         out = subprocess.run(
             [sys.executable, "-c", CELL, str(n), method], capture_output=True, text=True, timeout=timeout, check=True
@@ -86,6 +89,7 @@ def run_cell(n: int, method: str, timeout: float) -> dict[str, object]:
         }
     row = json.loads(out.stdout.strip().splitlines()[-1])
     row["wall_with_setup"] = time.perf_counter() - t0
+    row["load_before"], row["load_after"] = load_before, os.getloadavg()[0]  # 1-minute load average
     return row
 
 
@@ -113,6 +117,10 @@ def main() -> None:
     import pandas as pd
 
     table = pd.DataFrame(rows)
+    if args.out.exists():  # keep the cells not re-run (e.g. ``--sizes 1000000 --methods aipw``)
+        old = pd.read_csv(args.out, float_precision="round_trip")
+        done = old.set_index(["n", "method"]).index.isin(table.set_index(["n", "method"]).index)
+        table = pd.concat([old[~done], table], ignore_index=True).sort_values(["n", "method"], kind="stable")
     table.to_csv(args.out, index=False)
     print(table.to_string(index=False))
 

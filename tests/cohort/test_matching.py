@@ -161,7 +161,9 @@ def test_settings_are_validated() -> None:
         Matching(prior_bands=(26, 13))
     with pytest.raises(CohortError, match="matching settings are only used with comparison='matched'"):
         build_cohort(sp, ms, case_id="1", as_of="2020-12", matching=Matching())
-    with pytest.raises(CohortError, match=r"comparison must be one of \['non_participants', 'target_all', 'matched'\]"):
+    with pytest.raises(
+        CohortError, match=r"comparison must be one of \['non_participants', 'target_all', 'matched', 'adjusted'\]"
+    ):
         build_cohort(sp, ms, case_id="1", as_of="2020-12", comparison="match")  # type: ignore[arg-type]  # a misspelt rule on purpose
 
 

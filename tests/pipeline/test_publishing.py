@@ -67,10 +67,12 @@ def _reuse_figures(monkeypatch: pytest.MonkeyPatch) -> None:
             _COMPUTED[key] = real_full(portfolio, clock, engine=engine)
         return _COMPUTED[key]
 
-    def page(case, results, stats, *, clock, min_persons, language):
+    def page(case, results, stats, *, clock, min_persons, language, **inputs):  # inputs: persons, adjusted curves
         key = (case.id, clock.as_of_label, str(min_persons))
         if key not in _PAGES:
-            _PAGES[key] = real_page(case, results, stats, clock=clock, min_persons=min_persons, language=language)
+            _PAGES[key] = real_page(
+                case, results, stats, clock=clock, min_persons=min_persons, language=language, **inputs
+            )
         return _PAGES[key]
 
     monkeypatch.setattr(runner, "run_portfolio_full", full)

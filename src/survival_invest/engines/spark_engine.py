@@ -10,6 +10,9 @@ an existing active session (e.g. on Databricks) is used as is.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+import logging
 import os
 import socket
 import time
@@ -170,7 +173,24 @@ def spark_session(
             f"the Spark session on {url} could not start (after {time.monotonic() - start:.1f} s): "
             f"{spark_error_line(exc)}"
         ) from exc
+    atexit.register(_quiet_shutdown, session)
     return session
+
+
+def _quiet_shutdown(session: Any) -> None:
+    """At interpreter exit, silence Spark's log unless debugging: its shutdown is not the run's outcome.
+
+    When the process ends, the JVM's shutdown hook stops the context; on a
+    cluster the master's last message can then reach an application client
+    that is already gone, and Spark logs that race at ERROR level with a Java
+    stack ("Could not find AppClient") after the run's own one-line message.
+    The run's result is decided by then (its errors were converted to one line
+    each), so the log is turned off, except with ``-v`` (debug logging).
+    """
+    if logging.getLogger("survival_invest").isEnabledFor(logging.DEBUG):
+        return
+    with contextlib.suppress(Exception):  # the gateway may already be gone: nothing left to silence
+        session.sparkContext.setLogLevel("OFF")
 
 
 def _spark_path(spells: Location) -> str:

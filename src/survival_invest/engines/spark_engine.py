@@ -173,11 +173,10 @@ def spark_session(
             f"the Spark session on {url} could not start (after {time.monotonic() - start:.1f} s): "
             f"{spark_error_line(exc)}"
         ) from exc
-    atexit.register(_quiet_shutdown, session)
     return session
 
 
-def _quiet_shutdown(session: Any) -> None:
+def _quiet_shutdown() -> None:
     """At interpreter exit, silence Spark's log unless debugging: its shutdown is not the run's outcome.
 
     When the process ends, the JVM's shutdown hook stops the context; on a
@@ -187,10 +186,18 @@ def _quiet_shutdown(session: Any) -> None:
     The run's result is decided by then (its errors were converted to one line
     each), so the log is turned off, except with ``-v`` (debug logging).
     """
+    from pyspark.sql import SparkSession
+
     if logging.getLogger("survival_invest").isEnabledFor(logging.DEBUG):
         return
     with contextlib.suppress(Exception):  # the gateway may already be gone: nothing left to silence
-        session.sparkContext.setLogLevel("OFF")
+        session = SparkSession.getActiveSession()
+        if session is not None:
+            session.sparkContext.setLogLevel("OFF")
+
+
+# once per process (not per session: spark_session may hand back the same session many times)
+atexit.register(_quiet_shutdown)
 
 
 def _spark_path(spells: Location) -> str:

@@ -22,7 +22,9 @@ from survival_invest.choices import MONTH_RULES, SQL_COMPARISONS, Comparison, Mo
 from survival_invest.cohort.rules import comparison_rows, lookback_reset, refuse_late_entries, refuse_short_extract
 from survival_invest.cohort.status import first_week_of_month, unknown_codes_error
 from survival_invest.engines import sql as Q
+from survival_invest.engines.members_sql import MembershipsFile, StagedMemberships, engine_members, stage_memberships
 from survival_invest.engines.sql_grouped import grouped_member_steps
+from survival_invest.engines.sql_spark import BROADCAST_MEMBERS, spark_member_steps
 from survival_invest.errors import CohortError, ExtractError
 from survival_invest.io.ids import integer_ids, integer_ids_where_canonical
 from survival_invest.io.periods import Frequency, RunClock, parse_periods, week_to_month, weeks_in_month
@@ -263,15 +265,17 @@ def _member_pass(
     """Materialise ``m_agg`` (one row per member) in the engine's dialect and refuse repeated person-period rows."""
     lookback, _ = lookback_reset(freq)
     src_lookback, src_reset = lookback_reset(src_freq)  # prior support at the source frequency (weeks for weekly data)
-    if backend.name == "duckdb":  # per-member GROUP BY with bit strings; Spark SQL has no bitstring_agg: windows
+    if backend.name == "duckdb":  # per-member GROUP BY with bit strings
         steps = grouped_member_steps(
             rollup=rollup, status=status, cutoff=cutoff, lookback=lookback,
             src_lookback=src_lookback, src_reset=src_reset, horizon=horizon,
         )  # fmt: skip
-    else:
-        steps = Q.window_member_steps(
-            status=status, cutoff=cutoff, lookback=lookback, src_lookback=src_lookback, src_reset=src_reset
-        )
+    else:  # Spark SQL has no bitstring_agg: the same GROUP BY with bit masks in BIGINT words
+        n_members = int(backend.query("SELECT COUNT(*) AS n FROM members")["n"].iloc[0])
+        steps = spark_member_steps(
+            rollup=rollup, status=status, cutoff=cutoff, lookback=lookback, src_lookback=src_lookback,
+            src_reset=src_reset, horizon=horizon, broadcast=n_members <= BROADCAST_MEMBERS,
+        )  # fmt: skip
     for name, text in steps:
         backend.materialise(name, text)
     dups = backend.query("SELECT COALESCE(SUM(dup_rows), 0) AS n FROM m_agg")["n"].iloc[0]
@@ -287,7 +291,7 @@ def sql_aggregates(
     backend: SqlBackend,
     *,
     source: str,
-    memberships: pd.DataFrame,
+    memberships: pd.DataFrame | MembershipsFile,
     classification: pd.DataFrame,
     cases: list[CaseSpec],
     clock: RunClock,
@@ -300,9 +304,11 @@ def sql_aggregates(
         Must already expose the extract as the relation ``spells``.
     source : str
         The extract's name, for messages.
-    memberships : DataFrame
-        From :func:`survival_invest.read_memberships`; freed here once the
-        engine holds its members table when the caller kept no name for it.
+    memberships : DataFrame or MembershipsFile
+        From :func:`survival_invest.read_memberships` (freed here once the
+        engine holds its members table when the caller kept no name for it),
+        or the file for the engine to read and check
+        (:mod:`survival_invest.engines.members_sql`, DuckDB).
     classification : DataFrame
         ``code, class, benefit_group`` table.
     cases : list of CaseSpec
@@ -318,27 +324,37 @@ def sql_aggregates(
         :mod:`survival_invest.stats`; facts: rows, source frequency, rollup,
         week factor.
     """
-    freq: Frequency = memberships.attrs["frequency"]
+    # DuckDB reads and checks a memberships file itself; on any problem the pandas reader raises its exact message
+    held = stage_memberships(backend, memberships) if isinstance(memberships, MembershipsFile) else memberships
+    del memberships
+    staged, frame = (held, None) if isinstance(held, StagedMemberships) else (None, held)
+    del held
+    freq: Frequency = staged.frequency if staged is not None else frame.attrs["frequency"]  # type: ignore[union-attr]
     prof = _profile(backend, source)
     pmap, src_freq, rollup = _period_map(prof, source, freq)
     codes = _codes(prof, classification, source)
     cutoff = clock.cutoff
     if len(pmap):
         refuse_short_extract(source, int(pmap["period"].max()), clock)
-    members, case_ids = _members(memberships, cases, clock, backend.id_kind(), rollup)
-    n_memberships = len(memberships)
-    # free the caller's table when it passed it without keeping a name for it (national scale: GBs), and hand
-    # Arrow's pooled memory back to the system before the engine needs it (mimalloc keeps freed pages otherwise)
-    del memberships
-    pa.default_memory_pool().release_unused()
+    case_ids = [c.case_id for c in cases]
+    if staged is not None:
+        first, n_memberships, frame = engine_members(backend, staged, cases, cutoff, rollup)
+    if frame is not None:
+        members, _ = _members(frame, cases, clock, backend.id_kind(), rollup)
+        n_memberships = len(frame)
+        first = int(members["entry"].min())
+        # free the caller's table when it passed it without keeping a name for it (national scale: GBs), and hand
+        # Arrow's pooled memory back to the system before the engine needs it (mimalloc keeps freed pages otherwise)
+        del frame
+        pa.default_memory_pool().release_unused()
+        backend.register("members", members)
+        del members  # the engine holds its own copy; national scale: ~50 bytes per membership
     backend.register("pmap", pmap)
     backend.register("codes", codes)
-    backend.register("members", members)
 
     lookback, _ = lookback_reset(freq)
-    lo = int(members["entry"].min()) - lookback
-    horizon = cutoff - int(members["entry"].min())
-    del members  # the engine holds its own copy; national scale: ~50 bytes per membership
+    lo = first - lookback
+    horizon = cutoff - first
     _member_pass(
         backend, source, Q.status_sql(rollup=rollup, lo=lo, hi=cutoff), rollup, cutoff, horizon, freq, src_freq
     )

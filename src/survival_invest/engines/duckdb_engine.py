@@ -8,6 +8,7 @@ spilling to ``temp_directory`` when a join, window or aggregate outgrows
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,8 @@ from survival_invest.io.sources import (
 from survival_invest.io.text import CsvDialect, csv_files_dialect, to_utf8
 
 __all__ = ["DuckDBBackend"]
+
+log = logging.getLogger(__name__)
 
 
 def _quote(path: Location) -> str:
@@ -149,6 +152,34 @@ class DuckDBBackend:
             return self.con.execute(f"SELECT * FROM {table or f'read_parquet({_quote(location)})'}").df()
         except duckdb.Error as exc:
             raise ExtractError(f"{location}: DuckDB cannot read the {what}: {str(exc).splitlines()[0][:200]}") from exc
+
+    def memberships_view(self, location: Location, name: str) -> dict[str, str] | None:
+        """The memberships file as the view ``name``: its columns and types, or ``None`` if DuckDB cannot read it.
+
+        Parquet (a file, folder of parts or glob, local or remote) and remote
+        CSV (every column as text, like the in-memory reader). A local CSV file
+        gives ``None``: it is read by the in-memory reader, whose dialect rules
+        (separator, Windows-1252 with one warning) apply to it; give a national
+        memberships file as Parquet. An unreadable file gives ``None`` too:
+        :mod:`survival_invest.engines.members_sql` then reads it in pandas,
+        which refuses it with its message.
+        """
+        try:
+            scheme = remote_scheme(location)
+            if scheme is not None:
+                self._load_extension(location, scheme)
+                csv, listing = str(location).lower().endswith(".csv"), _quote(location)
+            else:
+                kind, files = spells_files(location)
+                if kind == "csv":
+                    return None
+                csv, listing = False, "[" + ", ".join(_quote(f) for f in files) + "]"
+            table = f"read_csv({listing}, header = true, all_varchar = true)" if csv else f"read_parquet({listing})"
+            self._run(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM {table}")
+            return {str(r[0]): str(r[1]) for r in self._run(f"DESCRIBE {name}")}
+        except (duckdb.Error, ExtractError, ConfigError) as exc:
+            log.info("memberships %s: DuckDB does not read them (%s)", location, str(exc).splitlines()[0][:200])
+            return None
 
     def describe_input(self, spells: Location) -> dict[str, object]:
         """What DuckDB reports of a remote extract, for ``run.json`` (never raises).

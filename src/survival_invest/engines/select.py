@@ -29,6 +29,7 @@ from survival_invest.choices import ENGINES, EngineName
 from survival_invest.config import ConfigError, Portfolio
 from survival_invest.config.sections import conflict_reasons, engine_conflict_message, sql_engine_conflicts
 from survival_invest.engines.aggregates import CaseSpec, SqlBackend, sql_aggregates
+from survival_invest.engines.members_sql import MembershipsFile
 from survival_invest.engines.memory import EngineRun, memory_statistics
 from survival_invest.errors import ExtractError
 from survival_invest.io import read_classification, read_memberships
@@ -242,12 +243,16 @@ def portfolio_statistics(config: Portfolio, as_of: str | int | RunClock, engine:
     backend = _backend(choice.name, config)
     data = config.data
     try:
-        # memberships passed unnamed: sql_aggregates frees them once the engine holds its members table;
-        # on remote storage the engine reads them (read_frame) and io checks them like a local file
+        # DuckDB reads and checks the memberships itself (engines.members_sql: a national file never enters
+        # Python); Spark gets them read here, passed unnamed so that sql_aggregates frees them once the engine
+        # holds its members table. On remote storage the engine reads them (read_frame) and io checks them.
+        def read() -> pd.DataFrame:
+            return read_memberships(data.memberships, id_column=data.id_column, remote=backend.read_frame)
+
         agg, facts = sql_aggregates(
             backend,
             source=str(data.spells),
-            memberships=read_memberships(data.memberships, id_column=data.id_column, remote=backend.read_frame),
+            memberships=MembershipsFile(data.memberships, data.id_column, read) if choice.name == "duckdb" else read(),
             classification=classification,
             cases=specs,
             clock=clock,

@@ -48,6 +48,7 @@ Numbers are information, never asserted; they go in the README and
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import statistics
 import subprocess
@@ -293,13 +294,15 @@ FROM followed GROUP BY ALL ORDER BY 1, 2
 """
 
 
-def lean_duckdb(data: Path, classes: dict[str, str], threads: int | None) -> object:
+def lean_duckdb(data: Path, classes: dict[str, str], threads: int | None, memory_limit: str | None = None) -> object:
     """The survival table of case 1 by one DuckDB statement (a frame; ``durable_exit = 1``)."""
     import duckdb
 
     con = duckdb.connect()
     if threads:
         con.execute(f"SET threads = {int(threads)}")
+    if memory_limit:
+        con.execute(f"SET memory_limit = '{memory_limit}'")
     con.execute("CREATE TABLE codes (code VARCHAR, cls VARCHAR)")
     con.executemany("INSERT INTO codes VALUES (?, ?)", list(classes.items()))
     sql = LEAN_SQL.format(
@@ -435,9 +438,12 @@ def measure_one(data: Path, what: str, cases: int, threads: int | None, memory_l
             out = lean_numpy(data, classes, groups, [str(c + 1) for c in range(cases)])
             checksum = sum(int(a["event"][a["keep"]].sum()) for a in out.values())
         elif what == "lean-duckdb":
-            checksum = int(lean_duckdb(data, classes, threads)["events"].sum())
+            checksum = int(lean_duckdb(data, classes, threads, memory_limit)["events"].sum())
         else:
             config = load_config(portfolio_file(data, cases))
+            if memory_limit or threads:  # [engine] memory_limit / threads, as a user would set them
+                e = dataclasses.replace(config.engine, memory_limit=memory_limit or None, threads=threads or None)
+                config = dataclasses.replace(config, engine=e)
             results = run_portfolio(config, AS_OF, engine=what)
             checksum = len(results)
         seconds = time.perf_counter() - t0

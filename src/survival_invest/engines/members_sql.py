@@ -12,11 +12,15 @@ comparison rules (:func:`survival_invest.cohort.comparison_rows`) runs as SQL:
    functions the in-memory reader uses (:func:`survival_invest.io.ids.categories`,
    :func:`survival_invest.io.tables.parse_period_column`), so an id, a group or
    a label means the same in every engine;
-2. ``mship``: every row with its case, group and entry number, and the check
-   that no person is listed twice in the same case and group;
-3. ``members``: the survival cases' comparison and intervention members, by
-   the comparison rules as anti-joins, with the same columns as the table the
-   pandas path registers (:func:`survival_invest.engines.aggregates`).
+2. ``mship``: one aggregate per person and case (a hash ``GROUP BY``, the
+   only pass over the rows after the profile) counting the person's target and
+   intervention rows with their entries: a count above one is a person listed
+   twice in the same case and group;
+3. ``members``: the survival cases' comparison and intervention members, read
+   off those counts by the comparison rules (``non_participants``: a target
+   row of a person with no intervention row; ``target_all``: the target row,
+   or the intervention row of a participant with none), with the same columns
+   as the table the pandas path registers (:mod:`survival_invest.engines.aggregates`).
 
 **Decision: the exact messages come from the in-memory reader.** The SQL checks
 only decide *whether* something is wrong (a count per rule). When one finds a
@@ -121,7 +125,11 @@ class MembershipsFile:
 
 @dataclass(frozen=True)
 class StagedMemberships:
-    """The memberships held by the engine as the table ``mship`` (``pkey, case_label, is_inter, entry, entry_src``)."""
+    """The memberships held by the engine as ``mship``: per person and case, the target and intervention rows.
+
+    Columns ``pkey, case_label, n_target, n_inter`` and the entry (``e_``) and
+    first source period (``s_``) of the target and intervention rows.
+    """
 
     source: str
     frequency: Frequency
@@ -191,17 +199,22 @@ def stage_memberships(backend: Tables, file: MembershipsFile) -> StagedMembershi
     if combos is None:
         return _fallback(file, "the checks found a problem")
     backend.register("mship_combos", combos.drop(columns=["n"]))
+    # one row per person and case: a repeated person and each comparison rule read off its two counts
     backend.materialise(
         "mship",
         f"""
-        SELECT r.pkey, c.case_label, c.is_inter, c.entry, c.entry_src
+        SELECT r.pkey, c.case_label,
+               COUNT(*) FILTER (WHERE c.is_inter = 0) AS n_target, COUNT(*) FILTER (WHERE c.is_inter = 1) AS n_inter,
+               MAX(c.entry) FILTER (WHERE c.is_inter = 0) AS e_target,
+               MAX(c.entry_src) FILTER (WHERE c.is_inter = 0) AS s_target,
+               MAX(c.entry) FILTER (WHERE c.is_inter = 1) AS e_inter,
+               MAX(c.entry_src) FILTER (WHERE c.is_inter = 1) AS s_inter
         FROM {raw} AS r JOIN mship_combos c ON r.case_raw IS NOT DISTINCT FROM c.case_raw
             AND r.group_raw IS NOT DISTINCT FROM c.group_raw AND r.entry_raw IS NOT DISTINCT FROM c.entry_raw
+        GROUP BY r.pkey, c.case_label
         """,
     )
-    repeated = backend.query(
-        "SELECT COUNT(*) AS n FROM (SELECT 1 FROM mship GROUP BY pkey, case_label, is_inter HAVING COUNT(*) > 1)"
-    )["n"].iloc[0]
+    repeated = backend.query("SELECT COUNT(*) AS n FROM mship WHERE n_target > 1 OR n_inter > 1")["n"].iloc[0]
     if int(repeated):
         return _fallback(file, "a person is listed twice in a case and group")
     freq: Frequency = combos.attrs["frequency"]
@@ -334,16 +347,14 @@ def members_in_engine(
         "members",
         f"""
         WITH m AS (SELECT s.*, c.case_no, c.target_all, c.k, c.rule FROM mship s JOIN mship_cases c USING (case_label)),
-        inter AS (SELECT case_no, pkey FROM m WHERE is_inter = 1),
-        target AS (SELECT case_no, pkey FROM m WHERE is_inter = 0),
         rows AS (
-            SELECT m.*, 0 AS grp FROM m WHERE is_inter = 0 AND (target_all = 1
-                OR NOT EXISTS (SELECT 1 FROM inter i WHERE i.case_no = m.case_no AND i.pkey = m.pkey))
+            SELECT pkey, case_no, k, rule, 0 AS grp, e_target AS entry, s_target AS entry_src FROM m
+            WHERE n_target = 1 AND (target_all = 1 OR n_inter = 0)
             UNION ALL
-            SELECT m.*, 0 AS grp FROM m WHERE is_inter = 1 AND target_all = 1
-                AND NOT EXISTS (SELECT 1 FROM target t WHERE t.case_no = m.case_no AND t.pkey = m.pkey)
+            SELECT pkey, case_no, k, rule, 0 AS grp, e_inter AS entry, s_inter AS entry_src FROM m
+            WHERE n_target = 0 AND target_all = 1
             UNION ALL
-            SELECT m.*, 1 AS grp FROM m WHERE is_inter = 1
+            SELECT pkey, case_no, k, rule, 1 AS grp, e_inter AS entry, s_inter AS entry_src FROM m WHERE n_inter = 1
         )
         SELECT CAST(row_number() OVER () - 1 AS BIGINT) AS member, case_no AS case_id, CAST(grp AS BIGINT) AS grp,
                {person} AS person_id, entry, {entry_src} AS entry_src, k, rule

@@ -10,6 +10,7 @@ import pytest
 
 import survival_invest as si
 from survival_invest import ExtractError
+from survival_invest.io.spells import spells_from_frame
 from survival_invest.synthetic import dream_wide, simulate_portfolio
 
 DATA = Path(__file__).parents[2] / "data" / "synthetic"
@@ -87,3 +88,24 @@ def test_synthetic_dream_wide_frame_roundtrip() -> None:
     assert wide.columns[0] == "person_id" and all(c.startswith("y_") for c in wide.columns[1:])
     weeks = wide.iloc[:, 1:].to_numpy()
     assert np.isin(weeks[weeks != ""], spells["benefit"].unique()).all()
+
+
+def test_rows_out_of_period_order_within_a_person_are_sorted_and_conflicts_found_after_sorting() -> None:
+    # person 2's periods fall (2020-03 before 2020-01) while the ids are sorted: only the period check sees it
+    frame = pd.DataFrame(
+        {
+            "person_id": [1, 1, 2, 2, 2, 3],
+            "period": ["2020-01", "2020-02", "2020-03", "2020-01", "2020-03", "2020-01"],
+            "benefit": ["130", "130", "891", "130", "891", "130"],
+        }
+    )
+    s = spells_from_frame(frame)
+    assert s.frame["person_id"].tolist() == [1, 1, 2, 2, 3]
+    assert s.frame["period"].tolist() == [24240, 24241, 24240, 24242, 24240]
+    assert s.frame["benefit"].astype(str).tolist() == ["130", "130", "130", "891", "130"]
+    assert s.excluded.set_index("reason").loc["identical_duplicate_rows", "rows"] == 1
+    frame.loc[4, "benefit"] = "130"  # now person 2's two rows of 2020-03 (rows 3 and 5) disagree
+    with pytest.raises(ExtractError, match=r"rows 3, 5: the same person and period appear with different"):
+        spells_from_frame(frame)
+    ordered = spells_from_frame(frame.iloc[[0, 1, 3, 2, 5]].reset_index(drop=True))  # already sorted
+    assert ordered.frame["period"].tolist() == [24240, 24241, 24240, 24242, 24240]

@@ -60,3 +60,15 @@ def test_several_problems_of_one_file_are_listed_one_line_each(tmp_path) -> None
         "column 'benefit'",
         "column 'amount_kr'",
     ]
+
+
+def test_code_categories_merge_blank_variants_drop_unused_and_keep_missing() -> None:
+    from survival_invest.io.tables import clean_code_categories
+
+    raw = pd.Categorical([" 130", "130", None, "891", "130 "], categories=["zz", " 130", "130", "130 ", "891"])
+    cat = clean_code_categories(pd.Series(raw))
+    assert list(cat.categories) == ["130", "891"]  # 'zz' is used by no row
+    assert list(cat.codes) == [0, 0, -1, 1, 0]
+    plain = clean_code_categories(pd.Series([4.0, None, 4.0, 7.0]))  # Parquet floats: no '.0'
+    assert list(plain.categories) == ["4", "7"] and list(plain.codes) == [0, -1, 0, 1]
+    assert list(clean_code_categories(pd.Series([None, None], dtype=object)).codes) == [-1, -1]

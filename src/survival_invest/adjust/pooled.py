@@ -30,15 +30,12 @@ hazards ``d / n``).
 
 from __future__ import annotations
 
-import ctypes
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import special
 
+from survival_invest._arrays import heap_allocations  # moved there: the in-memory engine uses it too
 from survival_invest.errors import InputError
 
 __all__ = [
@@ -371,28 +368,3 @@ def running(op: np.ufunc, grid: np.ndarray) -> np.ndarray:
     for t in range(1, grid.shape[1]):  # months, each a contiguous column
         op(grid[:, t - 1], grid[:, t], out=grid[:, t])
     return grid
-
-
-@contextmanager
-def heap_allocations() -> Iterator[None]:
-    """Within the block, serve large arrays from malloc's heap instead of fresh ``mmap`` s (glibc only).
-
-    glibc maps every array above 32 MB anew and unmaps it when freed, so each ``n x tau`` temporary faults its
-    pages in again: in a VM that hands freed pages back to its host (the benchmark machine) that was half the CPU
-    time of AIPW at 10^6 persons (19 of 38 s, system time). ``M_MMAP_MAX = 0`` and a 2 GB ``M_TRIM_THRESHOLD``
-    let the next temporary reuse freed memory; on exit glibc's defaults are set and ``malloc_trim(0)`` runs.
-    """
-    try:
-        libc = ctypes.CDLL("libc.so.6") if sys.platform.startswith("linux") else None
-        if libc is not None:  # M_MMAP_MAX (-4), M_TRIM_THRESHOLD (-1)
-            libc.mallopt(-4, 0)
-            libc.mallopt(-1, 2**31 - 1)
-    except (OSError, AttributeError):  # not glibc: nothing to do
-        libc = None
-    try:
-        yield
-    finally:
-        if libc is not None:  # glibc's defaults
-            libc.mallopt(-4, 65536)
-            libc.mallopt(-1, 128 * 1024)
-            libc.malloc_trim(0)

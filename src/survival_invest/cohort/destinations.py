@@ -66,8 +66,9 @@ def find_rows(person: np.ndarray, period: np.ndarray, who: np.ndarray, when: np.
     ndarray of int64
         The first matching row per query, or -1.
     """
-    lo = np.searchsorted(person, who, side="left").astype(np.int64)
-    hi = np.searchsorted(person, who, side="right").astype(np.int64)
+    who_ = who.astype(person.dtype)  # searchsorted casts the rows to the queries' type: 10^8 rows, twice
+    lo = np.searchsorted(person, who_, side="left").astype(np.int64)
+    hi = np.searchsorted(person, who_, side="right").astype(np.int64)
     stop = hi.copy()
     while True:  # vectorised binary search within each person's rows: log2(rows per person) passes
         open_ = lo < hi

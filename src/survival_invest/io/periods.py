@@ -112,19 +112,18 @@ def _parse_categorical(
     labels: pd.Series, frequency: Frequency | Literal["auto"]
 ) -> tuple[np.ndarray, Frequency, np.ndarray]:
     """:func:`parse_periods` of a categorical column: its categories parsed once, the rows by their codes."""
-    codes = labels.cat.codes.to_numpy()
+    codes = labels.cat.codes.to_numpy()  # the smallest integer type: rows are looked up with it as it is
     cats = pd.Series(np.asarray(labels.cat.categories, dtype=object))
+    ok = codes >= 0
     if frequency == "auto":  # the first non-missing label decides, as for any other column
-        valid = np.flatnonzero(codes >= 0)
-        first = str(cats.iloc[codes[valid[0]]]) if valid.size else ""
+        first = str(cats.iloc[codes[int(np.argmax(ok))]]) if ok.any() else ""
         frequency = "week" if "W" in first.upper() else "month"
     periods, freq, bad = (
         parse_periods(cats, frequency) if len(cats) else (np.zeros(1, np.int64), frequency, np.ones(1, bool))
     )
-    ok = codes >= 0
-    if ok.all():
-        rows_bad = bad.take(codes) if bad.any() else np.zeros(codes.shape[0], dtype=bool)
-        return periods.astype(np.int64, copy=False).take(codes), freq, rows_bad
+    if ok.all():  # fancy indexing by the small codes (``take`` would first copy them to int64 at 10^8 rows)
+        rows_bad = bad[codes] if bad.any() else np.zeros(codes.shape[0], dtype=bool)
+        return periods.astype(np.int64, copy=False)[codes], freq, rows_bad
     safe = np.where(ok, codes, 0)
     return np.where(ok, periods[safe], 0).astype(np.int64), freq, ~ok | bad[safe]
 

@@ -43,7 +43,7 @@ import pandas as pd
 from survival_invest.errors import ExtractError
 from survival_invest.io.tables import clean_codes, rows_text
 
-__all__ = ["PLAIN", "PSEUDONYM_HEX", "IdPolicy", "looks_like_cpr", "normalise_cpr", "pseudonyms"]
+__all__ = ["PLAIN", "PSEUDONYM_HEX", "IdPolicy", "first_distinct", "looks_like_cpr", "normalise_cpr", "pseudonyms"]
 
 log = logging.getLogger(__name__)
 
@@ -75,9 +75,24 @@ def normalise_cpr(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
     return text.where(ok), ~ok & ~blank
 
 
+def first_distinct(values: pd.Series, n: int) -> np.ndarray:
+    """The first ``n`` distinct non-missing values in order of appearance (``pd.unique`` of them, cut to ``n``).
+
+    Read from growing prefixes of the column (64 k rows, then four times longer each time) until ``n`` distinct values are seen:
+    a national file of 10^8 rows is never copied or hashed whole for a sample of 2000 ids.
+    """
+    size = 1 << 16
+    while True:
+        head = values.iloc[:size]
+        distinct = pd.unique(head.dropna().to_numpy())
+        if distinct.shape[0] >= n or size >= len(values):
+            return distinct[:n]
+        size *= 4
+
+
 def looks_like_cpr(values: pd.Series) -> bool:
     """Whether an id column looks like CPR numbers: >= 90 % of (up to 2000) distinct non-blank ids normalise."""
-    distinct = pd.Series(pd.unique(values.dropna().to_numpy())[:_SAMPLE])
+    distinct = pd.Series(first_distinct(values, _SAMPLE))
     if not len(distinct):
         return False
     _, bad = normalise_cpr(distinct)

@@ -338,13 +338,18 @@ def clean_code_categories(values: pd.Series) -> pd.Categorical:
         codes, uniq = pd.factorize(values, use_na_sentinel=True)
     clean = clean_codes(pd.Series(uniq if isinstance(uniq, pd.Index) else np.asarray(uniq)))
     inverse, cats = pd.factorize(clean, use_na_sentinel=True)
-    inverse = np.append(np.asarray(inverse, dtype=np.int64), -1)  # code -1 (missing) stays -1
-    merged = inverse.take(codes)
-    used = np.bincount(merged[merged >= 0], minlength=len(cats)) > 0
+    small = np.min_scalar_type(-max(len(cats), 1))  # rows keep one small integer each (int8 for a few codes)
+    inverse = np.append(np.asarray(inverse, dtype=small), -1)  # code -1 (missing) stays -1
+    present = np.zeros(len(inverse), dtype=bool)
+    present[codes] = True  # the distinct values rows use (-1: the last slot); no count, no int64 copy
+    used = np.zeros(len(cats) + 1, dtype=bool)
+    used[inverse[present]] = True
+    used = used[:-1]
+    merged = inverse[codes]  # fancy indexing by the codes as they are (``take`` copies them to int64 first)
     names = np.asarray(cats, dtype=object)
     if not used.all():  # categories no row uses (a categorical column's unused ones) are dropped
-        renumber = np.append(np.cumsum(used) - 1, -1)
-        merged = np.where(merged >= 0, renumber.take(merged), -1)
+        renumber = np.append(np.cumsum(used) - 1, -1).astype(small)
+        merged = renumber[merged]
         names = names[used]
     return pd.Categorical.from_codes(merged, categories=pd.Index(names))
 

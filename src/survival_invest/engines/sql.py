@@ -3,12 +3,14 @@
 One text serves both engines except the member pass: it uses only what DuckDB
 and Spark SQL share (CTEs, ``CASE``, ``COALESCE``, ``LEAST``, window frames
 ``ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING``, ``%``). The member pass
-has two dialects giving identical member tables (``m_agg``, tested member by
-member): DuckDB's per-member ``GROUP BY`` with ``bitstring_agg``
-(:mod:`survival_invest.engines.sql_grouped`: one scan, no window), and Spark's
-windows over the joined rows (:func:`window_member_steps`; Spark SQL has no
-``bitstring_agg``). The engines register five relations and run the statements
-below:
+is one ``GROUP BY`` per member in each engine's dialect (no window over the
+joined rows): DuckDB's with ``bitstring_agg``
+(:mod:`survival_invest.engines.sql_grouped`) and Spark's with bit masks in
+``BIGINT`` words (:mod:`survival_invest.engines.sql_spark`). Both are tested
+member by member against the windows of :func:`window_member_steps` (the rules
+stated with windows over every joined row, which both engines run; too slow
+at scale, kept as the reference). The engines register five relations and run
+the statements below:
 
 ``spells``   person_id, period, benefit           (the extract; Parquet/CSV, any size)
 ``members``  member, case_id, grp, person_id, entry, entry_src, k, rule   (from the memberships file: small)
@@ -43,10 +45,10 @@ Rules (identical to :mod:`survival_invest.cohort`; ``t = period - entry``):
   durable exit — counted per group, never dropped silently.
 
 Besides the profile of the period and code labels, two scans of the extract
-carry the work for monthly data on DuckDB: the member pass (one ``GROUP BY``
-per member, presence and prior support included) and the units pass (hash
-join with the kept members and aggregate); weekly data rolled up to months,
-and Spark, read it once more for presence and prior support. The output is
+carry the work for monthly data, on DuckDB and on Spark: the member pass (one
+``GROUP BY`` per member, presence and prior support included) and the units
+pass (hash join with the kept members and aggregate); weekly data rolled up to
+months read it once more for presence and prior support. The output is
 the four small aggregates of :mod:`survival_invest.stats`.
 """
 
@@ -220,8 +222,10 @@ def persons_sql(*, cutoff: int) -> str:
     """The member table ``m_agg`` (one row per member with spell rows) and ``members`` -> outcome.
 
     ``m_agg`` holds member, present, t_c, dup_rows, exit_mid, last_on,
-    entry_code_key and prior_periods, from :func:`window_member_steps` (Spark)
-    or :func:`survival_invest.engines.sql_grouped.grouped_member_steps` (DuckDB).
+    entry_code_key and prior_periods, from
+    :func:`survival_invest.engines.sql_grouped.grouped_member_steps` (DuckDB),
+    :func:`survival_invest.engines.sql_spark.spark_member_steps` (Spark) or
+    :func:`window_member_steps` (the reference of the tests).
 
     Columns: member, case_id, grp, entry, excluded reason flags, event,
     duration, followed, by_code, prior_periods, code_id. (The participants'
@@ -266,12 +270,15 @@ def persons_sql(*, cutoff: int) -> str:
 def window_member_steps(
     *, status: str, cutoff: int, lookback: int, src_lookback: int, src_reset: int
 ) -> list[tuple[str, str]]:
-    """The Spark dialect of the member pass: the tables to materialise, in order, ending with ``m_agg``.
+    """The member pass as windows: the tables to materialise, in order, ending with ``m_agg`` (the reference).
 
-    Spark SQL has no ``bitstring_agg``, so the sequence rules run as windows
-    (:func:`member_sql`, :func:`prior_sql`) and the persons present are a
-    ``DISTINCT`` of the extract; ``m_agg`` then has the columns of
-    :func:`survival_invest.engines.sql_grouped.grouped_member_steps`.
+    The sequence rules run as windows over every joined row (:func:`member_sql`,
+    :func:`prior_sql`) and the persons present are a ``DISTINCT`` of the
+    extract; ``m_agg`` has the columns of
+    :func:`survival_invest.engines.sql_grouped.grouped_member_steps` (and a row
+    for every member). The engines run the per-member ``GROUP BY`` forms
+    (:mod:`~survival_invest.engines.sql_grouped`, :mod:`~survival_invest.engines.sql_spark`);
+    the tests compare them with this one.
 
     Parameters
     ----------

@@ -17,12 +17,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from survival_invest.config import load_config
 from survival_invest.engines import portfolio_statistics
-from survival_invest.engines.spark_engine import SparkBackend, spark_session
+from survival_invest.engines.spark_engine import CACHE_ROWS, SparkBackend, spark_session
 from survival_invest.errors import EngineError, ExtractError
 from survival_invest.pipeline.portfolio import run_portfolio_full
 
@@ -171,3 +172,18 @@ def test_a_local_csv_input_is_read_with_its_separator(spark, tmp_path) -> None:
         assert backend.id_kind() == "integer"  # as pandas reads them: the SQL then compares integers
         assert backend.query("SELECT benefit FROM spells")["benefit"].tolist() == ["137"]
         assert backend.describe_input(tmp_path / "s.csv") == {}
+
+
+def test_a_large_registered_frame_is_cached_in_few_partitions_and_released(spark, tmp_path) -> None:
+    pd.DataFrame({"person_id": [1], "period": ["2020-01"], "benefit": ["137"]}).to_parquet(tmp_path / "s.parquet")
+    n = CACHE_ROWS + 1
+    big = pd.DataFrame({"member": np.arange(n, dtype=np.int64), "entry": np.arange(n, dtype=np.int64) % 7})
+    with SparkBackend(tmp_path / "s.parquet", session=spark) as backend:
+        backend.register("small", big.head(10))
+        backend.register("members", big)
+        assert spark.catalog.isCached("members") and not spark.catalog.isCached("small")
+        table = spark.table("members")
+        assert table.rdd.getNumPartitions() <= spark.sparkContext.defaultParallelism  # not one per Arrow batch
+        got = backend.query("SELECT COUNT(*) AS n, SUM(entry) AS s FROM members")
+        assert (got["n"].iloc[0], got["s"].iloc[0]) == (n, int(big["entry"].sum()))
+    assert not spark.catalog.tableExists("members")  # closed: uncached and dropped

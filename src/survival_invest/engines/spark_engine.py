@@ -46,6 +46,10 @@ SPARK_ERRORS = (PySparkException, Py4JError)
 LOCAL_SETTINGS = {"spark.driver.memory": "4g", "spark.sql.autoBroadcastJoinThreshold": "256m"}
 
 
+#: Registered frames above this many rows (the members) are cached in the session (:meth:`SparkBackend.register`).
+CACHE_ROWS = 100_000
+
+
 #: Java wrappers whose message says nothing of the cause (the cause's message is taken instead).
 _WRAPPERS = ("Exception thrown in awaitResult",)
 
@@ -309,6 +313,15 @@ class SparkBackend:
             if str(f[c].dtype) == "Int64":  # nullable ints: Spark wants objects or plain ints
                 f[c] = f[c].astype(object).where(f[c].notna(), None)
         df = self.spark.createDataFrame(f) if len(f) else self.spark.createDataFrame(f.astype(str))
+        if len(f) > CACHE_ROWS:
+            # Arrow hands a large frame over as one partition per batch of 10,000 rows (245 tasks for the 2.4 M
+            # members at 10^8), and every query re-reads them: cached once in as many partitions as cores
+            df = df.coalesce(self.spark.sparkContext.defaultParallelism).persist()
+            try:
+                df.count()
+            except SPARK_ERRORS as exc:
+                raise EngineError(f"a Spark job failed: {spark_error_line(exc)} (run with -v for the trace)") from exc
+            self._cached.append(name)
         df.createOrReplaceTempView(name)
 
     def query(self, sql: str) -> pd.DataFrame:

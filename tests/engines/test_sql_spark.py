@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 from tests.engines.test_engines import messy_extract
@@ -21,7 +22,7 @@ from survival_invest.engines import sql as Q
 from survival_invest.engines.aggregates import CaseSpec, sql_aggregates
 from survival_invest.engines.duckdb_engine import DuckDBBackend
 from survival_invest.engines.spark_engine import SparkBackend
-from survival_invest.io.periods import RunClock
+from survival_invest.io.periods import RunClock, week_label
 from survival_invest.io.readers import default_classification, memberships_from_frame
 from survival_invest.stats import normalise_aggregates
 
@@ -68,23 +69,28 @@ def _both_passes(broadcast: bool, seen: dict[str, Any]):
 
 def _frames(backend: Any, path: Path, members: pd.DataFrame, cases: list[CaseSpec]) -> dict[str, pd.DataFrame]:
     m = memberships_from_frame(members)
+    weeks = m.attrs["frequency"] == "week"
     agg, _ = sql_aggregates(
         backend,
         source=str(path),
         memberships=m,
         classification=default_classification(),
         cases=cases,
-        clock=RunClock(2021 * 12 + 6, 0, m.attrs["frequency"]),
+        clock=RunClock(2680 if weeks else 2021 * 12 + 6, 0, m.attrs["frequency"]),
     )
     return normalise_aggregates(agg)
 
 
-@pytest.mark.parametrize("weekly", [False, True])
-def test_grouped_spark_pass_equals_the_window_pass_and_duckdb(spark, tmp_path: Path, monkeypatch, weekly) -> None:
+@pytest.mark.parametrize("data", ["monthly", "weeks by month", "weeks"])
+def test_grouped_spark_pass_equals_the_window_pass_and_duckdb(spark, tmp_path: Path, monkeypatch, data) -> None:
     rules = [("majority", "all"), ("any", "majority"), ("all", "any")]
+    weekly = data != "monthly"
     outcomes = []
     for seed in (1, 2, 3):  # durable exits 1..3 in each case, each month rule, broadcast join and not
         spells, members = messy_extract(seed, weekly)
+        if data == "weeks":  # weekly memberships: weeks analysed as weeks, ~120 periods of follow-up (2 words)
+            entry = 2560 + np.random.default_rng(seed).integers(0, 50, len(members))
+            members = members.assign(entry_period=week_label(entry))
         path = tmp_path / f"spells-{seed}.parquet"
         spells.to_parquet(path, index=False)
         cases = [
@@ -98,7 +104,8 @@ def test_grouped_spark_pass_equals_the_window_pass_and_duckdb(spark, tmp_path: P
             win = backend.query(f"SELECT {', '.join(M_AGG)} FROM m_win_agg WHERE present = 1 ORDER BY member")
             grouped = backend.query(f"SELECT {', '.join(M_AGG)} FROM m_agg ORDER BY member")
             outcomes.append(backend.query("SELECT * FROM outcome"))
-        assert seen["rollup"] is weekly and seen["broadcast"] is True  # a few members: broadcast
+        assert seen["rollup"] is (data == "weeks by month") and seen["broadcast"] is True  # few members: broadcast
+        assert (seen["horizon"] > sql_spark.WORD) is (data == "weeks")
         pd.testing.assert_frame_equal(grouped, win, check_exact=True, check_dtype=False)
         with DuckDBBackend(path) as duck:
             agg_d = _frames(duck, path, members, cases)

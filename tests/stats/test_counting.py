@@ -134,3 +134,18 @@ def test_support_week_is_exact_on_band_boundaries() -> None:
     assert support_week(np.array([6]), np.array([0]), 52 / 12)[0] == 27.0
     assert support_week(np.array([0]), np.array([6]), 52 / 12)[0] == 27.0
     assert support_week(np.array([10]), np.array([0]), 1.0)[0] == 11.0
+
+
+@pytest.mark.parametrize("scale", [1, 2**40])  # a mixed-radix key, and keys too wide for one: rows of np.unique
+def test_collapse_rows_sums_like_a_groupby_of_the_rows(scale: int) -> None:
+    from survival_invest.stats.counting import collapse_rows
+
+    rng = np.random.default_rng(8)
+    a, b, c = rng.integers(0, 3, 5000), rng.integers(-4, 40, 5000) * scale, rng.integers(0, 7, 5000) * scale
+    hit = rng.random(5000) < 0.3
+    got = collapse_rows({"a": a, "b": b, "c": c}, {"n": None, "hits": hit})
+    frame = pd.DataFrame({"a": a, "b": b, "c": c, "n": 1, "hits": hit.astype(np.int64)})
+    expected = frame.groupby(["a", "b", "c"], as_index=False)[["n", "hits"]].sum()
+    pd.testing.assert_frame_equal(got, expected)
+    empty = collapse_rows({"a": a[:0]}, {"n": None})
+    assert list(empty.columns) == ["a", "n"] and len(empty) == 0

@@ -303,7 +303,7 @@ def assemble(
         {
             "person_id": members["person_id"].to_numpy(),
             "group": members["group"].to_numpy(),
-            "entry_period": period_label(entry, freq),
+            "entry_period": _entry_labels(entry, freq),
             "entry": entry.astype(np.int64),
             "duration": fol.duration.astype(np.int64),
             "event": fol.event.astype(np.int8),
@@ -324,6 +324,12 @@ def assemble(
         f_member, f_t, f_ridx = new_index[f_member[kept]], f_t[kept], f_ridx[kept]
     status = pd.DataFrame({"member": f_member, "t": f_t, "share": st.share_at(f_ridx)}, copy=False)
     return persons, status, keep_m
+
+
+def _entry_labels(entry: np.ndarray, freq: Frequency) -> np.ndarray:
+    """``period_label`` of each entry, made once per distinct entry period (millions of members, a few hundred)."""
+    uniq, inverse = np.unique(entry, return_inverse=True)
+    return np.asarray(period_label(uniq, freq))[inverse.reshape(-1)]
 
 
 def person_positions(st: Status, ids: pd.Series) -> np.ndarray:

@@ -8,9 +8,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from survival_invest._arrays import ragged_arange
-
-__all__ = ["NEVER", "first_per_member", "last_per_member", "previous_within", "ragged_join", "run_starts"]
+__all__ = [
+    "NEVER",
+    "bisect_within",
+    "first_per_member",
+    "last_per_member",
+    "previous_within",
+    "ragged_join",
+    "run_starts",
+]
 
 #: "No such period" for integer period arithmetic (far beyond any real duration).
 NEVER = np.int64(1) << 40
@@ -21,15 +27,17 @@ def ragged_join(
 ) -> tuple[np.ndarray, np.ndarray]:
     """For each member, the spell rows of its person with ``lo <= period <= hi``.
 
-    One global ``searchsorted`` on combined integer keys ``person * span +
-    period``, then a ragged ``arange`` expansion.
+    Each member's person rows by a ``searchsorted`` on the (sorted) person
+    positions in their own dtype, its period window by a vectorised binary
+    search within those rows (:func:`bisect_within`), then a ragged ``arange``
+    expansion: nothing the size of the extract is built but the result.
 
     Parameters
     ----------
     row_person, row_period : ndarray of int
         Person position and period of each spell row, sorted by (person, period).
     m_person : ndarray of int
-        Person position of each member.
+        Person position of each member (-1: no rows).
     lo, hi : ndarray of int
         First and last period wanted per member (inclusive).
 
@@ -39,22 +47,57 @@ def ragged_join(
         Pairs of member index and row index, sorted by member then period
         (int32 when they fit, else int64).
     """
-    base = int(min(row_period.min(initial=0), lo.min(initial=0))) - 1
-    span = int(max(row_period.max(initial=0), hi.max(initial=0))) - base + 2
-    keys = row_person.astype(np.int64)  # built in place: one allocation at 10^8 rows
-    keys *= span
-    keys += row_period
-    keys -= base
-    mkey = m_person.astype(np.int64) * span - base
-    start = np.searchsorted(keys, mkey + lo, side="left")
-    stop = np.searchsorted(keys, mkey + hi, side="right")
-    del keys
+    who = np.asarray(m_person).astype(row_person.dtype)  # searchsorted would cast the rows to the queries' type
+    # the searches in person order: they then walk the rows forwards (members in random order: 8x slower)
+    order = np.argsort(who, kind="stable")
+    who = who[order]
+    first = np.searchsorted(row_person, who, side="left")
+    last = np.searchsorted(row_person, who, side="right")
+    start, stop = np.empty_like(first), np.empty_like(first)
+    start[order] = bisect_within(row_period, first, last, np.asarray(lo)[order], right=False)
+    stop[order] = bisect_within(row_period, first, last, np.asarray(hi)[order], right=True)
     counts = np.maximum(stop - start, 0)
     total = int(counts.sum())
     idx_type = np.int32 if max(total, row_person.shape[0], m_person.shape[0]) < 2**31 - 1 else np.int64
-    member, row = ragged_arange(counts, idx_type)
-    row += start.astype(idx_type)[member]
+    member = np.repeat(np.arange(counts.shape[0], dtype=idx_type), counts)
+    row = np.repeat((start - (np.cumsum(counts) - counts)).astype(idx_type), counts)  # start - the pairs before
+    row += np.arange(total, dtype=idx_type)
     return member, row
+
+
+def bisect_within(values: np.ndarray, lo: np.ndarray, hi: np.ndarray, target: np.ndarray, *, right: bool) -> np.ndarray:
+    """Per query, the first position in ``values[lo:hi]`` (sorted there) whose value is >= ``target`` (> with
+    ``right``), or ``hi`` when there is none: ``searchsorted`` within each query's own range.
+
+    Vectorised over the queries, log2(longest range) passes, no Python loop over queries.
+
+    Parameters
+    ----------
+    values : ndarray
+        Sorted within every range ``[lo, hi)``.
+    lo, hi : ndarray of int
+        The range of each query.
+    target : ndarray
+        The value searched for per query.
+    right : bool
+        ``side="right"`` of :func:`numpy.searchsorted` (else ``"left"``).
+
+    Returns
+    -------
+    ndarray of int64
+    """
+    lo, hi = lo.astype(np.int64), hi.astype(np.int64)
+    last = max(values.shape[0] - 1, 0)
+    while True:  # log2(rows per person) passes
+        open_ = lo < hi
+        if not open_.any():
+            return lo
+        mid = (lo + hi) // 2
+        v = values[np.minimum(mid, last)] if values.shape[0] else np.zeros_like(mid)
+        up = (v <= target) if right else (v < target)
+        up &= open_
+        lo = np.where(up, mid + 1, lo)
+        hi = np.where(open_ & ~up, mid, hi)
 
 
 def run_starts(m: np.ndarray) -> np.ndarray:

@@ -15,7 +15,14 @@ from survival_invest.errors import InputError
 from survival_invest.io.periods import weeks_in_month
 from survival_invest.stats.tables import GROUPS, SUMMARY_ITEMS, CaseStatistics, assemble, normalise_aggregates
 
-__all__ = ["as_statistics", "case_statistics", "cohort_aggregates", "counted_and_spell", "week_factor_of"]
+__all__ = [
+    "as_statistics",
+    "case_statistics",
+    "cohort_aggregates",
+    "collapse_rows",
+    "counted_and_spell",
+    "week_factor_of",
+]
 
 
 def counted_and_spell(event: np.ndarray, duration: np.ndarray, followed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -90,25 +97,66 @@ def cohort_aggregates(cohort: Cohort, *, source_frequency: str | None = None) ->
     bg = np.where(is_int, bg, "")
     prior = np.where(is_int, prior, -1)
 
-    survival = pd.DataFrame(
-        {
-            "case_id": case,
-            "group": group,
-            "t": duration,
-            "events": event.astype(np.int64),
-            "censored": (~event).astype(np.int64),
-        }
-    )
+    # person-sized rows collapsed to their distinct keys with numpy first (normalise_aggregates then sorts and
+    # groups a few thousand rows, not millions of string keys; the sums are the same integers)
+    g_codes, g_labels = pd.factorize(group)
+    b_codes, b_labels = pd.factorize(bg)
+    survival = collapse_rows({"group": g_codes, "t": duration}, {"events": event, "censored": ~event})
     counted, spell = counted_and_spell(event, duration, followed)
-    base = pd.DataFrame({"case_id": case, "group": group, "entry": entry, "benefit_group": bg, "prior_periods": prior})
-    parts = [base.assign(kind="followed", length=followed, n=1)]
-    parts.append(base[is_int].assign(kind="counted", length=counted[is_int], n=1))
-    parts.append(base[is_int].assign(kind="spell", length=spell[is_int], n=1))
+    keys = {"group": g_codes, "entry": entry, "benefit_group": b_codes, "prior_periods": prior}
+    parts = []
+    for kind, length, rows in (("followed", followed, None), ("counted", counted, is_int), ("spell", spell, is_int)):
+        sel = {k: v if rows is None else v[rows] for k, v in keys.items()}
+        parts.append(collapse_rows({**sel, "length": length if rows is None else length[rows]}, {"n": None}))
+        parts[-1]["kind"] = kind
     lengths = pd.concat(parts, ignore_index=True)
+    for frame in (survival, lengths):
+        frame["case_id"] = case
+        frame["group"] = np.asarray(g_labels, dtype=object)[frame["group"].to_numpy()]
+    lengths["benefit_group"] = np.asarray(b_labels, dtype=object)[lengths["benefit_group"].to_numpy()]
     units_frame = _units_table(cohort, entry, is_int, bg, prior, weekly_units)
     return normalise_aggregates(
         {"survival": survival, "lengths": lengths, "units": units_frame, "summary": _summary_table(cohort)}
     )
+
+
+def collapse_rows(keys: dict[str, np.ndarray], counts: dict[str, np.ndarray | None]) -> pd.DataFrame:
+    """Rows summed per distinct combination of integer ``keys``: one ``np.unique`` on a mixed-radix key.
+
+    Parameters
+    ----------
+    keys : dict of str to ndarray of int
+        The key columns (equal lengths).
+    counts : dict of str to ndarray of bool or None
+        The rows each count column counts (``None``: every row).
+
+    Returns
+    -------
+    DataFrame
+        The key columns (int64) and the counts (int64), one row per distinct key, sorted by the keys.
+    """
+    cols = [np.asarray(v, dtype=np.int64) for v in keys.values()]
+    lo = [int(c.min(initial=0)) for c in cols]
+    width = [int(c.max(initial=0)) - a + 1 for c, a in zip(cols, lo, strict=True)]
+    if float(np.prod(np.asarray(width, dtype=np.float64))) >= 2.0**62:  # no mixed-radix key: np.unique of rows
+        uniq_rows, inverse = np.unique(np.column_stack(cols), axis=0, return_inverse=True)
+        out = {name: uniq_rows[:, j] for j, name in enumerate(keys)}
+    else:
+        combined = np.zeros(cols[0].shape[0] if cols else 0, dtype=np.int64)
+        for c, a, w in zip(cols, lo, width, strict=True):  # a few columns
+            combined *= w
+            combined += c - a
+        uniq, inverse = np.unique(combined, return_inverse=True)
+        out = {}
+        for name, a, w in reversed(list(zip(keys, lo, width, strict=True))):  # a few columns, decoded from the last
+            out[name] = uniq % w + a
+            uniq = uniq // w
+        out = {name: out[name] for name in keys}
+    inverse = inverse.reshape(-1)
+    n = next(iter(out.values())).shape[0] if out else 0
+    for name, rows in counts.items():
+        out[name] = np.bincount(inverse if rows is None else inverse[rows], minlength=n).astype(np.int64)
+    return pd.DataFrame(out)
 
 
 def _units_table(

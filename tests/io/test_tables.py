@@ -72,3 +72,5 @@ def test_code_categories_merge_blank_variants_drop_unused_and_keep_missing() -> 
     plain = clean_code_categories(pd.Series([4.0, None, 4.0, 7.0]))  # Parquet floats: no '.0'
     assert list(plain.categories) == ["4", "7"] and list(plain.codes) == [0, -1, 0, 1]
     assert list(clean_code_categories(pd.Series([None, None], dtype=object)).codes) == [-1, -1]
+    clean = clean_code_categories(pd.Series(pd.Categorical(["891", None, "130"], categories=["130", "891"])))
+    assert list(clean.categories) == ["130", "891"] and list(clean.codes) == [1, -1, 0]  # kept as they are

@@ -345,8 +345,10 @@ def clean_code_categories(values: pd.Series) -> pd.Categorical:
     used = np.zeros(len(cats) + 1, dtype=bool)
     used[inverse[present]] = True
     used = used[:-1]
-    merged = inverse[codes]  # fancy indexing by the codes as they are (``take`` copies them to int64 first)
     names = np.asarray(cats, dtype=object)
+    if used.all() and np.array_equal(inverse[:-1], np.arange(len(cats))):  # clean already (Parquet dictionaries)
+        return pd.Categorical.from_codes(codes, categories=pd.Index(names))
+    merged = inverse[codes]  # fancy indexing by the codes as they are (``take`` copies them to int64 first)
     if not used.all():  # categories no row uses (a categorical column's unused ones) are dropped
         renumber = np.append(np.cumsum(used) - 1, -1).astype(small)
         merged = renumber[merged]

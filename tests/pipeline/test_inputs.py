@@ -172,7 +172,16 @@ def closed_port() -> int:
         return int(s.getsockname()[1])  # closed when the socket is: nothing listens there
 
 
-def test_an_unreachable_master_exits_2_naming_it_and_the_time_waited(parts, capsys) -> None:
+@pytest.fixture
+def no_spark_session() -> None:
+    """No local Spark session left running by an earlier test (a running one refuses another master)."""
+    from pyspark import SparkContext
+
+    if SparkContext._active_spark_context is not None:
+        SparkContext._active_spark_context.stop()
+
+
+def test_an_unreachable_master_exits_2_naming_it_and_the_time_waited(parts, capsys, no_spark_session) -> None:
     tmp, _ = parts
     master = f"spark://127.0.0.1:{closed_port()}"
     config = portfolio(tmp, "spells_parts", "spark", f'spark_master = "{master}"\nconnect_timeout_seconds = 2')

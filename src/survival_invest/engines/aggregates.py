@@ -328,8 +328,8 @@ def sql_aggregates(
     held = stage_memberships(backend, memberships) if isinstance(memberships, MembershipsFile) else memberships
     del memberships
     staged, frame = (held, None) if isinstance(held, StagedMemberships) else (None, held)
+    freq: Frequency = held.frequency if isinstance(held, StagedMemberships) else held.attrs["frequency"]
     del held
-    freq: Frequency = staged.frequency if staged is not None else frame.attrs["frequency"]  # type: ignore[union-attr]
     prof = _profile(backend, source)
     pmap, src_freq, rollup = _period_map(prof, source, freq)
     codes = _codes(prof, classification, source)

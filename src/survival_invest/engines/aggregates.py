@@ -23,7 +23,7 @@ from survival_invest.cohort.rules import comparison_rows, lookback_reset, refuse
 from survival_invest.cohort.status import first_week_of_month, unknown_codes_error
 from survival_invest.engines import sql as Q
 from survival_invest.engines.members_sql import MembershipsFile, StagedMemberships, engine_members, stage_memberships
-from survival_invest.engines.sql_grouped import grouped_member_steps
+from survival_invest.engines.sql_grouped import grouped_member_steps, grouped_units_sql
 from survival_invest.engines.sql_spark import BROADCAST_MEMBERS, spark_member_steps
 from survival_invest.errors import CohortError, ExtractError
 from survival_invest.io.ids import integer_ids, integer_ids_where_canonical
@@ -361,9 +361,11 @@ def sql_aggregates(
     backend.materialise("outcome", Q.outcome_sql(Q.persons_sql(cutoff=cutoff)))
     backend.materialise("kept", Q.kept_sql())
     out = {name: backend.query(text) for name, text in Q.aggregate_sqls().items()}
-    # monthly rows join the kept members directly; weekly rows are grouped per month for the members' persons first
-    units_status = Q.status_sql(rollup=rollup, lo=lo, hi=cutoff, members_only=rollup)
-    out["units"] = backend.query(Q.units_sql(status=units_status, cutoff=cutoff))
+    if backend.name == "duckdb" and not rollup:  # monthly: the units are the bits the member pass kept
+        out["units"] = backend.query(grouped_units_sql())
+    else:  # monthly rows join the kept members directly; weekly rows are grouped per month for the members first
+        units_status = Q.status_sql(rollup=rollup, lo=lo, hi=cutoff, members_only=rollup)
+        out["units"] = backend.query(Q.units_sql(status=units_status, cutoff=cutoff))
     out["lengths"] = participant_lengths(out["lengths"], out.pop("participants"))
 
     labels = np.array(case_ids, dtype=object)

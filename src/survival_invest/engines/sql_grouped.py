@@ -29,7 +29,11 @@ from __future__ import annotations
 
 from survival_invest.engines.sql import CODE_BASE, T_OFFSET
 
-__all__ = ["grouped_member_steps"]
+__all__ = ["UNITS_CHUNK", "grouped_member_steps", "grouped_units_sql"]
+
+#: Bits per piece when the units are read off the members' strings (8 and 16 were fastest at 10^7 rows;
+#: 64 was twice as slow).
+UNITS_CHUNK = 8
 
 
 def _on_flag(units: str, wim: str) -> str:
@@ -58,10 +62,16 @@ JOINED_ROWS = """
 """
 
 
-def _derive(*, cutoff: int, src_reset: int, present: str) -> str:
-    """Exit, last on-support period and prior periods from the bit strings of ``g`` (one row per member)."""
+def _derive(*, cutoff: int, src_reset: int, present: str, follow_bits: bool) -> str:
+    """Exit, last on-support period and prior periods from the bit strings of ``g`` (one row per member).
+
+    With ``follow_bits`` the member's on-support string cut to its follow-up
+    (``s``) is kept as ``follow_bits`` (a ``BIT``, NULL when the follow-up is
+    empty), from which :func:`grouped_units_sql` reads the units.
+    """
+    keep = "CASE WHEN s = '' THEN NULL ELSE CAST(s AS BIT) END AS follow_bits, " if follow_bits else ""
     return f"""
-    SELECT member, {present} AS present, t_c, dup_rows, entry_code_key,
+    SELECT member, {present} AS present, t_c, dup_rows, entry_code_key, {keep}
         NULLIF(strpos(s, repeat('0', CAST(k AS INTEGER))), 0) - 1 AS exit_mid,
         length(rtrim(s, '0')) - 1 AS last_on,
         CASE WHEN ps IS NULL THEN 0
@@ -123,7 +133,8 @@ def grouped_member_steps(
         FROM ({JOINED_ROWS}) j
         GROUP BY member, entry, k
         """
-        return [("m_agg", f"WITH g AS ({g}) {_derive(cutoff=cutoff, src_reset=src_reset, present='1')}")]
+        derived = _derive(cutoff=cutoff, src_reset=src_reset, present="1", follow_bits=True)
+        return [("m_agg", f"WITH g AS ({g}) {derived}")]
     pp = f"""
         SELECT member, {_prior_bits(src_lookback)}
         FROM ({JOINED_ROWS}) j
@@ -152,5 +163,52 @@ def grouped_member_steps(
     return [
         ("mg_agg", mg),
         ("pp_agg", pp),
-        ("m_agg", f"WITH g AS ({g}) {_derive(cutoff=cutoff, src_reset=src_reset, present='1')}"),
+        ("m_agg", f"WITH g AS ({g}) {_derive(cutoff=cutoff, src_reset=src_reset, present='1', follow_bits=False)}"),
     ]
+
+
+def grouped_units_sql() -> str:
+    """The units aggregate of monthly data from the kept members' ``follow_bits``, without a scan of the extract.
+
+    For spells at the analysis frequency a period's units are its support
+    rows (0 or 1, duplicates refused), so the support units of a kept member
+    at ``0 <= t < followed`` are the bits of its follow-up string:
+    ``units(case, group, month, t, benefit group, prior) = #{kept members of
+    the key with bit t set}``, ``month = entry + t`` — the table
+    :func:`survival_invest.engines.sql.units_sql` gets by joining the extract
+    with the kept members again. Each string is cut into pieces of
+    :data:`UNITS_CHUNK` bits, the pieces are counted per (key, offset, piece)
+    (support spells are runs, so few pieces are distinct), and only the
+    distinct pieces are spread into periods: about ``1/UNITS_CHUNK`` of the
+    rows a per-period expansion makes (0.19 s against 0.53 s for the scan at
+    10^7 rows).
+
+    Returns
+    -------
+    str
+        A query over ``kept`` and ``m_agg`` with the columns of
+        :func:`~survival_invest.engines.sql.units_sql`.
+    """
+    w = UNITS_CHUNK
+    return f"""
+    WITH pieces AS (
+        SELECT k.case_id AS case_id, k.grp AS grp, k.entry AS entry, k.benefit_group AS benefit_group,
+               k.prior_key AS prior_key, c.c AS c, substr(CAST(g.follow_bits AS VARCHAR), CAST(c.c + 1 AS BIGINT), {w})
+               AS piece
+        FROM kept k JOIN m_agg g ON g.member = k.member,
+             LATERAL (SELECT unnest(range(0, CAST(k.followed AS BIGINT), {w})) AS c) c
+        WHERE g.follow_bits IS NOT NULL
+    ),
+    counted AS (
+        SELECT case_id, grp, entry, benefit_group, prior_key, c, piece, COUNT(*) AS n
+        FROM pieces WHERE strpos(piece, '1') > 0
+        GROUP BY case_id, grp, entry, benefit_group, prior_key, c, piece
+    ),
+    spread AS (
+        SELECT *, c + unnest(range(length(piece))) AS t FROM counted
+    )
+    SELECT case_id, grp, entry + t AS month, t, benefit_group, prior_key AS prior_periods, SUM(n) AS units
+    FROM spread
+    WHERE substr(piece, CAST(t - c + 1 AS BIGINT), 1) = '1'
+    GROUP BY case_id, grp, entry + t, t, benefit_group, prior_key
+    """

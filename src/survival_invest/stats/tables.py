@@ -145,14 +145,54 @@ class CaseStatistics:
         return o[o["followed"] > 0].reset_index(drop=True)
 
 
-def _expand(lengths: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """Persons-with-length rows -> per (keys, t) counts of persons with ``length > t``."""
-    length = lengths["length"].to_numpy().astype(np.int64)
-    owner, t = ragged_arange(np.maximum(length, 0))
-    out = lengths[keys].iloc[owner].reset_index(drop=True)
+def _expand(lengths: pd.DataFrame, keys: list[str], kinds: tuple[str, ...] = ("n",)) -> pd.DataFrame:
+    """Persons-with-length rows -> per (keys, t) the persons with ``length > t``, one column per kind.
+
+    ``n(key, t) = sum of n over the key's rows with length > t`` for
+    ``0 <= t < L_key`` (``L_key``: the key's longest length; a key whose
+    lengths are all 0 gives no row), sorted by the keys and ``t``: the rows a
+    ``groupby([*keys, "t"]).sum()`` of every row spread over its periods gives,
+    computed without that spread. Each row's ``n`` goes to its last period
+    ``t = length - 1`` of the key's block of ``L_key`` periods, and a
+    cumulative sum from the block's end gives the persons still followed
+    (``np.cumsum`` on the reversed array, less the sum beyond the block).
+
+    Parameters
+    ----------
+    lengths : DataFrame
+        ``keys``, ``length``, ``n`` and, with several ``kinds``, ``kind``.
+    keys : list of str
+    kinds : tuple of str
+        ``("n",)``: every row, in the column ``n``; else the values of the
+        ``kind`` column, one output column each (0 where a kind has no row).
+    """
+    rows = lengths[lengths["length"].to_numpy() > 0]
+    if kinds != ("n",):
+        rows = rows[rows["kind"].isin(kinds).to_numpy()]
+    length = rows["length"].to_numpy().astype(np.int64)
+    n = rows["n"].to_numpy().astype(np.int64)
+    combined = np.zeros(len(rows), dtype=np.int64)
+    for k in keys:  # a few key columns; factorize(sort=True) codes keep groupby's order
+        codes, uniques = pd.factorize(rows[k], sort=True)
+        combined = combined * max(len(uniques), 1) + codes
+    _, first, group = np.unique(combined, return_index=True, return_inverse=True)
+    group = group.reshape(-1)
+    span = np.zeros(first.shape[0], dtype=np.int64)
+    np.maximum.at(span, group, length)
+    start = np.cumsum(span) - span
+    pos = start[group] + length - 1
+    owner, t = ragged_arange(span)
+    out = rows[keys].iloc[first[owner]].reset_index(drop=True)
     out["t"] = t.astype(np.int64)
-    out["n"] = lengths["n"].to_numpy()[owner]
-    return out.groupby([*keys, "t"], as_index=False, sort=True)[["n"]].sum()
+    kind_of = rows["kind"].to_numpy() if kinds != ("n",) else None
+    total = int(span.sum())
+    for kind in kinds:
+        acc = np.zeros(total + 1, dtype=np.int64)  # one slot past the end: the sum beyond the last block is 0
+        sel = slice(None) if kind_of is None else kind_of == kind
+        np.add.at(acc, pos[sel], n[sel])
+        tail = np.cumsum(acc[::-1])[::-1]  # tail[i] = sum of acc[i:]
+        out[kind] = tail[:-1] - np.repeat(tail[start + span], span)
+    return out
 
 
 def _occupancy_table(lengths: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
@@ -171,12 +211,7 @@ def _occupancy_table(lengths: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame
 def _participants_table(part_len: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
     """``month, t, benefit_group, prior_periods, followed, counted, in_spell, units, share_sum`` of participants."""
     keys = ["entry", "benefit_group", "prior_periods"]
-    tables = []
-    for kind in ("followed", "counted", "spell"):  # three fixed kinds
-        e = _expand(part_len[part_len["kind"] == kind], keys).rename(columns={"n": kind})
-        tables.append(e.set_index([*keys, "t"]))
-    part = pd.concat(tables, axis=1).fillna(0).astype(np.int64).reset_index()
-    part = part.rename(columns={"spell": "in_spell"})
+    part = _expand(part_len, keys, ("followed", "counted", "spell")).rename(columns={"spell": "in_spell"})
     part["month"] = part["entry"] + part["t"]
     cell = ["month", "t", "benefit_group", "prior_periods"]
     part = part.groupby(cell, as_index=False)[["followed", "counted", "in_spell"]].sum()

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from tests.engines.test_engines import messy_extract
 
-from survival_invest.engines import aggregates
+from survival_invest.engines import aggregates, duckdb_engine
 from survival_invest.engines import sql as Q
 from survival_invest.engines.aggregates import CaseSpec, sql_aggregates
 from survival_invest.engines.duckdb_engine import DuckDBBackend
@@ -92,3 +92,29 @@ def test_both_passes_count_the_same_duplicate_rows(tmp_path: Path, weekly: bool)
             _run(backend_type, path, members, cases)
         counts.append(int(re.search(r"(\d+) person-period rows", str(err.value)).group(1)))
     assert counts[0] == counts[1] >= 3
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".csv"])
+def test_a_national_extract_keeps_the_engine_tables_in_the_database_file_with_the_same_aggregates(
+    tmp_path: Path, suffix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spells, members = messy_extract(3, False)
+    path = tmp_path / f"spells{suffix}"
+    spells.to_parquet(path, index=False) if suffix == ".parquet" else spells.to_csv(path, index=False)
+    cases = [CaseSpec("A", "non_participants", 2, "any"), CaseSpec("B", "target_all", 1, "any")]
+    kinds = {}
+
+    class Seen(DuckDBBackend):
+        def close(self) -> None:  # which tables the run made, before they go
+            kinds.update(dict(self._run("SELECT table_name, temporary FROM duckdb_tables()")))
+            super().close()
+
+    small, _ = _run(Seen, path, members, cases)
+    assert kinds["m_agg"] and kinds["kept"]  # a small extract: TEMP tables
+    kinds.clear()
+    monkeypatch.setattr(duckdb_engine, "SMALL_ROWS", 0)
+    monkeypatch.setattr(duckdb_engine, "SMALL_CSV_BYTES", 0)
+    national, _ = _run(Seen, path, members, cases)
+    assert not kinds["m_agg"] and not kinds["kept"]  # tables of the database file
+    for name in small:
+        pd.testing.assert_frame_equal(small[name], national[name], check_exact=True, obj=name)

@@ -44,6 +44,12 @@ def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+#: An extract of at most this many rows keeps the engine's tables in memory (:meth:`DuckDBBackend.materialise`).
+SMALL_ROWS = 20_000_000
+#: The same for CSV files, by their size (about 20 bytes per row).
+SMALL_CSV_BYTES = 400_000_000
+
+
 @dataclass
 class DuckDBSettings:
     """``memory_limit`` (e.g. ``"6GB"``), ``threads`` and ``temp_directory`` (spill files)."""
@@ -67,7 +73,8 @@ class DuckDBBackend:
         else:
             temp_dir = s.temp_directory
         self._temp_dir = temp_dir
-        # a file-backed database in the spill folder; the engine's own tables are TEMP tables (see materialise)
+        self._in_memory = False
+        # a file-backed database in the spill folder: a national run's tables go to it, out of RAM (materialise)
         self.con = duckdb.connect(str(Path(temp_dir) / "work.duckdb"))
         self._run(f"SET temp_directory = {_quote(Path(temp_dir))}")
         self._run("SET preserve_insertion_order = false")
@@ -87,6 +94,20 @@ class DuckDBBackend:
         columns = [str(r[0]) for r in self._run(f"DESCRIBE SELECT * FROM {source}")]
         ident = spells_id_column(columns, id_column, str(spells))
         self._run(f"CREATE VIEW spells AS SELECT {_ident(ident)} AS person_id, period, benefit FROM {source}")
+        self._in_memory = self._small(spells, source)
+
+    def _small(self, spells: Location, source: str) -> bool:
+        """Whether the engine's member-sized tables stay in memory: a local extract of at most :data:`SMALL_ROWS` rows.
+
+        Parquet: the footers' row count (no scan); CSV: :data:`SMALL_CSV_BYTES`
+        of files; a remote extract is never counted (its tables go to the file).
+        """
+        if remote_scheme(spells) is not None:
+            return False
+        kind, files = spells_files(spells)
+        if kind == "csv":
+            return sum(f.stat().st_size for f in files) <= SMALL_CSV_BYTES
+        return int(self._run(f"SELECT COUNT(*) FROM {source}")[0][0]) <= SMALL_ROWS
 
     def _source(self, spells: Location) -> str:
         """The table function reading the extract: ``read_parquet([...])`` or ``read_csv([...], ...)``."""
@@ -227,13 +248,17 @@ class DuckDBBackend:
     def materialise(self, name: str, sql: str) -> None:
         """Run a query into the table ``name``, kept by the engine for later queries.
 
-        A ``TEMP`` table: held by DuckDB's buffer manager and spilled to
-        ``temp_directory`` beyond ``memory_limit`` (the 10^9-row benchmark
-        keeps 24 M members within 4 GB), without the write-ahead log and the
-        compressed checkpoint a table of the database file costs (0.3 s of
-        2.3 s at 10^7 rows).
+        The tables are members-sized. For a small extract (:meth:`_small`) they
+        are ``TEMP`` tables, held uncompressed by DuckDB's buffer manager,
+        without the write-ahead log and compressed checkpoint a table of the
+        database file costs (0.3 s of 2.3 s at 10^7 rows); beyond that they are
+        tables of the database file in the spill folder, compressed and out of
+        RAM (at 10^8 rows TEMP tables saved 0.7 s of 15 s but added 0.6 GB, at
+        10^9 with ``memory_limit = "4GB"`` they took the peak from 4.4 to 5.0
+        GB).
         """
-        self._run(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
+        temp = "TEMP " if self._in_memory else ""
+        self._run(f"CREATE OR REPLACE {temp}TABLE {name} AS {sql}")
 
     def close(self) -> None:
         """Release the engine's tables and connection (and temporary files)."""

@@ -7,7 +7,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from survival_invest.stats.tables import _expand
+from survival_invest.stats.tables import persons_followed
 
 KINDS = ("followed", "counted", "spell")
 
@@ -48,7 +48,11 @@ def test_expansion_equals_spreading_every_row(data: list[tuple]) -> None:
     lengths = pd.DataFrame(data, columns=cols).astype({"entry": np.int64, "length": np.int64, "n": np.int64})
     for keys, kinds in ((["group", "entry"], ("followed",)), (["entry", "benefit_group", "prior_periods"], KINDS)):
         sel = lengths[lengths["kind"] == "followed"] if kinds == ("followed",) else lengths
-        got = _expand(sel.drop(columns="kind"), keys) if kinds == ("followed",) else _expand(sel, keys, kinds)
+        got = (
+            persons_followed(sel.drop(columns="kind"), keys)
+            if kinds == ("followed",)
+            else persons_followed(sel, keys, kinds)
+        )
         want = _spread(sel, keys, kinds)
         if kinds == ("followed",):
             want = want.rename(columns={"followed": "n"})
@@ -60,7 +64,7 @@ def test_expansion_equals_spreading_every_row(data: list[tuple]) -> None:
 
 def test_a_long_follow_up_counts_the_persons_still_followed() -> None:
     lengths = pd.DataFrame({"entry": [5, 5, 6], "length": [3, 1, 2], "n": [2, 4, 1]})
-    got = _expand(lengths, ["entry"])
+    got = persons_followed(lengths, ["entry"])
     assert got["entry"].tolist() == [5, 5, 5, 6, 6]
     assert got["t"].tolist() == [0, 1, 2, 0, 1]
     assert got["n"].tolist() == [6, 2, 2, 1, 1]

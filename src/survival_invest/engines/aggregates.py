@@ -287,6 +287,15 @@ def _member_pass(
         )
 
 
+def _units(backend: SqlBackend, rollup: bool, lo: int, cutoff: int) -> pd.DataFrame:
+    """The units aggregate: DuckDB's monthly units from the member pass's bits, else a scan joined with ``kept``."""
+    if backend.name == "duckdb" and not rollup:  # monthly: the units are the bits the member pass kept
+        return backend.query(grouped_units_sql())
+    # monthly rows join the kept members directly; weekly rows are grouped per month for the members first
+    units_status = Q.status_sql(rollup=rollup, lo=lo, hi=cutoff, members_only=rollup)
+    return backend.query(Q.units_sql(status=units_status, cutoff=cutoff))
+
+
 def sql_aggregates(
     backend: SqlBackend,
     *,
@@ -361,11 +370,7 @@ def sql_aggregates(
     backend.materialise("outcome", Q.outcome_sql(Q.persons_sql(cutoff=cutoff)))
     backend.materialise("kept", Q.kept_sql())
     out = {name: backend.query(text) for name, text in Q.aggregate_sqls().items()}
-    if backend.name == "duckdb" and not rollup:  # monthly: the units are the bits the member pass kept
-        out["units"] = backend.query(grouped_units_sql())
-    else:  # monthly rows join the kept members directly; weekly rows are grouped per month for the members first
-        units_status = Q.status_sql(rollup=rollup, lo=lo, hi=cutoff, members_only=rollup)
-        out["units"] = backend.query(Q.units_sql(status=units_status, cutoff=cutoff))
+    out["units"] = _units(backend, rollup, lo, cutoff)
     out["lengths"] = participant_lengths(out["lengths"], out.pop("participants"))
 
     labels = np.array(case_ids, dtype=object)

@@ -44,12 +44,16 @@ Rules (identical to :mod:`survival_invest.cohort`; ``t = period - entry``):
 * exclusions: no spell row at all, censored at entry, too short to see a
   durable exit — counted per group, never dropped silently.
 
-Besides the profile of the period and code labels, two scans of the extract
-carry the work for monthly data, on DuckDB and on Spark: the member pass (one
-``GROUP BY`` per member, presence and prior support included) and the units
-pass (hash join with the kept members and aggregate); weekly data rolled up to
-months read it once more for presence and prior support. The output is
-the four small aggregates of :mod:`survival_invest.stats`.
+Besides the profile of the period and code labels, the member pass (one
+``GROUP BY`` per member, presence and prior support included) is the one scan
+of the extract for monthly data on DuckDB: the units are read off the kept
+members' follow-up bit strings
+(:func:`~survival_invest.engines.sql_grouped.grouped_units_sql`). Spark, and
+weekly data rolled up to months on either engine, run the units pass of
+:func:`units_sql` (hash join of the extract with the kept members, and
+aggregate); weekly data also read the extract once more for presence and
+prior support. The output is the four small aggregates of
+:mod:`survival_invest.stats`.
 """
 
 from __future__ import annotations

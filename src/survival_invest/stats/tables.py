@@ -18,7 +18,15 @@ from survival_invest.errors import InputError
 from survival_invest.estimate import SurvivalCurves, kaplan_meier_from_counts
 from survival_invest.io.periods import weeks_in_month
 
-__all__ = ["AGGREGATE_COLUMNS", "GROUPS", "SUMMARY_ITEMS", "CaseStatistics", "assemble", "normalise_aggregates"]
+__all__ = [
+    "AGGREGATE_COLUMNS",
+    "GROUPS",
+    "SUMMARY_ITEMS",
+    "CaseStatistics",
+    "assemble",
+    "normalise_aggregates",
+    "persons_followed",
+]
 
 GROUPS = ("comparison", "intervention")
 
@@ -145,7 +153,7 @@ class CaseStatistics:
         return o[o["followed"] > 0].reset_index(drop=True)
 
 
-def _expand(lengths: pd.DataFrame, keys: list[str], kinds: tuple[str, ...] = ("n",)) -> pd.DataFrame:
+def persons_followed(lengths: pd.DataFrame, keys: list[str], kinds: tuple[str, ...] = ("n",)) -> pd.DataFrame:
     """Persons-with-length rows -> per (keys, t) the persons with ``length > t``, one column per kind.
 
     ``n(key, t) = sum of n over the key's rows with length > t`` for
@@ -165,6 +173,11 @@ def _expand(lengths: pd.DataFrame, keys: list[str], kinds: tuple[str, ...] = ("n
     kinds : tuple of str
         ``("n",)``: every row, in the column ``n``; else the values of the
         ``kind`` column, one output column each (0 where a kind has no row).
+
+    Returns
+    -------
+    DataFrame
+        ``keys``, ``t`` and one int64 column per kind.
     """
     rows = lengths[lengths["length"].to_numpy() > 0]
     if kinds != ("n",):
@@ -198,7 +211,7 @@ def _expand(lengths: pd.DataFrame, keys: list[str], kinds: tuple[str, ...] = ("n
 def _occupancy_table(lengths: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
     """``group, month, t, followed, units, share_sum`` from the ``followed`` lengths and the units."""
     foll = lengths[lengths["kind"] == "followed"]
-    occ = _expand(foll, ["group", "entry"])
+    occ = persons_followed(foll, ["group", "entry"])
     occ["month"] = occ["entry"] + occ["t"]
     occ = occ.groupby(["group", "month", "t"], as_index=False)[["n"]].sum().rename(columns={"n": "followed"})
     u_occ = units.groupby(["group", "month", "t"], as_index=False)[["units", "share_sum"]].sum()
@@ -211,7 +224,7 @@ def _occupancy_table(lengths: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame
 def _participants_table(part_len: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
     """``month, t, benefit_group, prior_periods, followed, counted, in_spell, units, share_sum`` of participants."""
     keys = ["entry", "benefit_group", "prior_periods"]
-    part = _expand(part_len, keys, ("followed", "counted", "spell")).rename(columns={"spell": "in_spell"})
+    part = persons_followed(part_len, keys, ("followed", "counted", "spell")).rename(columns={"spell": "in_spell"})
     part["month"] = part["entry"] + part["t"]
     cell = ["month", "t", "benefit_group", "prior_periods"]
     part = part.groupby(cell, as_index=False)[["followed", "counted", "in_spell"]].sum()

@@ -125,3 +125,17 @@ def test_duckdb_reads_a_small_input_it_is_given_and_refuses_a_scheme_it_cannot(t
             backend.read_frame("hdfs://127.0.0.1:9/m.parquet", "memberships")
         with pytest.raises(ExtractError, match="DuckDB cannot read the memberships"):
             backend.read_frame(str(tmp_path / "none.parquet"), "memberships")
+
+
+def test_a_part_that_is_not_parquet_is_refused_naming_the_part(tmp_path: Path) -> None:
+    folder = tmp_path / "spells"
+    folder.mkdir()
+    pd.DataFrame({"person_id": ["1", "2"], "period": ["2021-01", "2021-02"], "benefit": ["111", "111"]}).to_parquet(
+        folder / "part-0.parquet", index=False
+    )
+    (folder / "part-1.parquet").write_bytes(b"PAR1" + b"cut off by a failed copy" * 8)
+    with pytest.raises(ExtractError) as err:
+        DuckDBBackend(folder)
+    message = str(err.value)
+    assert "part-1.parquet" in message and "cannot read the spells file" in message
+    assert "export the part again" in message

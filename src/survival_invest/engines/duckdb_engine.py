@@ -91,10 +91,16 @@ class DuckDBBackend:
     def _view(self, spells: Location, id_column: str | None) -> None:
         """The extract as the view ``spells`` (three columns; the id column renamed, the columns checked)."""
         source = self._source(spells)
-        columns = [str(r[0]) for r in self._run(f"DESCRIBE SELECT * FROM {source}")]
-        ident = spells_id_column(columns, id_column, str(spells))
-        self._run(f"CREATE VIEW spells AS SELECT {_ident(ident)} AS person_id, period, benefit FROM {source}")
-        self._in_memory = self._small(spells, source)
+        try:
+            columns = [str(r[0]) for r in self._run(f"DESCRIBE SELECT * FROM {source}")]
+            ident = spells_id_column(columns, id_column, str(spells))
+            self._run(f"CREATE VIEW spells AS SELECT {_ident(ident)} AS person_id, period, benefit FROM {source}")
+            self._in_memory = self._small(spells, source)  # reads every Parquet footer: a broken part is found here
+        except duckdb.Error as exc:  # DuckDB names the file (a part that is not Parquet, a truncated footer)
+            raise ExtractError(
+                f"{spells}: cannot read the spells file: {str(exc).splitlines()[0][:300]}; export the part again "
+                "(or remove it from the folder) and re-run."
+            ) from exc
 
     def _small(self, spells: Location, source: str) -> bool:
         """Whether the engine's member-sized tables stay in memory: a local extract of at most :data:`SMALL_ROWS` rows.

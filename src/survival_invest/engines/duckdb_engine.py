@@ -90,43 +90,44 @@ class DuckDBBackend:
 
     def _view(self, spells: Location, id_column: str | None) -> None:
         """The extract as the view ``spells`` (three columns; the id column renamed, the columns checked)."""
-        source = self._source(spells)
+        source, kind, files = self._source(spells)
         try:
             columns = [str(r[0]) for r in self._run(f"DESCRIBE SELECT * FROM {source}")]
             ident = spells_id_column(columns, id_column, str(spells))
             self._run(f"CREATE VIEW spells AS SELECT {_ident(ident)} AS person_id, period, benefit FROM {source}")
-            self._in_memory = self._small(spells, source)  # reads every Parquet footer: a broken part is found here
+            self._in_memory = self._small(kind, files, source)  # reads every Parquet footer: a broken part is found
         except duckdb.Error as exc:  # DuckDB names the file (a part that is not Parquet, a truncated footer)
             raise ExtractError(
                 f"{spells}: cannot read the spells file: {str(exc).splitlines()[0][:300]}; export the part again "
                 "(or remove it from the folder) and re-run."
             ) from exc
 
-    def _small(self, spells: Location, source: str) -> bool:
+    def _small(self, kind: str, files: list[Path] | None, source: str) -> bool:
         """Whether the engine's member-sized tables stay in memory: a local extract of at most :data:`SMALL_ROWS` rows.
 
         Parquet: the footers' row count (no scan); CSV: :data:`SMALL_CSV_BYTES`
-        of files; a remote extract is never counted (its tables go to the file).
+        of files; a remote extract (``files`` is ``None``) is never counted (its tables go to the file).
         """
-        if remote_scheme(spells) is not None:
+        if files is None:
             return False
-        kind, files = spells_files(spells)
         if kind == "csv":
             return sum(f.stat().st_size for f in files) <= SMALL_CSV_BYTES
         return int(self._run(f"SELECT COUNT(*) FROM {source}")[0][0]) <= SMALL_ROWS
 
-    def _source(self, spells: Location) -> str:
-        """The table function reading the extract: ``read_parquet([...])`` or ``read_csv([...], ...)``."""
-        listing, kind, dialect = self._listing(spells)
+    def _source(self, spells: Location) -> tuple[str, str, list[Path] | None]:
+        """The table function reading the extract (``read_parquet([...])`` or ``read_csv([...], ...)``), its format
+        and its local files (``None`` when remote)."""
+        listing, kind, dialect, files = self._listing(spells)
         if kind == "parquet":
-            return f"read_parquet({listing})"
+            return f"read_parquet({listing})", kind, files
         # local files: the separator and encoding by the in-memory reader's rules (io.text); a remote file:
         # DuckDB's sniffer. The ids are typed by the sniffer either way.
         delim = "" if dialect is None else f"delim = {_quote(dialect.sep)}, "
-        return f"read_csv({listing}, header = true, {delim}types = {{'period': 'VARCHAR', 'benefit': 'VARCHAR'}})"
+        types = "types = {'period': 'VARCHAR', 'benefit': 'VARCHAR'}"
+        return f"read_csv({listing}, header = true, {delim}{types})", kind, files
 
-    def _listing(self, spells: Location) -> tuple[str, str, CsvDialect | None]:
-        """The SQL list of the extract's files (local) or its URI (remote), its format and (local) CSV dialect."""
+    def _listing(self, spells: Location) -> tuple[str, str, CsvDialect | None, list[Path] | None]:
+        """The SQL list of the extract's files (local) or its URI (remote), its format, (local) CSV dialect and files."""
         scheme = remote_scheme(spells)
         if scheme is None:
             kind, files = spells_files(spells)
@@ -137,10 +138,10 @@ class DuckDBBackend:
                 folder = Path(self._temp_dir) / "utf8"
                 folder.mkdir(exist_ok=True)
                 files = [to_utf8(f, folder / f"{i}-{f.name}", "cp1252") for i, f in enumerate(files)]
-            return "[" + ", ".join(_quote(f) for f in files) + "]", kind, dialect
+            return "[" + ", ".join(_quote(f) for f in files) + "]", kind, dialect, files
         self._load_extension(spells, scheme)
         kind = "csv" if str(spells).lower().endswith(".csv") else "parquet"
-        return _quote(spells), kind, None
+        return _quote(spells), kind, None, None
 
     def _load_extension(self, location: Location, scheme: str) -> None:
         """Load the extension that reads ``scheme://`` (offline only), or refuse naming the engines that can."""

@@ -193,11 +193,11 @@ def grouped_units_sql() -> str:
     return f"""
     WITH pieces AS (
         SELECT k.case_id AS case_id, k.grp AS grp, k.entry AS entry, k.benefit_group AS benefit_group,
-               k.prior_key AS prior_key, c.c AS c, substr(CAST(g.follow_bits AS VARCHAR), CAST(c.c + 1 AS BIGINT), {w})
-               AS piece
-        FROM kept k JOIN m_agg g ON g.member = k.member,
+               k.prior_key AS prior_key, c.c AS c, substr(g.bits, CAST(c.c + 1 AS BIGINT), {w}) AS piece
+        FROM kept k
+        JOIN (SELECT member, CAST(follow_bits AS VARCHAR) AS bits FROM m_agg WHERE follow_bits IS NOT NULL) g
+            ON g.member = k.member,
              LATERAL (SELECT unnest(range(0, CAST(k.followed AS BIGINT), {w})) AS c) c
-        WHERE g.follow_bits IS NOT NULL
     ),
     counted AS (
         SELECT case_id, grp, entry, benefit_group, prior_key, c, piece, COUNT(*) AS n

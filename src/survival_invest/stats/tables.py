@@ -184,12 +184,9 @@ def persons_followed(lengths: pd.DataFrame, keys: list[str], kinds: tuple[str, .
         rows = rows[rows["kind"].isin(kinds).to_numpy()]
     length = rows["length"].to_numpy().astype(np.int64)
     n = rows["n"].to_numpy().astype(np.int64)
-    combined = np.zeros(len(rows), dtype=np.int64)
-    for k in keys:  # a few key columns; factorize(sort=True) codes keep groupby's order
-        codes, uniques = pd.factorize(rows[k], sort=True)
-        combined = combined * max(len(uniques), 1) + codes
-    _, first, group = np.unique(combined, return_index=True, return_inverse=True)
-    group = group.reshape(-1)
+    # the key's number in groupby's sorted order (no mixed-radix product that could overflow int64)
+    group = rows.groupby(keys, sort=True, dropna=False).ngroup().to_numpy(dtype=np.int64)
+    _, first = np.unique(group, return_index=True)
     span = np.zeros(first.shape[0], dtype=np.int64)
     np.maximum.at(span, group, length)
     start = np.cumsum(span) - span
